@@ -1,0 +1,70 @@
+// The whole loader flow, platform-independent: load state, account the previous
+// attempt, choose, load the image, arm the watchdog, write the state once, start.
+// efi/main.cpp supplies a BootPlatform over UEFI; tests supply a fake. The order of
+// steps is the contract described in docs/boot-flow.md.
+#pragma once
+#include <stdint.h>
+
+#include "wdboot/boot_record.hpp"
+#include "wdboot/config.hpp"
+#include "wdboot/slot_policy.hpp"
+#include "wdboot/state_store.hpp"
+#include "wdboot/status.hpp"
+
+namespace wdboot {
+
+// What the platform found of the hardware watchdog, before anything was armed.
+struct WatchdogProbe {
+    bool present;
+    const char* driver;        // "i6300esb", "itco", "wdat", or "none"
+    ResetCause cause;          // what the device says about the last reset
+    const char* kernel_args;   // appended to the slot's command line, e.g.
+                               // "modprobe.blacklist=i6300esb"; may be empty
+};
+
+class BootPlatform {
+public:
+    // Finds the watchdog selected by cfg.watchdog and reads the reset cause.
+    virtual WatchdogProbe probe_watchdog(const Config& cfg) = 0;
+    // Seconds since 1970 from the firmware clock, 0 if unknown.
+    virtual uint64_t now() = 0;
+    // Loads the slot's image and sets its load options to `cmdline`; publishes the
+    // initrds. Does not start it. Status::load_failed (with a log line) if impossible.
+    virtual Status load_image(const SlotConfig& slot, const char* cmdline) = 0;
+    // Releases what load_image() loaded (after a refused start or a failed arm).
+    virtual void unload_image() = 0;
+    // Arms the probed hardware watchdog for timeout_s seconds, running past
+    // ExitBootServices, not locked.
+    virtual Status arm_watchdog(uint32_t timeout_s) = 0;
+    // Tells the OS what booted (Boot Loader Interface variables, WdbootCurrent).
+    virtual void publish(const BootState& st, const Decision& d, uint32_t boot_id,
+                         const WatchdogProbe& wd, uint32_t timeout_s) = 0;
+    // Starts the loaded image. Returns only if the image could not start or exited.
+    virtual Status start_image() = 0;
+    // Terminal actions. reset/power_off do not return on real hardware.
+    virtual void reset_machine() = 0;
+    virtual void power_off() = 0;
+    // One line to the console (and serial), without trailing newline.
+    virtual void log(const char* line) = 0;
+
+protected:
+    ~BootPlatform() = default;
+};
+
+// Outcome of run_boot(): what finally happened (when it returns at all).
+struct BootResult {
+    Action action;        // the terminal action taken
+    Status status;        // ok, or why the last attempt failed
+    uint32_t writes;      // state writes performed (the design bound is 1 per started image)
+    uint8_t attempts;     // images loaded
+};
+
+// Builds the command line of a slot: its options, then the watchdog's kernel_args,
+// separated by one space. Returns false (and a cut line) when it does not fit.
+bool build_command_line(const SlotConfig& slot, const WatchdogProbe& wd, char (&out)[kOptionsMax]);
+
+// Runs the boot flow. Returns when every slot has failed to load or start, or after a
+// terminal action that returned (only in tests).
+BootResult run_boot(const Config& cfg, VariableStore& store, BootPlatform& platform);
+
+}  // namespace wdboot

@@ -1,0 +1,145 @@
+// The wdboot state record: slot counters, attempt marker and boot journal, kept in
+// UEFI NVRAM as two copies (WdbootStateA / WdbootStateB). Fixed size, explicit
+// little-endian encoding, CRC32 over all preceding bytes. Layout: docs/record-format.md.
+//
+// Used by the loader (efi/) and by the agent (src/agent/) through the same code.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+#include "wdboot/status.hpp"
+
+namespace wdboot {
+
+inline constexpr size_t kMaxSlots = 8;
+inline constexpr size_t kJournalEntries = 16;
+inline constexpr size_t kSlotNameBytes = 16;  // NUL-padded; names are at most 15 characters
+inline constexpr uint8_t kNoSlot = 0xFF;
+
+inline constexpr uint8_t kRecordMagic[4] = {'W', 'D', 'B', 'S'};
+inline constexpr uint8_t kRecordMajor = 1;
+inline constexpr uint8_t kRecordMinor = 0;
+
+inline constexpr size_t kHeaderBytes = 32;
+inline constexpr size_t kSlotBytes = 32;
+inline constexpr size_t kJournalEntryBytes = 16;
+inline constexpr size_t kSlotsOffset = kHeaderBytes;
+inline constexpr size_t kJournalOffset = kSlotsOffset + kMaxSlots * kSlotBytes;
+inline constexpr size_t kCrcOffset = kJournalOffset + kJournalEntries * kJournalEntryBytes;
+inline constexpr size_t kRecordSize = kCrcOffset + 4;
+static_assert(kRecordSize == 548, "record size is part of the on-NVRAM format");
+
+// Slot flag bits (SlotState::flags).
+inline constexpr uint8_t kSlotGood = 0x01;   // blessed since its counters were last reset
+inline constexpr uint8_t kSlotBad = 0x02;    // marked bad by the operator or a health check
+inline constexpr uint8_t kSlotTrial = 0x04;  // currently the pending one-shot trial
+inline constexpr uint8_t kSlotFlagsKnown = kSlotGood | kSlotBad | kSlotTrial;
+
+// How the last attempt of a slot ended.
+enum class Outcome : uint8_t {
+    none = 0,
+    in_progress = 1,     // attempt started, not yet blessed
+    blessed = 2,
+    watchdog_reset = 3,  // hardware watchdog reset the machine
+    unclean_reset = 4,   // reset without blessing: panic reboot, power cut, reset button
+    load_failed = 5,     // image missing or refused by LoadImage
+    start_failed = 6,    // StartImage returned an error
+    marked_bad = 7,
+};
+inline constexpr uint8_t kOutcomeMax = 7;
+
+enum class Event : uint8_t {
+    none = 0,
+    attempt = 1,          // detail: tries left after this attempt
+    blessed = 2,          // detail: tries restored to
+    watchdog_reset = 3,   // previous attempt ended by the hardware watchdog; detail: tries left
+    unclean_reset = 4,    // previous attempt never blessed, no watchdog flag; detail: tries left
+    load_failed = 5,
+    start_failed = 6,
+    slot_exhausted = 7,   // slot has no tries left
+    all_exhausted = 8,    // detail: the on-exhausted policy applied (OnExhausted)
+    state_corrupt = 9,    // detail: bit0 copy A damaged, bit1 copy B damaged
+    state_created = 10,   // no record existed: fresh state
+    trial_requested = 11, // detail: tries granted
+    trial_abandoned = 12, // trial ran out of tries without blessing
+    marked_bad = 13,
+    default_set = 14,
+    counters_reset = 15,
+    attempt_forced = 16,  // booted ignoring counters (on-exhausted last-good / rescue)
+};
+inline constexpr uint8_t kEventMax = 16;
+
+// Why the machine last reset, as far as the watchdog hardware can tell.
+enum class ResetCause : uint8_t {
+    unknown = 0,   // no watchdog, or it cannot tell
+    power_on = 1,  // watchdog present and reports no timeout
+    watchdog = 2,  // watchdog reports it reset the machine
+};
+inline constexpr uint8_t kResetCauseMax = 2;
+
+const char* to_string(Outcome o);
+const char* to_string(Event e);
+const char* to_string(ResetCause c);
+
+struct SlotState {
+    char name[kSlotNameBytes];  // empty name: unused entry
+    uint8_t tries_left;
+    uint8_t max_tries;
+    uint8_t flags;
+    uint8_t consecutive_failures;
+    Outcome last_outcome;
+    uint32_t last_boot_id;  // boot id of the slot's most recent attempt
+    uint32_t boots;         // attempts started, saturating
+
+    bool used() const { return name[0] != '\0'; }
+    bool has(uint8_t flag) const { return (flags & flag) != 0; }
+};
+
+struct JournalEntry {
+    uint32_t boot_id;
+    uint8_t slot;  // index into BootState::slots, or kNoSlot
+    Event event;
+    ResetCause cause;
+    uint8_t detail;
+    uint64_t time;  // seconds since 1970-01-01 UTC (from EFI GetTime or the agent's clock), 0 unknown
+};
+
+struct BootState {
+    uint32_t generation;      // incremented on every write; the higher valid copy wins
+    uint32_t last_boot_id;    // the most recent boot id handed out (0: none yet)
+    uint8_t attempt_slot;     // kNoSlot: no attempt in progress
+    uint32_t attempt_boot_id;
+    uint8_t trial_slot;       // pending one-shot trial, or kNoSlot
+    uint8_t last_good_slot;   // last slot ever blessed, or kNoSlot
+    uint8_t default_slot;     // operator's set-default, or kNoSlot (config default applies)
+    uint8_t journal_head;     // index of the next entry to write
+    uint8_t journal_count;    // entries in use, at most kJournalEntries
+    SlotState slots[kMaxSlots];
+    JournalEntry journal[kJournalEntries];
+
+    // A state with no slots, no attempt and an empty journal.
+    static BootState empty();
+
+    // Index of the slot with this name, or kNoSlot.
+    uint8_t find_slot(const char* name) const;
+    // Appends to the journal ring, dropping the oldest entry when full.
+    void journal_add(uint32_t boot_id, uint8_t slot, Event event, ResetCause cause, uint8_t detail,
+                     uint64_t time);
+    // i-th journal entry, 0 = newest. Requires i < journal_count.
+    const JournalEntry& journal_newest(size_t i) const;
+
+    bool operator==(const BootState& other) const;
+};
+
+// Encodes the state into exactly kRecordSize bytes, CRC included.
+void encode_record(const BootState& state, uint8_t (&out)[kRecordSize]);
+
+// Decodes and validates a record: size, magic, major version, CRC, field ranges.
+// On any error `out` is left untouched.
+Status decode_record(const uint8_t* data, size_t len, BootState& out);
+
+// True if the bytes carry our magic and a major version newer than ours: such a
+// record belongs to a newer wdboot and must never be overwritten.
+bool is_newer_record(const uint8_t* data, size_t len);
+
+}  // namespace wdboot

@@ -1,0 +1,83 @@
+// The slot policy: which slot boots, and how the state record changes around a boot.
+// Pure functions over (Config, BootState): no I/O, no platform calls. The loader and
+// the agent both call these; docs/boot-flow.md states the rules in words.
+#pragma once
+#include <stdint.h>
+
+#include "wdboot/boot_record.hpp"
+#include "wdboot/config.hpp"
+#include "wdboot/status.hpp"
+#include "wdboot/text.hpp"
+
+namespace wdboot {
+
+enum class Action : uint8_t {
+    boot_slot = 0,           // load and start Decision::config_slot
+    reset_machine = 1,       // on-exhausted reset: counters restored, cold reset
+    power_off = 2,           // on-exhausted halt
+    return_to_firmware = 3,  // nothing bootable at all: let the firmware try its next Boot####
+};
+const char* to_string(Action a);
+
+struct Decision {
+    Action action;
+    uint8_t config_slot;  // index into Config::slots (boot_slot only)
+    uint8_t record_slot;  // index into BootState::slots (boot_slot only)
+    bool forced;          // booted ignoring counters (on-exhausted last-good / rescue)
+    bool trial;           // this is the pending one-shot trial
+    TextBuffer<200> reason;  // one readable line, e.g. `slot "primary" failed ...`
+};
+
+// Slots already failed to load or start during this boot; the chooser skips them.
+struct BootSkips {
+    uint8_t mask;  // bit i: config slot i
+    bool has(uint8_t i) const { return (mask >> i) & 1u; }
+    void add(uint8_t i) { mask = static_cast<uint8_t>(mask | (1u << i)); }
+};
+
+// Facts about this boot that the policy cannot know by itself.
+struct BootFacts {
+    ResetCause cause;  // from the hardware watchdog, if it can tell
+    uint64_t now;      // seconds since 1970 (0: unknown)
+};
+
+// Makes the record describe the configured slots: a configured slot keeps its record
+// entry (matched by name, index stable) or gets a free one with fresh counters; entries
+// of slots no longer configured are released only when room is needed. max_tries follows
+// the config; tries_left is clamped to it. References to released entries are cleared.
+void reconcile(const Config& cfg, BootState& st);
+
+// Called once at boot, before choose(): if an attempt marker is still set, the previous
+// attempt never got blessed. Counts it against that slot (outcome, consecutive failures,
+// journal with the reset cause) and clears the marker. Returns true if it found one.
+bool account_previous_attempt(BootState& st, const BootFacts& facts, TextBuffer<200>* what);
+
+// Chooses what to boot. Does not consume a try: begin_attempt() does that once the
+// image is known to load. Abandons an exhausted trial and journals exhausted slots.
+// Never fails: the result is always an action.
+Decision choose(const Config& cfg, BootState& st, const BootFacts& facts, BootSkips skips);
+
+// Records the attempt before the image starts: a new boot id, tries decremented (not
+// when forced), the attempt marker set, the journal written. Returns the boot id.
+uint32_t begin_attempt(BootState& st, const Decision& d, const BootFacts& facts);
+
+// The chosen image could not be loaded (load_failed) or returned from StartImage
+// (start_failed): the slot loses its remaining tries at once and the event is journalled.
+// If an attempt for it was already begun, the marker is cleared.
+void record_image_failure(BootState& st, const Config& cfg, uint8_t config_slot, Event event,
+                          const BootFacts& facts);
+
+// Operator and agent commands. Each returns invalid_argument / not_found for a bad
+// slot and leaves the state untouched then.
+// Blesses the boot `boot_id` (must be the attempt in progress): slot good, tries restored.
+Status bless(BootState& st, uint32_t boot_id, uint64_t now);
+// Marks a slot bad (no tries, skipped) and clears the attempt marker if it was that slot's.
+Status mark_bad(BootState& st, uint8_t record_slot, uint64_t now);
+// Makes a slot the default (first in order) and clears its bad flag with fresh tries.
+Status set_default(BootState& st, uint8_t record_slot, uint64_t now);
+// Asks for a one-shot trial of a slot on the next boot(s), with `tries` attempts (1..max).
+Status request_trial(BootState& st, uint8_t record_slot, uint8_t tries, uint64_t now);
+// Restores every slot's tries to its maximum and clears bad flags.
+Status reset_counters(BootState& st, uint64_t now);
+
+}  // namespace wdboot
