@@ -36,6 +36,9 @@ public:
     // Arms the probed hardware watchdog for timeout_s seconds, running past
     // ExitBootServices, not locked.
     virtual Status arm_watchdog(uint32_t timeout_s) = 0;
+    // Stops the hardware watchdog again (before handing control back to the firmware
+    // when nothing could be started). Does nothing if it was never armed.
+    virtual void disarm_watchdog() = 0;
     // Tells the OS what booted (Boot Loader Interface variables, WdbootCurrent).
     virtual void publish(const BootState& st, const Decision& d, uint32_t boot_id,
                          const WatchdogProbe& wd, uint32_t timeout_s) = 0;
