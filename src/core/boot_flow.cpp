@@ -1,1 +1,185 @@
-// Placeholder: being written now.
+// The loader's flow, in the order docs/boot-flow.md gives. The platform does the
+// I/O; every decision is made here so that the whole flow runs in host tests.
+#include "wdboot/boot_flow.hpp"
+
+#include "wdboot/text.hpp"
+
+namespace wdboot {
+namespace {
+
+constexpr size_t kLine = 320;
+// Each pass either boots a slot or marks one as failed for this boot, so the flow ends
+// after at most one pass per slot plus the forced/terminal choice.
+constexpr int kMaxPasses = kMaxSlots + 2;
+
+void log_copy_problems(BootPlatform& platform, const LoadedState& loaded) {
+    for (int i = 0; i < 2; ++i) {
+        if (!(loaded.corrupt_mask & (1u << i))) continue;
+        TextBuffer<kLine> line;
+        line.append("wdboot: state copy ")
+            .append(kCopyNames[i])
+            .append(" is damaged (")
+            .append(to_string(loaded.copies[i].status))
+            .append(")");
+        line.append(loaded.from_copy ? ", using the other copy" : "");
+        platform.log(line.c_str());
+    }
+    if (loaded.corrupt && !loaded.from_copy) {
+        platform.log("wdboot: no valid state copy: starting with fresh counters (journalled)");
+    }
+}
+
+Status save(VariableStore& store, LoadedState& loaded, const BootState& st, BootPlatform& platform,
+            BootResult& r) {
+    bool wrote = false;
+    Status s = save_state(store, loaded, st, &wrote);
+    if (wrote) ++r.writes;
+    if (s == Status::read_only) return s;  // already explained at load time
+    if (s != Status::ok) {
+        TextBuffer<kLine> line;
+        line.append("wdboot: WARNING: could not write the state record (").append(to_string(s)).append(")");
+        platform.log(line.c_str());
+    }
+    return s;
+}
+
+}  // namespace
+
+bool build_command_line(const SlotConfig& slot, const WatchdogProbe& wd, char (&out)[kOptionsMax]) {
+    TextBuffer<kOptionsMax> t;
+    t.append(slot.options);
+    if (wd.present && wd.kernel_args != nullptr && wd.kernel_args[0] != '\0') {
+        if (t.size() > 0) t.append_char(' ');
+        t.append(wd.kernel_args);
+    }
+    text_copy(out, kOptionsMax, t.c_str());
+    return !t.truncated();
+}
+
+BootResult run_boot(const Config& cfg, VariableStore& store, BootPlatform& platform) {
+    BootResult r{};
+    r.action = Action::return_to_firmware;
+    r.status = Status::ok;
+
+    WatchdogProbe wd = platform.probe_watchdog(cfg);
+    BootFacts facts{wd.cause, platform.now()};
+
+    LoadedState loaded = load_state(store);
+    BootState st = loaded.state;
+    if (loaded.read_only) {
+        platform.log("wdboot: WARNING: the state record belongs to a newer wdboot; it is left untouched and "
+                     "attempts are not counted");
+    }
+    log_copy_problems(platform, loaded);
+    if (loaded.corrupt) {
+        st.journal_add(st.last_boot_id, kNoSlot, Event::state_corrupt, facts.cause, loaded.corrupt_mask, facts.now);
+    } else if (loaded.created) {
+        st.journal_add(0, kNoSlot, Event::state_created, facts.cause, 0, facts.now);
+    }
+
+    reconcile(cfg, st);
+    TextBuffer<200> previous;
+    bool failed_before = account_previous_attempt(st, facts, &previous);
+    if (!failed_before && facts.cause == ResetCause::watchdog) {
+        // The watchdog fired after a blessed boot (hand-over mode, a hang at run time).
+        // Not counted against the slot, but journalled so the reset is explained.
+        uint8_t last = kNoSlot;
+        for (uint8_t i = 0; i < kMaxSlots; ++i) {
+            if (st.slots[i].used() && st.slots[i].last_boot_id == st.last_boot_id && st.last_boot_id != 0) last = i;
+        }
+        st.journal_add(st.last_boot_id, last, Event::watchdog_reset, facts.cause, 0xFF, facts.now);
+        platform.log("wdboot: the watchdog reset the machine after a blessed boot (journalled, not counted)");
+    }
+
+    if (!wd.present) {
+        if (cfg.watchdog_required) {
+            platform.log("wdboot: ERROR: no hardware watchdog found and watchdog-required is set: not booting; "
+                         "returning to the firmware");
+            (void)save(store, loaded, st, platform, r);
+            r.status = Status::not_found;
+            return r;
+        }
+        if (cfg.watchdog != WatchdogChoice::none) {
+            platform.log("wdboot: WARNING: no hardware watchdog found: a hang will not be recovered automatically");
+        }
+    }
+
+    BootSkips skips{};
+    for (int pass = 0; pass < kMaxPasses; ++pass) {
+        Decision d = choose(cfg, st, facts, skips);
+        TextBuffer<kLine> line;
+        line.append("wdboot: ");
+        if (failed_before && pass == 0) line.append(previous.c_str()).append(" -> ");
+        line.append(d.reason.c_str());
+        platform.log(line.c_str());
+        r.action = d.action;
+
+        if (d.action != Action::boot_slot) {
+            (void)save(store, loaded, st, platform, r);
+            if (d.action == Action::reset_machine) platform.reset_machine();
+            if (d.action == Action::power_off) platform.power_off();
+            if (d.action == Action::return_to_firmware) platform.disarm_watchdog();
+            return r;
+        }
+
+        const SlotConfig& slot = cfg.slots[d.config_slot];
+        char cmdline[kOptionsMax];
+        Status s = Status::ok;
+        if (!build_command_line(slot, wd, cmdline)) {
+            platform.log("wdboot: the command line with the watchdog arguments is too long");
+            s = Status::load_failed;
+        } else {
+            ++r.attempts;
+            s = platform.load_image(slot, cmdline);
+        }
+        if (s != Status::ok) {
+            TextBuffer<kLine> why;
+            why.append("wdboot: slot \"").append(slot.name).append("\" could not be loaded (").append(to_string(s));
+            why.append("): marked failed, choosing again without a reset");
+            platform.log(why.c_str());
+            record_image_failure(st, cfg, d.config_slot, Event::load_failed, facts);
+            skips.add(d.config_slot);
+            r.status = s;
+            continue;
+        }
+
+        if (wd.present) {
+            Status a = platform.arm_watchdog(cfg.timeout_s);
+            if (a != Status::ok) {
+                TextBuffer<kLine> why;
+                why.append("wdboot: could not arm the ").append(wd.driver).append(" watchdog (").append(to_string(a)).append(")");
+                platform.log(why.c_str());
+                if (cfg.watchdog_required) {
+                    platform.unload_image();
+                    platform.log("wdboot: watchdog-required is set: not booting; returning to the firmware");
+                    (void)save(store, loaded, st, platform, r);
+                    r.action = Action::return_to_firmware;
+                    r.status = a;
+                    return r;
+                }
+            }
+        }
+
+        uint32_t boot_id = begin_attempt(st, d, facts);
+        // The one write of a normal boot: the attempt is on record before the image runs.
+        (void)save(store, loaded, st, platform, r);
+        platform.publish(st, d, boot_id, wd, cfg.timeout_s);
+
+        s = platform.start_image();
+        // StartImage returned: the image refused to run or exited.
+        platform.unload_image();
+        TextBuffer<kLine> why;
+        why.append("wdboot: slot \"").append(slot.name).append("\" returned from StartImage (").append(to_string(s));
+        why.append("): marked failed, choosing again without a reset");
+        platform.log(why.c_str());
+        record_image_failure(st, cfg, d.config_slot, Event::start_failed, facts);
+        skips.add(d.config_slot);
+        r.status = s == Status::ok ? Status::start_failed : s;
+    }
+    platform.disarm_watchdog();
+    (void)save(store, loaded, st, platform, r);
+    r.action = Action::return_to_firmware;
+    return r;
+}
+
+}  // namespace wdboot
