@@ -21,6 +21,7 @@ enum class [[nodiscard]] Status : uint8_t {
     start_failed,         // image returned from StartImage with an error
     unsupported,          // device or feature not handled
     device_error,         // hardware did not behave as programmed
+    locked,               // device configuration locked (watchdog lock bit): left untouched
 };
 
 // Readable name of a status, for logs and messages. Never null.

@@ -19,6 +19,7 @@ const char* to_string(Status s) {
         case Status::start_failed: return "image failed to start";
         case Status::unsupported: return "unsupported";
         case Status::device_error: return "device error";
+        case Status::locked: return "device locked";
     }
     return "unknown status";
 }
