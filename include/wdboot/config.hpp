@@ -19,6 +19,9 @@ inline constexpr size_t kMaxInitrds = 4;
 inline constexpr size_t kMaxDiagnostics = 16;
 inline constexpr size_t kDiagnosticBytes = 160;
 
+// Where the loader looks for its config when the load options name none.
+inline constexpr char kDefaultConfigPath[] = "\\EFI\\wdboot\\wdboot.conf";
+
 inline constexpr uint32_t kDefaultTimeoutSeconds = 120;
 inline constexpr uint32_t kMinTimeoutSeconds = 5;
 inline constexpr uint32_t kMaxTimeoutSeconds = 2000;
@@ -49,8 +52,12 @@ enum class WatchdogChoice : uint8_t {
 
 enum class Severity : uint8_t { warning = 0, error = 1 };
 
+// Line number used for messages about the boot entry's load options and for checks
+// that concern the file as a whole (e.g. "no usable slot").
+inline constexpr uint32_t kNoLine = 0;
+
 struct Diagnostic {
-    uint32_t line;  // 1-based line in the config file; 0 for the boot entry's load options
+    uint32_t line;  // 1-based line in the config file; kNoLine (0): load options / whole file
     Severity severity;
     char message[kDiagnosticBytes];  // without the "file:line:" prefix
 };
@@ -61,7 +68,20 @@ struct Diagnostics {
     uint32_t dropped;  // diagnostics beyond kMaxDiagnostics, counted but not kept
     uint32_t errors;   // all errors, kept or dropped
 
+    // Keeps the message (cut to kDiagnosticBytes-1) if there is room, else counts it
+    // in `dropped`; counts every error. Never fails.
     void add(uint32_t line, Severity severity, const char* message);
+};
+
+// Where each global key was last set in the file (0: default or load options). Used for
+// the line numbers of checks made after parsing (finish_config) and duplicate warnings.
+struct GlobalKeyLines {
+    uint32_t timeout;
+    uint32_t tries;
+    uint32_t watchdog;
+    uint32_t watchdog_required;
+    uint32_t on_exhausted;
+    uint32_t default_slot;
 };
 
 struct SlotConfig {
@@ -86,6 +106,7 @@ struct Config {
     char default_slot[kSlotNameBytes];  // empty: the first slot in file order
     SlotConfig slots[kMaxSlots];
     uint8_t slot_count;
+    GlobalKeyLines key_lines;
     Diagnostics diagnostics;
 
     // Tries a slot gets when its counters are (re)started.
@@ -99,30 +120,52 @@ struct Config {
 // after the file is read (timeout=, tries=, watchdog=, watchdog-required=,
 // on-exhausted=, default=).
 struct LoadOptions {
-    char config_path[kPathMax];  // empty: the default path
+    char config_path[kPathMax];  // empty: the default path; else normalised like any path
     char overrides[kOptionsMax]; // the key=value words, space-separated, in order
 };
 
-// Resets every field to its documented default (no slots).
+// The loader calls these in this order (the agent the same, without load options):
+//   config_defaults(cfg);
+//   parse_load_options(opts, n, lo, cfg.diagnostics);   // which file, which overrides
+//   parse_config(file, size, cfg);                       // lo.config_path or the default
+//   apply_load_options(lo, cfg);
+//   finish_config(cfg);                                  // not ok: return to firmware
+// None of them allocates, loops beyond its input, or reads past `len`.
+
+// Resets every field to its documented default (no slots, no diagnostics).
 void config_defaults(Config& cfg);
 
-// Parses the config text into cfg, which must hold defaults. Never fails outright:
-// a line it cannot use is reported in cfg.diagnostics with its number and skipped, a
-// slot stanza without an image is dropped. Returns Status::ok when there were no
-// errors, Status::invalid_argument otherwise (cfg is still usable if slot_count > 0).
+// Parses the config text (len bytes, not NUL-terminated) into cfg, which must hold
+// defaults. Never fails outright: a line it cannot use is reported in cfg.diagnostics
+// with its number and skipped, a slot stanza without exactly one image is dropped.
+// Returns Status::ok when this call reported no error, Status::invalid_argument
+// otherwise (cfg is still usable if slot_count > 0).
 Status parse_config(const char* text, size_t len, Config& cfg);
 
-// Splits the boot entry's load options (already converted to ASCII) into LoadOptions.
-// Unknown words are reported as warnings in diag.
+// Splits the boot entry's load options (already converted to ASCII; NUL characters
+// count as spaces) into LoadOptions. A first word without '=' that ends in ".efi" is
+// the image path the UEFI shell puts there and is skipped. Unknown words are reported
+// as warnings in diag (line kNoLine), a bad config= path as an error. Returns ok
+// unless an error was reported.
 Status parse_load_options(const char* text, size_t len, LoadOptions& out, Diagnostics& diag);
 
-// Applies LoadOptions::overrides to cfg (diagnostics on line 0).
+// Applies LoadOptions::overrides to cfg with the same validation as the file keys
+// (diagnostics on line kNoLine). A bad override leaves the file's value in place.
+// Returns ok unless an error was reported.
 Status apply_load_options(const LoadOptions& opts, Config& cfg);
 
 // Final checks after parsing and overrides: `default` names an existing slot (else a
-// warning and file order), at least one slot exists (else an error).
+// warning, default cleared: file order applies); several `rescue` slots, on-exhausted
+// rescue without one, and watchdog-required with watchdog none are warned about.
+// Returns Status::not_found (with an error) when no usable slot exists: the loader
+// then returns to the firmware without touching the state. Otherwise ok.
 Status finish_config(Config& cfg);
 
+// True for 1..15 characters of [A-Za-z0-9._-] followed by NUL (the agent uses it for
+// slot names typed by the operator).
+bool is_valid_slot_name(const char* name);
+
+// The spelling used in wdboot.conf ("linux", "last-good", "i6300esb", ...). Never null.
 const char* to_string(ImageKind k);
 const char* to_string(OnExhausted o);
 const char* to_string(WatchdogChoice w);
