@@ -1,0 +1,130 @@
+"""Builds the busybox test initramfs variants (good, panic, hang, noinit).
+
+The cpio archive (newc, gzip) is written here rather than with cpio(1) so that it can
+hold /dev/console and root-owned files without root: the kernel opens /dev/console for
+/init before devtmpfs is mounted, and without it /init has no output at all.
+"""
+import gzip
+import io
+import os
+import shutil
+
+VARIANTS = ("good", "panic", "hang", "noinit")
+BUSYBOX = "/bin/busybox"
+# Modules /init loads, by file name; their dependencies are added from .modinfo.
+MODULES = ("efivarfs",)
+
+
+class Cpio:
+    """A newc archive built in memory."""
+
+    def __init__(self):
+        self.out = io.BytesIO()
+        self.ino = 1
+
+    def _entry(self, name, mode, data=b"", rdev=(0, 0)):
+        name_b = name.encode() + b"\0"
+        fields = [self.ino, mode, 0, 0, 1, 0, len(data), 0, 0, rdev[0], rdev[1], len(name_b), 0]
+        self.ino += 1
+        self.out.write(b"070701" + b"".join(b"%08X" % f for f in fields))
+        self.out.write(name_b)
+        self.out.write(b"\0" * (-(110 + len(name_b)) % 4))
+        self.out.write(data)
+        self.out.write(b"\0" * (-len(data) % 4))
+
+    def directory(self, name):
+        self._entry(name, 0o040755)
+
+    def file(self, name, data, mode=0o644):
+        self._entry(name, 0o100000 | mode, data)
+
+    def symlink(self, name, target):
+        self._entry(name, 0o120777, target.encode())
+
+    def chardev(self, name, major, minor):
+        self._entry(name, 0o020600, rdev=(major, minor))
+
+    def finish(self):
+        self._entry("TRAILER!!!", 0)
+        return self.out.getvalue()
+
+
+def modinfo_depends(path):
+    """The `depends=` list of a kernel module, read from its .modinfo strings."""
+    with open(path, "rb") as f:
+        data = f.read()
+    pos = data.find(b"\0depends=")
+    if pos < 0:
+        return []
+    end = data.index(b"\0", pos + 1)
+    value = data[pos + len(b"\0depends="):end].decode()
+    return [d for d in value.split(",") if d]
+
+
+def find_modules(moddir, names):
+    """Module files for `names` and their dependencies, dependencies first."""
+    index = {}
+    for root, _, files in os.walk(os.path.join(moddir, "kernel")):
+        for f in files:
+            if f.endswith(".ko"):
+                index[f[:-3].replace("-", "_")] = os.path.join(root, f)
+    ordered = []
+
+    def visit(name):
+        key = name.replace("-", "_")
+        if key not in index:
+            raise RuntimeError(f"kernel module {name} not found under {moddir}")
+        path = index[key]
+        if path in ordered:
+            return
+        for dep in modinfo_depends(path):
+            visit(dep)
+        ordered.append(path)
+
+    for n in names:
+        visit(n)
+    return ordered
+
+
+def build(variant, kernel_dir, tool, init_script, out_path):
+    """Writes the initramfs `variant` to out_path (gzip-compressed newc cpio)."""
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown initramfs variant {variant}")
+    c = Cpio()
+    for d in ("bin", "dev", "etc", "proc", "sys", "tmp", "lib", "lib/modules"):
+        c.directory(d)
+    c.chardev("dev/console", 5, 1)
+    c.chardev("dev/null", 1, 3)
+    with open(BUSYBOX, "rb") as f:
+        c.file("bin/busybox", f.read(), 0o755)
+    c.symlink("bin/sh", "busybox")
+    with open(tool, "rb") as f:
+        c.file("bin/wdtest-state", f.read(), 0o755)
+    c.file("etc/wdtest-variant", (variant + "\n").encode())
+    for i, path in enumerate(find_modules(os.path.join(kernel_dir, "modules"), MODULES)):
+        with open(path, "rb") as f:
+            # The numeric prefix keeps the dependency order for /init's glob.
+            c.file(f"lib/modules/{i:02d}-{os.path.basename(path)}", f.read())
+    if variant != "noinit":
+        with open(init_script, "rb") as f:
+            c.file("init", f.read(), 0o755)
+    tmp = out_path + ".tmp"
+    with open(tmp, "wb") as f:
+        f.write(gzip.compress(c.finish(), compresslevel=6, mtime=0))
+    os.replace(tmp, out_path)
+
+
+def main(argv):
+    import argparse
+
+    p = argparse.ArgumentParser(description="build the wdboot test initramfs variants")
+    p.add_argument("--kernel-dir", required=True)
+    p.add_argument("--tool", required=True, help="static wdtest-state binary")
+    p.add_argument("--init", required=True, help="the /init script")
+    p.add_argument("--out-dir", required=True)
+    args = p.parse_args(argv)
+    os.makedirs(args.out_dir, exist_ok=True)
+    for v in VARIANTS:
+        build(v, args.kernel_dir, args.tool, args.init, os.path.join(args.out_dir, f"initrd-{v}.img"))
+    shutil.copyfile(os.path.join(args.kernel_dir, "vmlinuz"), os.path.join(args.out_dir, "vmlinuz"))
+    return 0
