@@ -1,0 +1,40 @@
+#!/bin/sh
+# Checks the linked image before it is installed as wdbootx64.efi. Called by
+# efi/CMakeLists.txt:  check_pe_image.sh OBJDUMP ELF.so PE.efi
+#  1. The ELF has only sections the gnu-efi linker script places and objcopy keeps:
+#     an orphan (.bss.*, .init_array from a global constructor, .tdata, ...) would be
+#     dropped silently and the image would run with that memory missing.
+#  2. No undefined symbols are left (gnu-efi images have no dynamic loader).
+#  3. The PE file is PE32+ with subsystem "EFI application" (10).
+set -eu
+objdump=$1
+elf=$2
+pe=$3
+
+expected=" .hash .gnu.hash .eh_frame .text .reloc .data .note.gnu.build-id .dynamic .rela .dynsym .dynstr .comment .eh_frame_hdr "
+bad=""
+for sec in $("$objdump" -h -w "$elf" | awk '$1 ~ /^[0-9]+$/ { print $2 }'); do
+    case "$sec" in .debug_*) continue ;; esac
+    case "$expected" in *" $sec "*) ;; *) bad="$bad $sec" ;; esac
+done
+if [ -n "$bad" ]; then
+    echo "error: $elf has sections the EFI image would lose:$bad" >&2
+    exit 1
+fi
+
+undef=$("$objdump" -T "$elf" | awk '$0 ~ /\*UND\*/ { print $NF }' | grep -v '^$' || true)
+if [ -n "$undef" ]; then
+    echo "error: $elf has undefined symbols: $undef" >&2
+    exit 1
+fi
+
+headers=$("$objdump" -p "$pe")
+if ! printf '%s\n' "$headers" | grep -Eq '^Magic[[:space:]]+020b[[:space:]]+\(PE32\+\)'; then
+    echo "error: $pe is not a PE32+ image" >&2
+    exit 1
+fi
+if ! printf '%s\n' "$headers" | grep -Eq '^Subsystem[[:space:]]+0*a[[:space:]]+\(EFI application\)'; then
+    echo "error: $pe does not have subsystem EFI application:" >&2
+    printf '%s\n' "$headers" | grep '^Subsystem' >&2 || true
+    exit 1
+fi

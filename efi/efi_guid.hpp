@@ -1,0 +1,52 @@
+// EFI_GUID values built at compile time from their registry text form
+// ("xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx"), so the GUIDs the core and the docs spell
+// out (state_store.hpp's kVendorGuidText) exist only once.
+#pragma once
+#include <stdint.h>
+
+#include "efi_api.hpp"
+
+namespace wdboot::efi {
+
+namespace detail {
+// Deliberately not constexpr and never defined: reaching it in a consteval evaluation
+// makes a malformed GUID text a compile error.
+void guid_text_is_malformed();
+
+constexpr uint64_t hex_field(const char* s, int digits) {
+    uint64_t v = 0;
+    for (int i = 0; i < digits; ++i) {
+        char c = s[i];
+        uint64_t d = 0;
+        if (c >= '0' && c <= '9') d = uint64_t(c - '0');
+        else if (c >= 'a' && c <= 'f') d = uint64_t(c - 'a' + 10);
+        else if (c >= 'A' && c <= 'F') d = uint64_t(c - 'A' + 10);
+        else guid_text_is_malformed();
+        v = (v << 4) | d;
+    }
+    return v;
+}
+}  // namespace detail
+
+// Parses a GUID in text form (fields are big-endian text, stored in EFI's mixed order).
+consteval EFI_GUID guid_from_text(const char (&s)[37]) {
+    if (s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-') detail::guid_text_is_malformed();
+    EFI_GUID g{};
+    g.Data1 = static_cast<UINT32>(detail::hex_field(s, 8));
+    g.Data2 = static_cast<UINT16>(detail::hex_field(s + 9, 4));
+    g.Data3 = static_cast<UINT16>(detail::hex_field(s + 14, 4));
+    g.Data4[0] = static_cast<UINT8>(detail::hex_field(s + 19, 2));
+    g.Data4[1] = static_cast<UINT8>(detail::hex_field(s + 21, 2));
+    for (int i = 0; i < 6; ++i) g.Data4[2 + i] = static_cast<UINT8>(detail::hex_field(s + 24 + 2 * i, 2));
+    return g;
+}
+
+inline bool guid_equal(const EFI_GUID& a, const EFI_GUID& b) {
+    const uint8_t* x = reinterpret_cast<const uint8_t*>(&a);
+    const uint8_t* y = reinterpret_cast<const uint8_t*>(&b);
+    for (unsigned i = 0; i < sizeof(EFI_GUID); ++i)
+        if (x[i] != y[i]) return false;
+    return true;
+}
+
+}  // namespace wdboot::efi

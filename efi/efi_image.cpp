@@ -1,0 +1,228 @@
+#include "efi_image.hpp"
+
+#include "efi_text.hpp"
+#include "load_option.hpp"
+#include "wdboot/config.hpp"
+#include "wdboot/text.hpp"
+
+namespace wdboot::efi {
+
+namespace {
+
+constexpr size_t kLine = 320;
+
+void log_failure(const char* what, const char* detail, EFI_STATUS s) {
+    TextBuffer<kLine> line;
+    line.append("wdboot: ").append(what).append(detail).append(": ").append(status_name(s));
+    console_line(line.c_str());
+}
+
+bool is_node(const EFI_DEVICE_PATH* node, UINT8 type, UINT8 subtype) {
+    return DevicePathType(node) == type && DevicePathSubType(node) == subtype;
+}
+
+// The last node before End of a full device path (the partition node of a file system
+// handle's path).
+const EFI_DEVICE_PATH* last_node(EFI_DEVICE_PATH* path) {
+    const EFI_DEVICE_PATH* last = nullptr;
+    for (EFI_DEVICE_PATH* n = path; !IsDevicePathEnd(n); n = NextDevicePathNode(n)) last = n;
+    return last;
+}
+
+bool same_partition(const EFI_DEVICE_PATH* a, const EFI_DEVICE_PATH* b) {
+    const auto* x = reinterpret_cast<const HARDDRIVE_DEVICE_PATH*>(a);
+    const auto* y = reinterpret_cast<const HARDDRIVE_DEVICE_PATH*>(b);
+    if (x->SignatureType != y->SignatureType || x->PartitionNumber != y->PartitionNumber) return false;
+    for (int i = 0; i < 16; ++i)
+        if (x->Signature[i] != y->Signature[i]) return false;
+    return true;
+}
+
+}  // namespace
+
+EFI_STATUS ImageLoader::load_path(EFI_DEVICE_PATH* path) {
+    unload();
+    return BS->LoadImage(FALSE, self_, path, nullptr, 0, &child_);
+}
+
+EFI_STATUS ImageLoader::load_file(const char* path, const char* cmdline) {
+    CHAR16 wpath[kPathMax];
+    if (!ascii_to_ucs2(path, wpath, kPathMax, true)) return EFI_INVALID_PARAMETER;
+    EFI_DEVICE_PATH* dp = FileDevicePath(esp_device_, wpath);
+    if (dp == nullptr) return EFI_OUT_OF_RESOURCES;
+    EFI_STATUS s = load_path(dp);
+    BS->FreePool(dp);
+    if (EFI_ERROR(s)) {
+        child_ = nullptr;
+        log_failure("cannot load ", path, s);
+        return s;
+    }
+    s = set_options_text(cmdline);
+    if (EFI_ERROR(s)) {
+        log_failure("cannot set the load options of ", path, s);
+        unload();
+    }
+    return s;
+}
+
+// Short-form boot entries (what efibootmgr writes) start with the partition node
+// HD(...) or with the file path alone; the firmware's LoadImage only takes full paths,
+// so each file system's full path is tried in front of the short one.
+EFI_STATUS ImageLoader::load_short_form(EFI_DEVICE_PATH* path) {
+    bool hd = is_node(path, MEDIA_DEVICE_PATH, MEDIA_HARDDRIVE_DP);
+    bool file = is_node(path, MEDIA_DEVICE_PATH, MEDIA_FILEPATH_DP);
+    if (!hd && !file) return EFI_NOT_FOUND;
+
+    EFI_GUID sfs = SIMPLE_FILE_SYSTEM_PROTOCOL;
+    UINTN count = 0;
+    EFI_HANDLE* handles = nullptr;
+    EFI_STATUS s = BS->LocateHandleBuffer(ByProtocol, &sfs, nullptr, &count, &handles);
+    if (EFI_ERROR(s)) return s;
+    EFI_STATUS result = EFI_NOT_FOUND;
+    for (UINTN i = 0; i < count; ++i) {
+        EFI_DEVICE_PATH* fs_path = DevicePathFromHandle(handles[i]);
+        if (fs_path == nullptr) continue;
+        EFI_DEVICE_PATH* rest = path;
+        if (hd) {
+            const EFI_DEVICE_PATH* part = last_node(fs_path);
+            if (part == nullptr || !is_node(part, MEDIA_DEVICE_PATH, MEDIA_HARDDRIVE_DP) ||
+                !same_partition(part, path))
+                continue;
+            rest = NextDevicePathNode(path);
+        }
+        EFI_DEVICE_PATH* full = AppendDevicePath(fs_path, rest);
+        if (full == nullptr) {
+            result = EFI_OUT_OF_RESOURCES;
+            break;
+        }
+        s = load_path(full);
+        BS->FreePool(full);
+        if (!EFI_ERROR(s)) {
+            result = s;
+            break;
+        }
+        child_ = nullptr;
+        result = s;
+        if (hd) break;  // the one matching partition refused it
+    }
+    BS->FreePool(handles);
+    return result;
+}
+
+EFI_STATUS ImageLoader::load_boot_entry(uint16_t number, const char* cmdline) {
+    char name[9] = "Boot0000";
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    for (int i = 0; i < 4; ++i) name[4 + i] = kHex[(number >> (12 - 4 * i)) & 0xF];
+    CHAR16 wname[9];
+    ascii_to_ucs2(name, wname, 9);
+
+    EFI_GUID global = EFI_GLOBAL_VARIABLE;
+    UINTN size = 0;
+    EFI_STATUS s = RT->GetVariable(wname, &global, nullptr, &size, nullptr);
+    if (s != EFI_BUFFER_TOO_SMALL) {
+        log_failure("cannot read ", name, EFI_ERROR(s) ? s : EFI_NOT_FOUND);
+        return EFI_ERROR(s) ? s : EFI_NOT_FOUND;
+    }
+    PoolBuffer value;
+    if (!value.allocate(size)) return EFI_OUT_OF_RESOURCES;
+    s = RT->GetVariable(wname, &global, nullptr, &size, value.data());
+    if (EFI_ERROR(s)) {
+        log_failure("cannot read ", name, s);
+        return s;
+    }
+    LoadOptionView opt{};
+    if (!parse_load_option(value.data(), size, opt)) {
+        log_failure(name, " is not a valid EFI_LOAD_OPTION", EFI_INVALID_PARAMETER);
+        return EFI_INVALID_PARAMETER;
+    }
+    // The device path inside the variable may be unaligned; LoadImage copies it.
+    auto* path = reinterpret_cast<EFI_DEVICE_PATH*>(const_cast<uint8_t*>(opt.device_path));
+    s = load_path(path);
+    if (EFI_ERROR(s)) {
+        child_ = nullptr;
+        EFI_STATUS expanded = load_short_form(path);
+        if (EFI_ERROR(expanded)) {
+            log_failure("cannot load the image of ", name, s);
+            return s;
+        }
+    }
+
+    char text[kOptionsMax];
+    bool is_text = load_options_text(opt.optional_data, opt.optional_bytes, text, sizeof(text));
+    if (is_text) {
+        TextBuffer<kOptionsMax> joined;
+        joined.append(text);
+        if (cmdline[0] != '\0' && joined.size() > 0) joined.append_char(' ');
+        joined.append(cmdline);
+        if (joined.truncated()) {
+            log_failure(name, ": load options too long", EFI_BAD_BUFFER_SIZE);
+            unload();
+            return EFI_BAD_BUFFER_SIZE;
+        }
+        s = set_options_text(joined.c_str());
+    } else {
+        if (cmdline[0] != '\0') {
+            TextBuffer<kLine> line;
+            line.append("wdboot: WARNING: ").append(name);
+            line.append(" has binary optional data: not appending \"").append(cmdline).append("\"");
+            console_line(line.c_str());
+        }
+        s = set_options(opt.optional_data, opt.optional_bytes);
+    }
+    if (EFI_ERROR(s)) {
+        log_failure("cannot set the load options of ", name, s);
+        unload();
+    }
+    return s;
+}
+
+EFI_STATUS ImageLoader::set_options(const void* data, size_t bytes) {
+    EFI_LOADED_IMAGE* child = nullptr;
+    EFI_GUID li_guid = LOADED_IMAGE_PROTOCOL;
+    EFI_STATUS s = BS->HandleProtocol(child_, &li_guid, reinterpret_cast<void**>(&child));
+    if (EFI_ERROR(s)) return s;
+    if (bytes == 0) {
+        options_.reset();
+        child->LoadOptions = nullptr;
+        child->LoadOptionsSize = 0;
+        return EFI_SUCCESS;
+    }
+    if (!options_.allocate(bytes)) return EFI_OUT_OF_RESOURCES;
+    const auto* src = static_cast<const uint8_t*>(data);
+    for (size_t i = 0; i < bytes; ++i) options_.data()[i] = src[i];
+    child->LoadOptions = options_.data();
+    child->LoadOptionsSize = static_cast<UINT32>(bytes);
+    return EFI_SUCCESS;
+}
+
+EFI_STATUS ImageLoader::set_options_text(const char* text) {
+    // UCS-2 with its terminator counted, as efibootmgr --unicode and the Linux stub expect.
+    CHAR16 wide[kOptionsMax];
+    if (!ascii_to_ucs2(text, wide, kOptionsMax)) return EFI_BAD_BUFFER_SIZE;
+    size_t units = text_length(text) + 1;
+    if (units == 1) return set_options(nullptr, 0);
+    return set_options(wide, units * sizeof(CHAR16));
+}
+
+EFI_STATUS ImageLoader::start() {
+    if (child_ == nullptr) return EFI_NOT_READY;
+    UINTN exit_size = 0;
+    CHAR16* exit_data = nullptr;
+    EFI_STATUS s = BS->StartImage(child_, &exit_size, &exit_data);
+    // An image that ran and exited (or failed in its entry point) has been unloaded by the
+    // firmware and its handle freed; one refused before running is still loaded. Ask now,
+    // before any allocation could reuse the handle's memory.
+    EFI_LOADED_IMAGE* still = nullptr;
+    EFI_GUID li_guid = LOADED_IMAGE_PROTOCOL;
+    if (EFI_ERROR(BS->HandleProtocol(child_, &li_guid, reinterpret_cast<void**>(&still)))) child_ = nullptr;
+    if (exit_data != nullptr) BS->FreePool(exit_data);
+    return s;
+}
+
+void ImageLoader::unload() {
+    if (child_ != nullptr) BS->UnloadImage(child_);
+    child_ = nullptr;
+    options_.reset();
+}
+
+}  // namespace wdboot::efi

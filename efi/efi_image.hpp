@@ -1,0 +1,50 @@
+// Loading (not starting) the image of a slot: a file on our own ESP (`linux`, `efi`),
+// or the device path of an existing Boot#### entry (`bootentry`), and setting the
+// child's LoadOptions. One image at a time; EfiPlatform drives it. Every failure is
+// explained on the console before the EFI status is returned.
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+#include "efi_api.hpp"
+#include "efi_files.hpp"
+
+namespace wdboot::efi {
+
+class ImageLoader {
+public:
+    ImageLoader(EFI_HANDLE self, EFI_HANDLE esp_device) : self_(self), esp_device_(esp_device) {}
+    ImageLoader(const ImageLoader&) = delete;
+    ImageLoader& operator=(const ImageLoader&) = delete;
+    ~ImageLoader() { unload(); }
+
+    // LoadImage of an ESP file (ASCII path, '/' or '\'); the load options become the
+    // UCS-2 form of `cmdline`.
+    EFI_STATUS load_file(const char* path, const char* cmdline);
+
+    // LoadImage of Boot<number>'s device path (expanded when it is a short form: HD(...)
+    // or a bare file path). Its optional data become the load options; `cmdline` is
+    // appended when that data is text (a kernel command line), else it is dropped with
+    // a warning.
+    EFI_STATUS load_boot_entry(uint16_t number, const char* cmdline);
+
+    // StartImage of the loaded image. Returns when the image exited or was refused.
+    EFI_STATUS start();
+
+    // Unloads a loaded image that was not started (or was refused) and frees its options.
+    void unload();
+    bool loaded() const { return child_ != nullptr; }
+
+private:
+    EFI_STATUS load_path(EFI_DEVICE_PATH* path);
+    EFI_STATUS load_short_form(EFI_DEVICE_PATH* path);
+    EFI_STATUS set_options(const void* data, size_t bytes);
+    EFI_STATUS set_options_text(const char* text);
+
+    EFI_HANDLE self_;
+    EFI_HANDLE esp_device_;
+    EFI_HANDLE child_ = nullptr;
+    PoolBuffer options_;
+};
+
+}  // namespace wdboot::efi

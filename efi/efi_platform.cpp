@@ -1,0 +1,113 @@
+#include "efi_platform.hpp"
+
+#include "civil_time.hpp"
+#include "efi_text.hpp"
+#include "initrd_load_file2.hpp"
+#include "loader_interface.hpp"
+#include "tsc_clock.hpp"
+#include "wdboot/text.hpp"
+
+namespace wdboot::efi {
+
+WatchdogProbe EfiPlatform::probe_watchdog(const Config& cfg) { return watchdog_.probe(cfg); }
+
+uint64_t EfiPlatform::now() {
+    EFI_TIME t{};
+    if (EFI_ERROR(RT->GetTime(&t, nullptr))) return 0;
+    if (t.Year < 1970 || t.Month < 1 || t.Month > 12 || t.Day < 1 || t.Day > 31) return 0;
+    uint64_t local = unix_seconds(t.Year, t.Month, t.Day, t.Hour, t.Minute, t.Second);
+    // UEFI 2.9+: TimeZone is local time's offset from UTC in minutes (Localtime = UTC +
+    // TimeZone). An unspecified zone (OVMF's RTC) is taken as UTC.
+    if (t.TimeZone != EFI_UNSPECIFIED_TIMEZONE && t.TimeZone >= -1440 && t.TimeZone <= 1440) {
+        local -= static_cast<uint64_t>(static_cast<int64_t>(t.TimeZone) * 60);
+    }
+    return local;
+}
+
+Status EfiPlatform::load_image(const SlotConfig& slot, const char* cmdline) {
+    slot_name_ = slot.name;
+    EFI_STATUS s = EFI_SUCCESS;
+    switch (slot.kind) {
+        case ImageKind::linux_efi:
+        case ImageKind::efi_app:
+            s = images_.load_file(slot.path, cmdline);
+            break;
+        case ImageKind::boot_entry:
+            s = images_.load_boot_entry(slot.boot_entry, cmdline);
+            break;
+        case ImageKind::none:
+            return Status::load_failed;
+    }
+    if (EFI_ERROR(s)) return Status::load_failed;
+
+    if (slot.initrd_count > 0) {
+        PoolBuffer initrds;
+        const char* failed = "";
+        s = read_initrds(esp_, slot.initrds, slot.initrd_count, initrds, &failed);
+        if (EFI_ERROR(s)) {
+            TextBuffer<320> line;
+            line.append("wdboot: cannot read initrd ").append(failed).append(": ").append(status_name(s));
+            log(line.c_str());
+            images_.unload();
+            return Status::load_failed;
+        }
+        size_t bytes = initrds.size();
+        s = install_initrd(initrds);
+        if (EFI_ERROR(s)) {
+            TextBuffer<320> line;
+            line.append("wdboot: cannot publish the initrd through LoadFile2: ").append(status_name(s));
+            log(line.c_str());
+            images_.unload();
+            return Status::load_failed;
+        }
+        TextBuffer<160> line;
+        line.append("wdboot: initrd: ").append_uint(slot.initrd_count).append(" file(s), ");
+        line.append_uint(bytes).append(" bytes via LoadFile2");
+        log(line.c_str());
+    }
+    return Status::ok;
+}
+
+void EfiPlatform::unload_image() {
+    uninstall_initrd();
+    images_.unload();
+}
+
+Status EfiPlatform::arm_watchdog(uint32_t timeout_s) { return watchdog_.arm(timeout_s); }
+
+void EfiPlatform::disarm_watchdog() { watchdog_.disarm(); }
+
+void EfiPlatform::publish(const BootState& st, const Decision& d, uint32_t boot_id, const WatchdogProbe& wd,
+                          uint32_t timeout_s) {
+    LoaderFacts facts{};
+    facts.slot_name = d.record_slot < kMaxSlots ? st.slots[d.record_slot].name : slot_name_;
+    facts.record_index = d.record_slot;
+    facts.boot_id = boot_id;
+    facts.watchdog = wd.present ? wd.driver : "none";
+    facts.timeout_s = wd.present ? timeout_s : 0;
+    facts.trial = d.trial;
+    facts.forced = d.forced;
+    publish_loader_variables(self_, facts);
+}
+
+Status EfiPlatform::start_image() {
+    uint64_t us = g_clock.to_us(read_tsc() - g_clock.entry_tsc());
+    TextBuffer<160> line;
+    line.append("wdboot: starting \"").append(slot_name_).append("\" (").append_uint(us / 1000);
+    line.append_char('.').append_uint((us % 1000) / 100).append(" ms after wdboot started)");
+    log(line.c_str());
+
+    EFI_STATUS s = images_.start();
+    TextBuffer<160> back;
+    back.append("wdboot: the image returned ").append(status_name(s));
+    log(back.c_str());
+    return Status::start_failed;
+}
+
+void EfiPlatform::reset_machine() { RT->ResetSystem(EfiResetCold, EFI_SUCCESS, 0, nullptr); }
+
+void EfiPlatform::power_off() { RT->ResetSystem(EfiResetShutdown, EFI_SUCCESS, 0, nullptr); }
+
+void EfiPlatform::log(const char* line) { console_line(line); }
+
+}  // namespace wdboot::efi

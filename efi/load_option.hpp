@@ -1,0 +1,26 @@
+// Parsing of an EFI_LOAD_OPTION (the value of a Boot#### variable), for `bootentry`
+// slots. Pure and freestanding (no efi.h), so it can be unit-tested on the host.
+//   UINT32 Attributes; UINT16 FilePathListLength; CHAR16 Description[] (NUL-terminated);
+//   device path list (FilePathListLength bytes); optional data (the rest).
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+
+namespace wdboot::efi {
+
+struct LoadOptionView {
+    uint32_t attributes;
+    const uint8_t* description;  // UCS-2, NUL-terminated, description_units units before NUL
+    size_t description_units;
+    const uint8_t* device_path;  // first node of the first device path instance
+    size_t device_path_bytes;
+    const uint8_t* optional_data;
+    size_t optional_bytes;
+};
+
+// Splits the variable's bytes into its parts. False if the layout is inconsistent: too
+// short, description without terminator, path list beyond the end, or a first device
+// path whose nodes do not end with an End node inside the list.
+bool parse_load_option(const uint8_t* data, size_t len, LoadOptionView& out);
+
+}  // namespace wdboot::efi

@@ -1,0 +1,132 @@
+#include "loader_interface.hpp"
+
+#include "efi_guid.hpp"
+#include "efi_text.hpp"
+#include "efi_variable_store.hpp"
+#include "tsc_clock.hpp"
+#include "wdboot/config.hpp"
+#include "wdboot/text.hpp"
+
+namespace wdboot::efi {
+
+namespace {
+
+constexpr EFI_GUID kLoaderGuid = guid_from_text("4a67b082-0a4c-41cf-b6c7-440b29bb8c4f");
+constexpr UINT32 kVolatile = EFI_VARIABLE_BOOTSERVICE_ACCESS | EFI_VARIABLE_RUNTIME_ACCESS;
+constexpr size_t kValueMax = 300;
+
+void report(const char* name, EFI_STATUS s) {
+    if (!EFI_ERROR(s)) return;
+    TextBuffer<160> line;
+    line.append("wdboot: WARNING: cannot set ").append(name).append(": ").append(status_name(s));
+    console_line(line.c_str());
+}
+
+void set_string(const char* name, const char* value) {
+    CHAR16 wide[kValueMax];
+    ascii_to_ucs2(value, wide, kValueMax);
+    size_t bytes = (text_length(value) + 1) * sizeof(CHAR16);
+    if (bytes > sizeof(wide)) bytes = sizeof(wide);
+    report(name, set_variable(name, kLoaderGuid, kVolatile, wide, bytes));
+}
+
+void append_guid_upper(TextBuffer<kValueMax>& out, const uint8_t* g) {
+    // EFI byte order: the first three fields little-endian, the last eight as stored.
+    auto hex = [&](uint64_t v, unsigned width) {
+        static constexpr char kHex[] = "0123456789ABCDEF";
+        for (unsigned i = width; i > 0; --i) out.append_char(kHex[(v >> ((i - 1) * 4)) & 0xF]);
+    };
+    hex(uint32_t(g[0]) | uint32_t(g[1]) << 8 | uint32_t(g[2]) << 16 | uint32_t(g[3]) << 24, 8);
+    out.append_char('-');
+    hex(uint32_t(g[4]) | uint32_t(g[5]) << 8, 4);
+    out.append_char('-');
+    hex(uint32_t(g[6]) | uint32_t(g[7]) << 8, 4);
+    out.append_char('-');
+    hex(g[8], 2);
+    hex(g[9], 2);
+    out.append_char('-');
+    for (int i = 10; i < 16; ++i) hex(g[i], 2);
+}
+
+// The GPT partition GUID of the ESP, from the HD() node of its device path. False for
+// an MBR partition or a device without partitions (a bare FAT image).
+bool esp_partition_uuid(EFI_HANDLE device, TextBuffer<kValueMax>& out) {
+    for (EFI_DEVICE_PATH* n = DevicePathFromHandle(device); n != nullptr && !IsDevicePathEnd(n);
+         n = NextDevicePathNode(n)) {
+        if (DevicePathType(n) != MEDIA_DEVICE_PATH || DevicePathSubType(n) != MEDIA_HARDDRIVE_DP) continue;
+        const auto* hd = reinterpret_cast<const HARDDRIVE_DEVICE_PATH*>(n);
+        if (hd->SignatureType != SIGNATURE_TYPE_GUID) return false;
+        append_guid_upper(out, hd->Signature);
+        return true;
+    }
+    return false;
+}
+
+// Our own path on the ESP, e.g. \EFI\wdboot\wdbootx64.efi, from the file path nodes.
+bool image_identifier(EFI_DEVICE_PATH* path, TextBuffer<kValueMax>& out) {
+    for (EFI_DEVICE_PATH* n = path; n != nullptr && !IsDevicePathEnd(n); n = NextDevicePathNode(n)) {
+        if (DevicePathType(n) != MEDIA_DEVICE_PATH || DevicePathSubType(n) != MEDIA_FILEPATH_DP) continue;
+        const auto* fp = reinterpret_cast<const FILEPATH_DEVICE_PATH*>(n);
+        size_t units = (DevicePathNodeLength(n) - SIZE_OF_FILEPATH_DEVICE_PATH) / sizeof(CHAR16);
+        char part[kPathMax];
+        ucs2_to_ascii(fp->PathName, units, part, sizeof(part));
+        if (out.size() > 0 && part[0] != '\\') out.append_char('\\');
+        out.append(part);
+    }
+    return out.size() > 0;
+}
+
+void append_revision(TextBuffer<kValueMax>& out, uint32_t revision) {
+    out.append_uint(revision >> 16).append_char('.');
+    uint32_t minor = revision & 0xFFFF;
+    if (minor < 10) out.append_char('0');
+    out.append_uint(minor);
+}
+
+}  // namespace
+
+void publish_loader_variables(EFI_LOADED_IMAGE* self, const LoaderFacts& facts) {
+    TextBuffer<kValueMax> v;
+    v.append("wdboot ").append(WDBOOT_VERSION);
+    set_string("LoaderInfo", v.c_str());
+
+    set_string("LoaderEntrySelected", facts.slot_name);
+
+    // Microseconds since CPU reset (TSC), as systemd-boot reports them.
+    v.clear();
+    v.append_uint(g_clock.to_us(g_clock.entry_tsc()));
+    set_string("LoaderTimeInitUSec", v.c_str());
+    v.clear();
+    v.append_uint(g_clock.to_us(read_tsc()));
+    set_string("LoaderTimeExecUSec", v.c_str());
+
+    v.clear();
+    if (esp_partition_uuid(self->DeviceHandle, v)) set_string("LoaderDevicePartUUID", v.c_str());
+
+    v.clear();
+    if (image_identifier(self->FilePath, v)) set_string("LoaderImageIdentifier", v.c_str());
+
+    v.clear();
+    char vendor[64];
+    ucs2_to_ascii(ST->FirmwareVendor, sizeof(vendor), vendor, sizeof(vendor));
+    v.append(vendor).append_char(' ');
+    append_revision(v, ST->FirmwareRevision);
+    set_string("LoaderFirmwareInfo", v.c_str());
+
+    v.clear();
+    v.append("UEFI ");
+    append_revision(v, ST->Hdr.Revision);
+    set_string("LoaderFirmwareType", v.c_str());
+
+    TextBuffer<kValueMax> cur;
+    cur.append("slot=").append(facts.slot_name);
+    cur.append(" index=").append_uint(facts.record_index);
+    cur.append(" boot_id=").append_uint(facts.boot_id);
+    cur.append(" watchdog=").append(facts.watchdog);
+    cur.append(" timeout=").append_uint(facts.timeout_s);
+    cur.append(" trial=").append_uint(facts.trial ? 1 : 0);
+    cur.append(" forced=").append_uint(facts.forced ? 1 : 0);
+    report("WdbootCurrent", set_variable("WdbootCurrent", kWdbootGuid, kVolatile, cur.c_str(), cur.size()));
+}
+
+}  // namespace wdboot::efi

@@ -1,0 +1,133 @@
+// efi_main: the loader's entry, in the order of docs/boot-flow.md. Everything decided
+// about slots happens in the core's run_boot(); this file only gathers its inputs
+// (load options, config) and supplies the platform.
+#include "efi_api.hpp"
+#include "efi_files.hpp"
+#include "efi_platform.hpp"
+#include "efi_text.hpp"
+#include "efi_variable_store.hpp"
+#include "tsc_clock.hpp"
+#include "wdboot/boot_flow.hpp"
+#include "wdboot/config.hpp"
+#include "wdboot/text.hpp"
+
+namespace wdboot::efi {
+namespace {
+
+constexpr char kDefaultConfigPath[] = "\\EFI\\wdboot\\wdboot.conf";
+constexpr uint64_t kMaxConfigBytes = 256 * 1024;
+// The firmware watchdog covers wdboot itself and the kernel's EFI stub up to
+// ExitBootServices (which stops it): a hang there resets the machine after 5 minutes.
+constexpr UINTN kFirmwareWatchdogSeconds = 300;
+
+// Large objects live here, not on the firmware's small stack (Config is ~19 KB).
+constinit Config g_config{};
+constinit LoadOptions g_options{};
+constinit Diagnostics g_option_diagnostics{};
+
+const char* base_name(const char* path) {
+    const char* base = path;
+    for (const char* p = path; *p != '\0'; ++p)
+        if (*p == '\\' || *p == '/') base = p + 1;
+    return base;
+}
+
+// Prints diagnostics as "wdboot.conf:LINE: message" (line 0: the boot entry's options).
+void print_diagnostics(const Diagnostics& diag, const char* config_name) {
+    for (uint8_t i = 0; i < diag.count; ++i) {
+        const Diagnostic& d = diag.items[i];
+        TextBuffer<kDiagnosticBytes + 80> line;
+        if (d.line == 0) line.append("load options: ");
+        else line.append(config_name).append_char(':').append_uint(d.line).append(": ");
+        line.append(d.message);
+        console_line(line.c_str());
+    }
+    if (diag.dropped != 0) {
+        TextBuffer<80> line;
+        line.append("wdboot: ").append_uint(diag.dropped).append(" more diagnostic(s) not shown");
+        console_line(line.c_str());
+    }
+}
+
+// Our boot entry's LoadOptions (efibootmgr --unicode "config=... timeout=30").
+void read_load_options(const EFI_LOADED_IMAGE* self) {
+    static char text[kOptionsMax];
+    if (!load_options_text(self->LoadOptions, self->LoadOptionsSize, text, sizeof(text))) {
+        console_line("wdboot: load options are not text (a firmware-made boot entry): ignored");
+        text[0] = '\0';
+    }
+    (void)parse_load_options(text, text_length(text), g_options, g_option_diagnostics);
+    print_diagnostics(g_option_diagnostics, "load options");
+}
+
+// Reads and parses the config; g_config ends up usable or with slot_count == 0.
+void read_config(EspVolume& esp, const char* path) {
+    config_defaults(g_config);
+    PoolBuffer file;
+    size_t len = 0;
+    EFI_STATUS s = esp.read_all(path, file, len, kMaxConfigBytes, 1);
+    if (EFI_ERROR(s)) {
+        TextBuffer<kPathMax + 80> line;
+        line.append("wdboot: cannot read the config ").append(path).append(": ").append(status_name(s));
+        console_line(line.c_str());
+    } else {
+        (void)parse_config(reinterpret_cast<const char*>(file.data()), len, g_config);
+    }
+    (void)apply_load_options(g_options, g_config);
+    (void)finish_config(g_config);
+    print_diagnostics(g_config.diagnostics, base_name(path));
+}
+
+EFI_STATUS boot(EFI_HANDLE image) {
+    // 1. The UEFI watchdog, then who we are.
+    BS->SetWatchdogTimer(kFirmwareWatchdogSeconds, 0, 0, nullptr);
+    console_line("wdboot " WDBOOT_VERSION);
+
+    EFI_LOADED_IMAGE* self = nullptr;
+    EFI_GUID li_guid = LOADED_IMAGE_PROTOCOL;
+    EFI_STATUS s = BS->HandleProtocol(image, &li_guid, reinterpret_cast<void**>(&self));
+    if (EFI_ERROR(s)) {
+        console_line("wdboot: ERROR: no LoadedImage protocol on our own handle");
+        return s;
+    }
+    EspVolume esp;
+    s = esp.open(self->DeviceHandle);
+    if (EFI_ERROR(s)) {
+        TextBuffer<120> line;
+        line.append("wdboot: ERROR: cannot open the file system we were loaded from: ").append(status_name(s));
+        console_line(line.c_str());
+        return s;
+    }
+
+    // 2. The config (the state and the reset cause are read by run_boot()).
+    read_load_options(self);
+    read_config(esp, g_options.config_path[0] != '\0' ? g_options.config_path : kDefaultConfigPath);
+    if (g_config.slot_count == 0) {
+        // Nothing to decide about: the state is left untouched and the firmware tries
+        // its next boot option.
+        console_line("wdboot: ERROR: no usable slot in the config: returning to the firmware");
+        return EFI_NOT_FOUND;
+    }
+
+    // 3.-6. Decide, record, arm, load, start: the core's flow.
+    EfiVariableStore store;
+    EfiPlatform platform(image, self, esp);
+    BootResult r = run_boot(g_config, store, platform);
+
+    TextBuffer<160> line;
+    line.append("wdboot: nothing was started (").append(to_string(r.action)).append(", ");
+    line.append(to_string(r.status)).append("): returning to the firmware");
+    console_line(line.c_str());
+    return r.status == Status::not_found ? EFI_NOT_FOUND : EFI_LOAD_ERROR;
+}
+
+}  // namespace
+}  // namespace wdboot::efi
+
+// Called by gnu-efi's crt0 (_start) after it relocated the image, with the SysV
+// calling convention: plain extern "C", not EFIAPI.
+extern "C" EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE* system_table) {
+    wdboot::efi::g_clock.mark_entry();
+    InitializeLib(image, system_table);
+    return wdboot::efi::boot(image);
+}
