@@ -1,1 +1,203 @@
+// run_boot(): the order of steps, the one-write rule, same-boot skipping of images that
+// cannot be loaded or started, the watchdog's presence, damaged and foreign state.
 #include <catch2/catch.hpp>
+
+#include <cstring>
+
+#include "fixtures.hpp"
+#include "wdboot/boot_flow.hpp"
+
+using namespace wdboot;
+using wdtest::Machine;
+
+TEST_CASE("a missing primary image: fallback boots in the same boot, one write", "[flow]") {
+    Machine m(wdtest::make_config({"primary", "fallback"}));
+    auto b = m.boot(ResetCause::power_on, {"primary"});
+    REQUIRE(b.took_over);
+    REQUIRE(b.slot == "fallback");
+    REQUIRE(b.writes == 1);
+    REQUIRE(b.loaded == std::vector<std::string>{"primary", "fallback"});
+    BootState st = m.state();
+    const SlotState& p = st.slots[st.find_slot("primary")];
+    REQUIRE(p.tries_left == 0);
+    REQUIRE(p.last_outcome == Outcome::load_failed);
+    REQUIRE(st.slots[st.find_slot("fallback")].tries_left == 2);
+    REQUIRE(st.journal_newest(0).event == Event::attempt);
+    REQUIRE(st.journal_newest(1).event == Event::load_failed);
+    bool said = false;
+    for (const auto& l : b.lines) said |= l.find("\"primary\" could not be loaded") != std::string::npos;
+    REQUIRE(said);
+}
+
+TEST_CASE("an image that returns from StartImage: next slot in the same boot", "[flow]") {
+    Machine m(wdtest::make_config({"primary", "fallback"}));
+    auto b = m.boot(ResetCause::power_on, {}, {"primary"});
+    REQUIRE(b.slot == "fallback");
+    REQUIRE(b.writes == 2);  // the attempt of primary, then the attempt of fallback
+    BootState st = m.state();
+    REQUIRE(st.slots[st.find_slot("primary")].last_outcome == Outcome::start_failed);
+    REQUIRE(st.slots[st.find_slot("primary")].tries_left == 0);
+    REQUIRE(st.attempt_slot == st.find_slot("fallback"));
+}
+
+TEST_CASE("nothing loadable: every slot tried once, then back to the firmware, watchdog disarmed", "[flow]") {
+    Machine m(wdtest::make_config({"primary", "fallback"}));
+    auto b = m.boot(ResetCause::power_on, {"primary", "fallback"});
+    REQUIRE_FALSE(b.took_over);
+    REQUIRE(b.result.action == Action::return_to_firmware);
+    REQUIRE(b.disarms == 1);
+    REQUIRE(b.writes == 1);
+    REQUIRE(b.loaded == std::vector<std::string>{"primary", "fallback"});
+    BootState st = m.state();
+    REQUIRE(st.slots[0].last_outcome == Outcome::load_failed);
+    REQUIRE(st.slots[1].last_outcome == Outcome::load_failed);
+    REQUIRE(st.attempt_slot == kNoSlot);
+}
+
+TEST_CASE("the watchdog arguments are appended to the slot's command line", "[flow]") {
+    Config cfg = wdtest::make_config({"primary"});
+    std::strcpy(cfg.slots[0].options, "root=/dev/vda2 quiet");
+    Machine m(cfg);
+    auto b = m.boot(ResetCause::power_on);
+    REQUIRE(b.cmdlines.at(0) == "root=/dev/vda2 quiet modprobe.blacklist=i6300esb");
+    REQUIRE(b.arms == 1);
+    auto nowd = m.boot(ResetCause::unknown, {}, {}, false);
+    REQUIRE(nowd.cmdlines.at(0) == "root=/dev/vda2 quiet");
+    REQUIRE(nowd.arms == 0);
+}
+
+TEST_CASE("a command line that cannot hold the watchdog arguments is not booted cut short", "[flow]") {
+    Config cfg = wdtest::make_config({"long", "short"});
+    std::memset(cfg.slots[0].options, 'x', kOptionsMax - 5);
+    cfg.slots[0].options[kOptionsMax - 5] = '\0';
+    Machine m(cfg);
+    auto b = m.boot(ResetCause::power_on);
+    REQUIRE(b.slot == "short");
+    REQUIRE(m.slot("long").last_outcome == Outcome::load_failed);
+}
+
+TEST_CASE("no hardware watchdog: a warning, and the boot goes on", "[flow]") {
+    Machine m(wdtest::make_config({"primary"}));
+    auto b = m.boot(ResetCause::unknown, {}, {}, false);
+    REQUIRE(b.slot == "primary");
+    bool warned = false;
+    for (const auto& l : b.lines) warned |= l.find("no hardware watchdog found") != std::string::npos;
+    REQUIRE(warned);
+}
+
+TEST_CASE("watchdog-required without a watchdog: nothing is started", "[flow]") {
+    Config cfg = wdtest::make_config({"primary"});
+    cfg.watchdog_required = true;
+    Machine m(cfg);
+    auto b = m.boot(ResetCause::unknown, {}, {}, false);
+    REQUIRE_FALSE(b.took_over);
+    REQUIRE(b.loaded.empty());
+    REQUIRE(b.result.action == Action::return_to_firmware);
+    REQUIRE(m.slot("primary").tries_left == 3);  // no try spent
+}
+
+TEST_CASE("a watchdog that cannot be armed: boot on unless it is required", "[flow]") {
+    Config cfg = wdtest::make_config({"primary"});
+    Machine m(cfg);
+    wdtest::FakePlatform p;
+    p.arm_result = Status::device_error;
+    bool took = false;
+    try {
+        (void)run_boot(m.cfg, m.store, p);
+    } catch (const wdtest::ImageTookOver&) {
+        took = true;
+    }
+    REQUIRE(took);
+    REQUIRE(p.logged("could not arm the i6300esb watchdog (device error)"));
+
+    m.cfg.watchdog_required = true;
+    wdtest::FakePlatform q;
+    q.arm_result = Status::device_error;
+    BootResult r = run_boot(m.cfg, m.store, q);
+    REQUIRE(r.action == Action::return_to_firmware);
+    REQUIRE(q.unloads == 1);
+    REQUIRE(q.started.empty());
+}
+
+TEST_CASE("damaged state copies are journalled and the boot goes on", "[flow]") {
+    Machine m(wdtest::make_config({"primary", "fallback"}));
+    auto first = m.boot(ResetCause::power_on);
+    REQUIRE(m.bless(first.boot_id) == Status::ok);
+    // Both copies exist now (one write by the loader, one by the blessing).
+    REQUIRE(m.store.present[0]);
+    REQUIRE(m.store.present[1]);
+
+    SECTION("the older copy garbage: nothing is lost") {
+        m.store.vars[0].assign(548, 0x5A);
+        auto b = m.boot(ResetCause::power_on);
+        REQUIRE(b.slot == "primary");
+        BootState st = m.state();
+        REQUIRE(st.slots[st.find_slot("primary")].has(kSlotGood));  // the blessing is in copy B
+        REQUIRE(st.journal_newest(1).event == Event::state_corrupt);
+        REQUIRE(st.journal_newest(1).detail == 1);
+        REQUIRE(m.store.write_log.back() == Copy::a);  // the damaged copy is rewritten
+    }
+    SECTION("the newer copy garbage: the previous state is used") {
+        m.store.vars[1].assign(548, 0x5A);
+        auto b = m.boot(ResetCause::power_on);
+        REQUIRE(b.slot == "primary");
+        BootState st = m.state();
+        // Copy A predates the blessing: the attempt it records counts as failed.
+        REQUIRE_FALSE(st.slots[st.find_slot("primary")].has(kSlotGood));
+        REQUIRE(st.slots[st.find_slot("primary")].tries_left == 1);
+        REQUIRE(st.journal_newest(1).event == Event::unclean_reset);
+        REQUIRE(st.journal_newest(2).event == Event::state_corrupt);
+        REQUIRE(st.journal_newest(2).detail == 2);
+    }
+    SECTION("both copies wrong size or bad CRC") {
+        m.store.vars[0].resize(100);
+        m.store.vars[1][300] ^= 1;
+        auto b = m.boot(ResetCause::power_on);
+        REQUIRE(b.took_over);
+        REQUIRE(b.slot == "primary");
+        BootState st = m.state();
+        REQUIRE(st.journal_newest(1).event == Event::state_corrupt);
+        REQUIRE(st.journal_newest(1).detail == 3);
+        REQUIRE(st.slots[st.find_slot("primary")].tries_left == 2);
+        bool said = false;
+        for (const auto& l : b.lines) said |= l.find("no valid state copy") != std::string::npos;
+        REQUIRE(said);
+    }
+}
+
+TEST_CASE("a newer wdboot's record: boots the default without counting or writing", "[flow]") {
+    Machine m(wdtest::make_config({"primary", "fallback"}));
+    m.boot(ResetCause::power_on);
+    m.store.vars[0][4] = 9;  // major 9
+    int writes = m.store.writes;
+    for (int i = 0; i < 3; ++i) {
+        auto b = m.boot(ResetCause::watchdog);
+        REQUIRE(b.took_over);
+        REQUIRE(b.slot == "primary");
+    }
+    REQUIRE(m.store.writes == writes);
+    REQUIRE(m.store.vars[0][4] == 9);
+}
+
+TEST_CASE("an NVRAM write failure is reported and the boot still happens", "[flow]") {
+    Machine m(wdtest::make_config({"primary"}));
+    m.store.fail_write = Status::io_error;
+    auto b = m.boot(ResetCause::power_on);
+    REQUIRE(b.took_over);
+    bool warned = false;
+    for (const auto& l : b.lines) warned |= l.find("could not write the state record (I/O error)") != std::string::npos;
+    REQUIRE(warned);
+}
+
+TEST_CASE("a watchdog reset after a blessed boot is journalled but not counted", "[flow]") {
+    Machine m(wdtest::make_config({"primary", "fallback"}));
+    auto b = m.boot(ResetCause::power_on);
+    REQUIRE(m.bless(b.boot_id) == Status::ok);
+    b = m.boot(ResetCause::watchdog);
+    REQUIRE(b.slot == "primary");
+    BootState st = m.state();
+    REQUIRE(st.journal_newest(1).event == Event::watchdog_reset);
+    REQUIRE(st.journal_newest(1).detail == 0xFF);
+    REQUIRE(st.slots[0].consecutive_failures == 0);
+    REQUIRE(st.slots[0].tries_left == 2);
+}

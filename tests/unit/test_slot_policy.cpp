@@ -1,1 +1,313 @@
+// Policy scenarios asserted as whole sequences (as barebox's bootchooser tests do):
+// counters boot by boot, trial revert, blessing, every on-exhausted policy.
 #include <catch2/catch.hpp>
+
+#include <cstring>
+
+#include "fixtures.hpp"
+#include "wdboot/slot_policy.hpp"
+
+using namespace wdboot;
+using wdtest::Machine;
+
+namespace {
+
+bool journal_has(const BootState& st, Event e, size_t within = kJournalEntries) {
+    for (size_t i = 0; i < st.journal_count && i < within; ++i) {
+        if (st.journal_newest(i).event == e) return true;
+    }
+    return false;
+}
+
+}  // namespace
+
+TEST_CASE("a failing primary is tried 3 times, then the fallback boots", "[policy]") {
+    Machine m(wdtest::make_config({"primary", "fallback"}));
+    // First boot ever: primary, 3 -> 2 tries left.
+    auto b = m.boot(ResetCause::power_on);
+    REQUIRE(b.took_over);
+    REQUIRE(b.slot == "primary");
+    REQUIRE(b.writes == 1);
+    REQUIRE(m.slot("primary").tries_left == 2);
+    REQUIRE(journal_has(m.state(), Event::state_created));
+
+    // The watchdog resets the machine twice more: 2 -> 1 -> 0.
+    for (uint8_t expect : {1, 0}) {
+        b = m.boot(ResetCause::watchdog);
+        REQUIRE(b.slot == "primary");
+        REQUIRE(b.writes == 1);
+        REQUIRE(m.slot("primary").tries_left == expect);
+        REQUIRE(m.slot("primary").last_outcome == Outcome::in_progress);
+        REQUIRE(m.state().journal_newest(1).event == Event::watchdog_reset);
+    }
+    REQUIRE(m.slot("primary").consecutive_failures == 2);
+
+    // Third failure: primary exhausted, fallback with full tries.
+    b = m.boot(ResetCause::watchdog);
+    REQUIRE(b.slot == "fallback");
+    REQUIRE(b.writes == 1);
+    BootState st = m.state();
+    REQUIRE(st.slots[st.find_slot("primary")].tries_left == 0);
+    REQUIRE(st.slots[st.find_slot("primary")].last_outcome == Outcome::watchdog_reset);
+    REQUIRE(st.slots[st.find_slot("fallback")].tries_left == 2);
+    REQUIRE(journal_has(st, Event::slot_exhausted, 3));
+    // The decision line explains the failover.
+    bool explained = false;
+    for (const auto& l : b.lines) {
+        if (l == "wdboot: slot \"primary\" failed (watchdog reset, attempt 3/3) -> booting \"fallback\" (tries 3/3); "
+                 "skipped \"primary\" (no tries left)")
+            explained = true;
+    }
+    INFO(b.lines.back());
+    REQUIRE(explained);
+
+    // The fallback is blessed: it stays the boot target with full tries.
+    REQUIRE(m.bless(b.boot_id) == Status::ok);
+    st = m.state();
+    REQUIRE(st.slots[st.find_slot("fallback")].tries_left == 3);
+    REQUIRE(st.slots[st.find_slot("fallback")].has(kSlotGood));
+    REQUIRE(st.last_good_slot == st.find_slot("fallback"));
+    REQUIRE(st.attempt_slot == kNoSlot);
+    b = m.boot(ResetCause::power_on);
+    REQUIRE(b.slot == "fallback");
+}
+
+TEST_CASE("a reset without the watchdog flag is counted as an unclean reset", "[policy]") {
+    Machine m(wdtest::make_config({"primary", "fallback"}));
+    m.boot(ResetCause::power_on);
+    m.boot(ResetCause::power_on);  // power cut or panic reboot: no watchdog flag
+    BootState st = m.state();
+    REQUIRE(st.journal_newest(1).event == Event::unclean_reset);
+    REQUIRE(st.journal_newest(1).cause == ResetCause::power_on);
+    REQUIRE(st.slots[0].tries_left == 1);
+}
+
+TEST_CASE("a blessed primary keeps booting with full tries", "[policy]") {
+    Machine m(wdtest::make_config({"primary", "fallback"}));
+    for (int i = 0; i < 10; ++i) {
+        auto b = m.boot(ResetCause::power_on);
+        REQUIRE(b.slot == "primary");
+        REQUIRE(b.writes == 1);
+        REQUIRE(m.slot("primary").tries_left == 2);
+        REQUIRE(m.bless(b.boot_id) == Status::ok);
+        REQUIRE(m.slot("primary").tries_left == 3);
+        REQUIRE(m.slot("primary").boots == static_cast<uint32_t>(i + 1));
+    }
+    // Blessing twice is harmless, blessing a stale boot is refused.
+    REQUIRE(m.bless(m.state().last_boot_id) == Status::ok);
+    auto b = m.boot(ResetCause::power_on);
+    REQUIRE(m.bless(b.boot_id - 1) == Status::invalid_argument);
+}
+
+TEST_CASE("a one-shot trial that fails reverts to the default", "[policy]") {
+    Machine m(wdtest::make_config({"primary", "fallback", "new"}));
+    auto b = m.boot(ResetCause::power_on);
+    REQUIRE(m.bless(b.boot_id) == Status::ok);
+    REQUIRE(m.command([](BootState& s) { return request_trial(s, s.find_slot("new"), 1, 0); }) == Status::ok);
+    REQUIRE(m.state().trial_slot == m.state().find_slot("new"));
+
+    b = m.boot(ResetCause::power_on);
+    REQUIRE(b.slot == "new");
+    REQUIRE(m.slot("new").tries_left == 0);
+    REQUIRE(m.slot("new").has(kSlotTrial));
+
+    // It hangs: the watchdog fires. The trial is abandoned, the default order resumes.
+    b = m.boot(ResetCause::watchdog);
+    REQUIRE(b.slot == "primary");
+    BootState st = m.state();
+    REQUIRE(st.trial_slot == kNoSlot);
+    REQUIRE_FALSE(st.slots[st.find_slot("new")].has(kSlotTrial));
+    REQUIRE(journal_has(st, Event::trial_abandoned, 4));
+    REQUIRE(st.default_slot == kNoSlot);  // the trial never became the default
+    REQUIRE(st.slots[st.find_slot("primary")].tries_left == 2);
+    // And the next boots stay on primary.
+    REQUIRE(m.bless(b.boot_id) == Status::ok);
+    REQUIRE(m.boot(ResetCause::power_on).slot == "primary");
+}
+
+TEST_CASE("a one-shot trial that is blessed stays good", "[policy]") {
+    Machine m(wdtest::make_config({"primary", "new"}));
+    auto b = m.boot(ResetCause::power_on);
+    REQUIRE(m.bless(b.boot_id) == Status::ok);
+    REQUIRE(m.command([](BootState& s) { return request_trial(s, s.find_slot("new"), 2, 0); }) == Status::ok);
+    b = m.boot(ResetCause::power_on);
+    REQUIRE(b.slot == "new");
+    REQUIRE(m.bless(b.boot_id) == Status::ok);
+    BootState st = m.state();
+    const SlotState& n = st.slots[st.find_slot("new")];
+    REQUIRE(n.has(kSlotGood));
+    REQUIRE_FALSE(n.has(kSlotTrial));
+    REQUIRE(n.tries_left == 3);
+    REQUIRE(st.trial_slot == kNoSlot);
+    REQUIRE(st.last_good_slot == st.find_slot("new"));
+    // The default order is unchanged: set-default is the explicit promotion.
+    REQUIRE(m.boot(ResetCause::power_on).slot == "primary");
+}
+
+TEST_CASE("a trial with several tries is retried, then abandoned", "[policy]") {
+    Machine m(wdtest::make_config({"primary", "new"}));
+    m.boot(ResetCause::power_on);
+    REQUIRE(m.command([](BootState& s) { return request_trial(s, s.find_slot("new"), 2, 0); }) == Status::ok);
+    REQUIRE(m.boot(ResetCause::watchdog).slot == "new");
+    REQUIRE(m.boot(ResetCause::watchdog).slot == "new");
+    REQUIRE(m.boot(ResetCause::watchdog).slot == "primary");
+    REQUIRE(m.state().trial_slot == kNoSlot);
+}
+
+TEST_CASE("on-exhausted last-good boots the last blessed slot ignoring counters", "[policy]") {
+    Config cfg = wdtest::make_config({"primary", "fallback"}, 2);
+    cfg.on_exhausted = OnExhausted::last_good;
+    Machine m(cfg);
+    // fallback is blessed once, long ago.
+    REQUIRE(m.command([](BootState& s) {
+        reconcile(wdtest::make_config({"primary", "fallback"}, 2), s);
+        return set_default(s, s.find_slot("fallback"), 0);
+    }) == Status::ok);
+    auto b = m.boot(ResetCause::power_on);
+    REQUIRE(b.slot == "fallback");
+    REQUIRE(m.bless(b.boot_id) == Status::ok);
+    REQUIRE(m.command([](BootState& s) {
+        s.default_slot = kNoSlot;
+        return Status::ok;
+    }) == Status::ok);
+    // Now everything fails: primary twice, fallback twice.
+    std::vector<std::string> seq;
+    for (int i = 0; i < 4; ++i) seq.push_back(m.boot(ResetCause::watchdog).slot);
+    REQUIRE(seq == std::vector<std::string>{"primary", "primary", "fallback", "fallback"});
+    b = m.boot(ResetCause::watchdog);
+    REQUIRE(b.took_over);
+    REQUIRE(b.slot == "fallback");
+    BootState st = m.state();
+    REQUIRE(journal_has(st, Event::all_exhausted, 3));
+    REQUIRE(st.journal_newest(0).event == Event::attempt_forced);
+    REQUIRE(st.slots[st.find_slot("fallback")].tries_left == 0);  // forced: not decremented below 0
+    // Blessing the forced boot makes the slot normal again.
+    REQUIRE(m.bless(b.boot_id) == Status::ok);
+    REQUIRE(m.slot("fallback").tries_left == 2);
+}
+
+TEST_CASE("on-exhausted last-good with nothing ever blessed keeps booting the default", "[policy]") {
+    Machine m(wdtest::make_config({"primary", "fallback"}, 1));
+    REQUIRE(m.boot(ResetCause::power_on).slot == "primary");
+    REQUIRE(m.boot(ResetCause::watchdog).slot == "fallback");
+    for (int i = 0; i < 3; ++i) {
+        auto b = m.boot(ResetCause::watchdog);
+        REQUIRE(b.slot == "primary");
+        REQUIRE(b.writes == 1);
+    }
+}
+
+TEST_CASE("on-exhausted rescue boots the rescue slot", "[policy]") {
+    Config cfg = wdtest::make_config({"primary", "fallback", "rescue"}, 1);
+    cfg.slots[2].rescue = true;
+    cfg.on_exhausted = OnExhausted::rescue;
+    Machine m(cfg);
+    // The rescue slot is also in the normal order, so exhaust all three.
+    REQUIRE(m.boot(ResetCause::power_on).slot == "primary");
+    REQUIRE(m.boot(ResetCause::watchdog).slot == "fallback");
+    REQUIRE(m.boot(ResetCause::watchdog).slot == "rescue");
+    auto b = m.boot(ResetCause::watchdog);
+    REQUIRE(b.slot == "rescue");
+    REQUIRE(m.state().journal_newest(0).event == Event::attempt_forced);
+}
+
+TEST_CASE("on-exhausted reset restores counters and resets the machine", "[policy]") {
+    Config cfg = wdtest::make_config({"primary", "fallback"}, 1);
+    cfg.on_exhausted = OnExhausted::reset;
+    Machine m(cfg);
+    m.boot(ResetCause::power_on);
+    m.boot(ResetCause::watchdog);
+    auto b = m.boot(ResetCause::watchdog);
+    REQUIRE_FALSE(b.took_over);
+    REQUIRE(b.result.action == Action::reset_machine);
+    REQUIRE(b.resets == 1);
+    REQUIRE(b.writes == 1);
+    BootState st = m.state();
+    REQUIRE(journal_has(st, Event::counters_reset, 2));
+    REQUIRE(st.slots[0].tries_left == 1);
+    REQUIRE(st.slots[1].tries_left == 1);
+    // After the reset the cycle starts again from primary.
+    REQUIRE(m.boot(ResetCause::power_on).slot == "primary");
+}
+
+TEST_CASE("on-exhausted halt powers off and journals why", "[policy]") {
+    Config cfg = wdtest::make_config({"primary"}, 1);
+    cfg.on_exhausted = OnExhausted::halt;
+    Machine m(cfg);
+    m.boot(ResetCause::power_on);
+    auto b = m.boot(ResetCause::watchdog);
+    REQUIRE(b.result.action == Action::power_off);
+    REQUIRE(b.poweroffs == 1);
+    REQUIRE(m.state().journal_newest(0).event == Event::all_exhausted);
+    REQUIRE(m.state().journal_newest(0).detail == static_cast<uint8_t>(OnExhausted::halt));
+}
+
+TEST_CASE("operator commands: mark-bad, set-default, reset", "[policy]") {
+    Machine m(wdtest::make_config({"primary", "fallback", "third"}));
+    auto b = m.boot(ResetCause::power_on);
+    REQUIRE(m.bless(b.boot_id) == Status::ok);
+
+    REQUIRE(m.command([](BootState& s) { return mark_bad(s, s.find_slot("primary"), 5); }) == Status::ok);
+    REQUIRE(m.slot("primary").has(kSlotBad));
+    REQUIRE(m.boot(ResetCause::power_on).slot == "fallback");
+
+    REQUIRE(m.command([](BootState& s) { return set_default(s, s.find_slot("third"), 5); }) == Status::ok);
+    REQUIRE(m.boot(ResetCause::power_on).slot == "third");
+    REQUIRE(m.boot(ResetCause::watchdog).slot == "third");
+
+    REQUIRE(m.command([](BootState& s) { return reset_counters(s, 5); }) == Status::ok);
+    BootState st = m.state();
+    for (uint8_t i = 0; i < 3; ++i) REQUIRE(st.slots[i].tries_left == 3);
+    REQUIRE_FALSE(st.slots[st.find_slot("primary")].has(kSlotBad));
+
+    // Bad slot indices are refused without touching the state.
+    BootState before = m.state();
+    REQUIRE(m.command([](BootState& s) { return mark_bad(s, 7, 0); }) == Status::not_found);
+    REQUIRE(m.command([](BootState& s) { return set_default(s, kNoSlot, 0); }) == Status::not_found);
+    REQUIRE(m.command([](BootState& s) { return request_trial(s, 0, 0, 0); }) == Status::invalid_argument);
+    REQUIRE(m.command([](BootState& s) { return request_trial(s, 0, 4, 0); }) == Status::invalid_argument);
+    REQUIRE(m.state() == before);
+}
+
+TEST_CASE("marking the running slot bad clears its attempt", "[policy]") {
+    Machine m(wdtest::make_config({"primary", "fallback"}));
+    m.boot(ResetCause::power_on);
+    REQUIRE(m.command([](BootState& s) { return mark_bad(s, s.attempt_slot, 0); }) == Status::ok);
+    BootState st = m.state();
+    REQUIRE(st.attempt_slot == kNoSlot);
+    // The next boot does not count a second failure for it.
+    auto b = m.boot(ResetCause::power_on);
+    REQUIRE(b.slot == "fallback");
+    REQUIRE(m.slot("primary").consecutive_failures == 0);
+}
+
+TEST_CASE("reconcile follows the config: new slots, removed slots, changed tries", "[policy]") {
+    BootState st = BootState::empty();
+    Config a = wdtest::make_config({"one", "two"}, 3);
+    reconcile(a, st);
+    REQUIRE(st.find_slot("one") == 0);
+    REQUIRE(st.find_slot("two") == 1);
+    st.slots[1].tries_left = 1;
+    st.last_good_slot = 1;
+
+    // Fewer tries clamp, renamed slot takes a free entry, old entries stay while room.
+    Config b = wdtest::make_config({"two", "three"}, 2);
+    reconcile(b, st);
+    REQUIRE(st.find_slot("two") == 1);
+    REQUIRE(st.slots[1].max_tries == 2);
+    REQUIRE(st.slots[1].tries_left == 1);
+    REQUIRE(st.find_slot("three") == 2);
+    REQUIRE(st.slots[2].tries_left == 2);
+    REQUIRE(st.find_slot("one") == 0);  // kept: history is not thrown away needlessly
+
+    // A config of 8 new slots evicts the entries no longer configured.
+    Config c = wdtest::make_config({"s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7"}, 3);
+    reconcile(c, st);
+    for (const char* n : {"s0", "s1", "s2", "s3", "s4", "s5", "s6", "s7"}) REQUIRE(st.find_slot(n) != kNoSlot);
+    REQUIRE(st.find_slot("two") == kNoSlot);
+    REQUIRE(st.last_good_slot == kNoSlot);  // the reference to the evicted entry is gone
+    uint8_t rec[kRecordSize];
+    encode_record(st, rec);
+    BootState d = BootState::empty();
+    REQUIRE(decode_record(rec, sizeof(rec), d) == Status::ok);  // still a valid record
+}
