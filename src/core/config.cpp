@@ -344,7 +344,6 @@ struct Stanza {
     const char* image_key = nullptr;
     uint32_t image_line = 0;
     uint32_t first_initrd_line = 0;
-    uint32_t options_line = 0;
     uint32_t tries_line = 0;
     SlotConfig slot{};
 };
@@ -369,12 +368,6 @@ void close_stanza(Stanza& st, Config& cfg) {
         s.initrd_count = 0;
         for (auto& path : s.initrds) path[0] = '\0';
         m.clear();
-    }
-    if (s.options[0] != '\0' && s.kind == ImageKind::boot_entry) {
-        m.append("options are ignored for bootentry slot '").append(s.name);
-        m.append("': the entry's own optional data is used");
-        report(d, st.options_line, Severity::warning, m);
-        s.options[0] = '\0';
     }
     if (cfg.slot_count >= kMaxSlots) return;  // cannot happen: room was checked at open
     cfg.slots[cfg.slot_count++] = s;
@@ -509,7 +502,6 @@ void add_options(Stanza& st, Diagnostics& d, Span value, uint32_t line) {
     if (have > 0) s.options[have++] = ' ';
     for (size_t i = 0; i < value.n; ++i) s.options[have++] = value.p[i];
     s.options[have] = '\0';
-    if (st.options_line == 0) st.options_line = line;
 }
 
 void set_slot_tries(Stanza& st, Diagnostics& d, Span value, uint32_t line) {
@@ -763,6 +755,7 @@ Status apply_load_options(const LoadOptions& opts, Config& cfg) {
 Status finish_config(Config& cfg) {
     Diagnostics& d = cfg.diagnostics;
     if (cfg.slot_count == 0) {
+        cfg.default_slot[0] = '\0';  // nothing to name; the error below says all
         d.add(kNoLine, Severity::error, "no usable slot: wdboot returns to the firmware");
         return Status::not_found;
     }
