@@ -1,0 +1,92 @@
+// Everything an agent command touches, gathered in one place so that every command is
+// a plain function of (AgentEnv, arguments) -> exit code. main.cpp fills it with the
+// real machine; tests fill it with a temporary efivarfs, a fake watchdog and a fake
+// command runner.
+#pragma once
+#include <stdint.h>
+
+#include <functional>
+#include <memory>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "agent_config.hpp"
+#include "command_runner.hpp"
+#include "current_boot.hpp"
+#include "efivarfs.hpp"
+#include "exit_codes.hpp"
+#include "watchdog_control.hpp"
+#include "wdboot/config.hpp"
+#include "wdboot/state_store.hpp"
+
+namespace wdboot::agent {
+
+struct AgentEnv {
+    Efivarfs* efivars = nullptr;
+    WatchdogSystem* watchdog = nullptr;
+    CommandRunner* runner = nullptr;
+    AgentConfig config;
+    bool is_root = false;
+    std::function<uint64_t()> clock;  // seconds since 1970, for journal entries
+    std::ostream* out = nullptr;
+    std::ostream* err = nullptr;
+    bool json = false;
+
+    // Where `install` and friends look; overridable for tests.
+    std::vector<std::string> esp_candidates{"/boot/efi", "/efi", "/boot"};
+    std::string boot_dir = "/boot";
+    std::string cmdline_file = "/proc/cmdline";
+    std::string kernel_release;  // uname -r
+    std::string loader_image;    // the wdbootx64.efi that `install` copies
+
+    uint64_t now() const { return clock ? clock() : 0; }
+};
+
+// What a command needs before it may run.
+enum Need : unsigned {
+    kNeedCurrent = 1u,  // booted by wdboot (WdbootCurrent present and valid)
+    kNeedWrite = 2u,    // will write the state record: root, writable efivarfs, writable record
+};
+
+// An opened state: the record as loaded by the core's two-copy rule, plus this boot.
+struct Session {
+    std::unique_ptr<EfivarfsStore> store;
+    LoadedState loaded{};
+    bool have_current = false;
+    CurrentBoot current;
+    std::string current_error;  // why WdbootCurrent is unusable, when !have_current
+};
+
+// Checks the preconditions in a fixed order (efivarfs present, booted by wdboot, root,
+// efivarfs writable, record writable) and loads the state. Prints the refusal and
+// returns its exit code, or Exit::ok.
+Exit open_session(AgentEnv& env, unsigned needs, Session& s);
+
+// Reads WdbootCurrent. False with a reason when absent or malformed.
+bool read_current_boot(AgentEnv& env, CurrentBoot& out, std::string& why);
+
+// Saves `next` through the core's save_state (other copy, generation + 1, only if
+// changed). Prints failures; returns the exit code.
+Exit save_session(AgentEnv& env, Session& s, const BootState& next, bool* wrote = nullptr);
+
+// Prints a refusal or failure: "wdbootctl: MESSAGE" on stderr, and with --json also
+// {"error": MESSAGE, "exit_code": N} on stdout. Returns `e`.
+Exit fail(AgentEnv& env, Exit e, const std::string& message);
+
+// Prints an informational line (stdout in text mode; stderr with --json, so that stdout
+// stays one JSON document).
+void note(AgentEnv& env, const std::string& message);
+
+// The ESP mount point: agent.conf's esp=, else the first candidate holding EFI/.
+// Empty when none is found.
+std::string find_esp(const AgentEnv& env);
+
+// Converts an ESP path (\EFI\wdboot\x) to a path under the mount point.
+std::string esp_file(const std::string& esp, const std::string& efi_path);
+
+// Reads and parses wdboot.conf from the ESP into cfg (defaults first). False when the
+// file cannot be read; parse diagnostics are left in cfg.diagnostics.
+bool load_boot_config(const AgentEnv& env, Config& cfg, std::string& path);
+
+}  // namespace wdboot::agent

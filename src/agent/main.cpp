@@ -1,0 +1,168 @@
+// wdbootctl: the command line. Parses arguments with CLI11, builds the AgentEnv for the
+// real machine and calls one command function; the exit code is the command's.
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "agent_env.hpp"
+#include "esp_install.hpp"
+#include "health_command.hpp"
+#include "report_commands.hpp"
+#include "state_commands.hpp"
+
+#ifndef WDBOOT_EFI_IMAGE
+#define WDBOOT_EFI_IMAGE "/usr/lib/wdboot/wdbootx64.efi"
+#endif
+
+using namespace wdboot::agent;
+
+namespace {
+
+std::string env_or(const char* name, const char* fallback) {
+    const char* v = std::getenv(name);
+    return v != nullptr && *v != '\0' ? v : fallback;
+}
+
+// agent.conf is optional; a broken one is an error (exit 12) so that a typo in
+// watchdog-mode never silently changes what happens to the watchdog.
+bool load_agent_config(const std::string& path, bool explicit_path, AgentConfig& cfg) {
+    std::ifstream in(path);
+    if (!in) {
+        if (explicit_path) {
+            std::cerr << "wdbootctl: cannot read " << path << "\n";
+            return false;
+        }
+        return true;
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::vector<ConfigMessage> msgs;
+    bool ok = parse_agent_config(ss.str(), cfg, msgs);
+    for (const auto& m : msgs) std::cerr << path << ":" << m.line << ": " << (m.error ? "error: " : "warning: ") << m.text << "\n";
+    return ok;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app{"wdbootctl: bless wdboot boots, inspect and change the boot state, manage the watchdog"};
+    app.require_subcommand(1);
+    bool json = false;
+    std::string efivarfs = env_or("WDBOOT_EFIVARFS", kDefaultEfivarfsRoot);
+    std::string agent_conf = kDefaultAgentConfig;
+    app.add_flag("--json", json, "Print one JSON document on stdout");
+    app.add_option("--efivarfs", efivarfs, "efivarfs directory (env WDBOOT_EFIVARFS)");
+    auto* conf_opt = app.add_option("--agent-config", agent_conf, "Agent settings file");
+    app.set_version_flag("--version", std::string("wdbootctl ") + WDBOOT_VERSION);
+
+    auto* status = app.add_subcommand("status", "Booted slot, slots, default, trial, watchdog, last failure");
+    unsigned log_limit = 0;
+    auto* log = app.add_subcommand("log", "Boot journal, newest first");
+    log->add_option("-n,--limit", log_limit, "Show only the newest N entries");
+    auto* mark_good = app.add_subcommand("mark-good", "Bless the current boot, then disarm or hand over the watchdog");
+    std::string slot;
+    auto* mark_bad = app.add_subcommand("mark-bad", "Mark a slot bad (default: the booted slot)");
+    mark_bad->add_option("SLOT", slot, "Slot name");
+    auto* set_default = app.add_subcommand("set-default", "Make a slot the default");
+    set_default->add_option("SLOT", slot, "Slot name")->required();
+    unsigned tries = 1;
+    auto* try_cmd = app.add_subcommand("try", "One-shot trial of a slot on the next boot");
+    try_cmd->add_option("SLOT", slot, "Slot name")->required();
+    try_cmd->add_option("--tries", tries, "Attempts before the default order resumes");
+    auto* reset = app.add_subcommand("reset", "Restore every slot's tries, clear bad flags");
+    std::string driver;
+    auto* disarm = app.add_subcommand("disarm", "Stop the hardware watchdog now");
+    disarm->add_option("--driver", driver, "Watchdog driver (i6300esb, itco, wdat) when not booted by wdboot");
+    bool no_action = false;
+    auto* health = app.add_subcommand("health", "Run the health checks in health-dir");
+    health->add_flag("--no-action", no_action, "Only report; never mark bad or reboot");
+
+    InstallOptions iopts;
+    auto* install = app.add_subcommand("install", "Copy wdboot to the ESP, write a starter config, create the boot entry");
+    install->add_option("--esp", iopts.esp, "ESP mount point");
+    install->add_option("--disk", iopts.disk, "Disk of the ESP for efibootmgr (default: from sysfs)");
+    install->add_option("--part", iopts.part, "Partition number of the ESP");
+    install->add_option("--label", iopts.label, "Boot entry label");
+    install->add_option("--timeout", iopts.timeout_s, "Watchdog timeout for the starter config")->check(CLI::Range(5, 2000));
+    install->add_flag("--force-config", iopts.force_config, "Replace an existing wdboot.conf");
+    install->add_flag("--no-boot-entry", iopts.no_boot_entry, "Do not touch the UEFI boot entries");
+    install->add_flag("--dry-run", iopts.dry_run, "Show what would be done");
+    std::string esp;
+    bool purge = false, dry_run = false;
+    auto* uninstall = app.add_subcommand("uninstall", "Remove the boot entry and restore the previous BootOrder");
+    uninstall->add_option("--esp", esp, "ESP mount point");
+    uninstall->add_flag("--purge", purge, "Also delete \\EFI\\wdboot and the state variables");
+    uninstall->add_flag("--dry-run", dry_run, "Show what would be done");
+    SlotSpec spec;
+    auto* add_slot = app.add_subcommand("add-slot", "Add a slot stanza to wdboot.conf");
+    add_slot->add_option("NAME", spec.name, "Slot name")->required();
+    add_slot->add_option("--kernel", spec.kernel, "Kernel file to copy to the ESP");
+    add_slot->add_option("--linux", spec.linux_path, "Kernel already on the ESP (\\EFI\\...)");
+    add_slot->add_option("--efi", spec.efi_path, "EFI application on the ESP");
+    add_slot->add_option("--bootentry", spec.boot_entry, "Existing Boot#### entry (XXXX)");
+    add_slot->add_option("--initrd", spec.initrds, "Initrd file to copy, or ESP path (repeatable)");
+    add_slot->add_option("--options", spec.options, "Kernel command line");
+    add_slot->add_flag("--same-options", spec.same_options, "Use the running kernel's command line");
+    add_slot->add_option("--tries", spec.tries, "Tries for this slot")->check(CLI::Range(1, 100));
+    add_slot->add_flag("--rescue", spec.rescue, "Target of on-exhausted rescue");
+    add_slot->add_option("--esp", esp, "ESP mount point");
+    auto* remove_slot = app.add_subcommand("remove-slot", "Remove a slot stanza from wdboot.conf");
+    remove_slot->add_option("NAME", slot, "Slot name")->required();
+    remove_slot->add_option("--esp", esp, "ESP mount point");
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        (void)app.exit(e);
+        return code(Exit::usage);
+    }
+
+    AgentEnv env;
+    if (!load_agent_config(agent_conf, conf_opt->count() > 0, env.config)) return code(Exit::config);
+    IoctlFileFlags flags;
+    StatvfsMountProbe mounts;
+    Efivarfs vars(efivarfs, flags, mounts);
+    ProcessRunner runner;
+    LinuxWatchdogSystem watchdog(env_or("WDBOOT_WATCHDOG_SYSFS", "/sys/class/watchdog"), env_or("WDBOOT_DEV", "/dev"),
+                                 runner);
+    env.efivars = &vars;
+    env.watchdog = &watchdog;
+    env.runner = &runner;
+    env.is_root = geteuid() == 0;
+    env.clock = [] { return static_cast<uint64_t>(std::time(nullptr)); };
+    env.out = &std::cout;
+    env.err = &std::cerr;
+    env.json = json;
+    struct utsname u {};
+    if (uname(&u) == 0) env.kernel_release = u.release;
+    env.loader_image = env_or("WDBOOT_EFI_IMAGE", WDBOOT_EFI_IMAGE);
+
+    Exit e = Exit::failure;
+    if (*status) e = cmd_status(env);
+    else if (*log) e = cmd_log(env, log_limit);
+    else if (*mark_good) e = cmd_mark_good(env);
+    else if (*mark_bad) e = cmd_mark_bad(env, slot);
+    else if (*set_default) e = cmd_set_default(env, slot);
+    else if (*try_cmd) e = cmd_try(env, slot, tries);
+    else if (*reset) e = cmd_reset(env);
+    else if (*disarm) e = cmd_disarm(env, driver);
+    else if (*health) e = cmd_health(env, no_action);
+    else if (*install) e = cmd_install(env, iopts);
+    else if (*uninstall) e = cmd_uninstall(env, esp, purge, dry_run);
+    else if (*add_slot) e = cmd_add_slot(env, spec, esp);
+    else if (*remove_slot) e = cmd_remove_slot(env, slot, esp);
+    std::cout.flush();
+    return code(e);
+}

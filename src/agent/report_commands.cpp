@@ -1,0 +1,306 @@
+#include "report_commands.hpp"
+
+#include <time.h>
+
+#include <cstdio>
+#include <memory>
+
+#include "wdboot/config.hpp"
+
+namespace wdboot::agent {
+namespace {
+
+std::string slot_name(const BootState& st, uint8_t i) {
+    if (i == kNoSlot || i >= kMaxSlots || !st.slots[i].used()) return "";
+    return std::string(st.slots[i].name, strnlen(st.slots[i].name, kSlotNameBytes));
+}
+
+nlohmann::json name_or_null(const BootState& st, uint8_t i) {
+    std::string n = slot_name(st, i);
+    return n.empty() ? nlohmann::json(nullptr) : nlohmann::json(n);
+}
+
+bool is_failure(Event e) {
+    switch (e) {
+        case Event::watchdog_reset:
+        case Event::unclean_reset:
+        case Event::load_failed:
+        case Event::start_failed:
+        case Event::slot_exhausted:
+        case Event::all_exhausted:
+        case Event::state_corrupt:
+        case Event::trial_abandoned:
+        case Event::marked_bad: return true;
+        default: return false;
+    }
+}
+
+nlohmann::json entry_json(const BootState& st, const JournalEntry& e) {
+    return {{"time", e.time},
+            {"time_text", format_time(e.time)},
+            {"boot_id", e.boot_id},
+            {"slot", name_or_null(st, e.slot)},
+            {"event", to_string(e.event)},
+            {"reset_cause", to_string(e.cause)},
+            {"detail", e.detail},
+            {"detail_text", event_detail(e)}};
+}
+
+// What can be told about the hardware watchdog from here. "armed" is true, false or
+// null (cannot tell: e.g. iTCO registered and not open may be fed by the kernel).
+nlohmann::json watchdog_json(AgentEnv& env, const Session& s) {
+    nlohmann::json j = {{"driver", s.have_current ? s.current.watchdog : "unknown"},
+                        {"timeout", s.have_current ? s.current.timeout : 0},
+                        {"device", nullptr},
+                        {"state", nullptr},
+                        {"armed", nullptr},
+                        {"detail", ""},
+                        {"mode", to_string(env.config.watchdog_mode)}};
+    if (!s.have_current) return j;
+    const DriverFacts* facts = driver_facts(s.current.watchdog);
+    if (facts == nullptr) {
+        j["armed"] = false;
+        j["detail"] = s.current.watchdog == "none" ? "wdboot armed no hardware watchdog" : "unknown driver";
+        return j;
+    }
+    const WatchdogInfo* dev = nullptr;
+    auto devices = env.watchdog->list();
+    for (const auto& w : devices) {
+        std::string id = w.identity;
+        for (char& c : id) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (id.find(facts->identity_key) != std::string::npos) dev = &w;
+    }
+    if (dev == nullptr) {
+        if (facts->probe_stops_timer) {
+            j["armed"] = true;
+            j["detail"] = std::string("running since boot: ") + facts->module + " not loaded, nothing feeds it";
+        } else {
+            j["detail"] = std::string("no device registered for ") + facts->module;
+        }
+        return j;
+    }
+    j["device"] = dev->device;
+    j["state"] = dev->state;
+    if (dev->state == "active") {
+        j["armed"] = true;
+        j["detail"] = "held open and fed by userspace";
+    } else if (facts->probe_stops_timer) {
+        j["armed"] = false;
+        j["detail"] = "stopped (driver loaded, device not open)";
+    } else {
+        j["detail"] = "not open: stopped, or fed by the kernel until userspace opens it";
+    }
+    return j;
+}
+
+nlohmann::json status_json(AgentEnv& env, const Session& s, const Config* cfg) {
+    const BootState& st = s.loaded.state;
+    nlohmann::json j;
+    nlohmann::json booted = nullptr;
+    if (s.have_current) {
+        uint8_t idx = st.find_slot(s.current.slot.c_str());
+        bool blessed = idx != kNoSlot && st.slots[idx].last_boot_id == s.current.boot_id &&
+                       st.slots[idx].last_outcome == Outcome::blessed;
+        booted = {{"slot", s.current.slot},
+                  {"index", idx == kNoSlot ? nlohmann::json(nullptr) : nlohmann::json(idx)},
+                  {"boot_id", s.current.boot_id},
+                  {"blessed", blessed}};
+    }
+    j["booted"] = booted;
+    j["watchdog"] = watchdog_json(env, s);
+    std::string default_source = "operator";
+    nlohmann::json def = name_or_null(st, st.default_slot);
+    if (def.is_null()) {
+        default_source = "config";
+        if (cfg != nullptr && cfg->slot_count > 0)
+            def = cfg->default_slot[0] ? cfg->default_slot : cfg->slots[0].name;
+    }
+    j["default"] = def;
+    j["default_source"] = def.is_null() ? "unknown" : default_source;
+    j["trial"] = name_or_null(st, st.trial_slot);
+    j["last_good"] = name_or_null(st, st.last_good_slot);
+    j["attempt"] = st.attempt_slot == kNoSlot
+                       ? nlohmann::json(nullptr)
+                       : nlohmann::json{{"slot", name_or_null(st, st.attempt_slot)}, {"boot_id", st.attempt_boot_id}};
+    j["generation"] = st.generation;
+    j["source_copy"] = s.loaded.from_copy ? kCopyNames[static_cast<int>(s.loaded.source)] : nullptr;
+    j["read_only"] = s.loaded.read_only;
+    nlohmann::json copies = nlohmann::json::array();
+    for (int i = 0; i < 2; ++i) {
+        const CopyStatus& c = s.loaded.copies[i];
+        copies.push_back({{"name", kCopyNames[i]},
+                          {"present", c.present},
+                          {"status", to_string(c.status)},
+                          {"generation", c.status == Status::ok ? nlohmann::json(c.generation) : nlohmann::json(nullptr)}});
+    }
+    j["copies"] = copies;
+    j["slots"] = slots_json(st);
+    nlohmann::json last = nullptr;
+    for (size_t i = 0; i < st.journal_count; ++i) {
+        const JournalEntry& e = st.journal_newest(i);
+        if (is_failure(e.event)) {
+            last = entry_json(st, e);
+            break;
+        }
+    }
+    j["last_failure"] = last;
+    return j;
+}
+
+void print_status(std::ostream& o, const nlohmann::json& j) {
+    auto str = [](const nlohmann::json& v, const char* none = "none") {
+        return v.is_null() ? std::string(none) : v.is_string() ? v.get<std::string>() : v.dump();
+    };
+    if (j["booted"].is_null()) {
+        o << "booted:     (unknown: not booted by wdboot)\n";
+    } else {
+        const auto& b = j["booted"];
+        o << "booted:     " << str(b["slot"]) << ", boot id " << b["boot_id"].get<uint32_t>()
+          << (b["blessed"].get<bool>() ? ", blessed" : ", not blessed yet") << "\n";
+    }
+    const auto& w = j["watchdog"];
+    o << "watchdog:   " << str(w["driver"]) << ", timeout " << w["timeout"].get<uint32_t>() << " s, armed "
+      << (w["armed"].is_null() ? "unknown" : w["armed"].get<bool>() ? "yes" : "no");
+    if (!w["device"].is_null()) o << ", " << str(w["device"]) << " " << str(w["state"], "");
+    if (!w["detail"].get<std::string>().empty()) o << " (" << str(w["detail"]) << ")";
+    o << "; after blessing: " << str(w["mode"]) << "\n";
+    o << "default:    " << str(j["default"], "first slot in wdboot.conf") << " (" << str(j["default_source"]) << ")\n";
+    o << "trial:      " << str(j["trial"]) << "\n";
+    o << "last good:  " << str(j["last_good"]) << "\n";
+    o << "attempt:    ";
+    if (j["attempt"].is_null()) o << "none\n";
+    else o << str(j["attempt"]["slot"]) << " (boot " << j["attempt"]["boot_id"].get<uint32_t>() << ")\n";
+    o << "record:     generation " << j["generation"].get<uint32_t>() << " from " << str(j["source_copy"], "no copy");
+    for (const auto& c : j["copies"]) {
+        o << "; " << str(c["name"]) << " " << (c["present"].get<bool>() ? str(c["status"]) : "absent");
+    }
+    o << (j["read_only"].get<bool>() ? " (newer major version: read-only)" : "") << "\n\n";
+    char line[160];
+    std::snprintf(line, sizeof line, "%-16s %-7s %-16s %-5s %-15s %s\n", "SLOT", "TRIES", "FLAGS", "FAILS",
+                  "LAST OUTCOME", "BOOTS");
+    o << line;
+    for (const auto& s : j["slots"]) {
+        std::string tries = std::to_string(s["tries_left"].get<int>()) + "/" + std::to_string(s["max_tries"].get<int>());
+        std::string flags;
+        for (const auto& f : s["flags"]) flags += (flags.empty() ? "" : ",") + f.get<std::string>();
+        std::snprintf(line, sizeof line, "%-16s %-7s %-16s %-5d %-15s %u\n", s["name"].get<std::string>().c_str(),
+                      tries.c_str(), flags.empty() ? "-" : flags.c_str(), s["consecutive_failures"].get<int>(),
+                      s["last_outcome"].get<std::string>().c_str(), s["boots"].get<uint32_t>());
+        o << line;
+    }
+    if (!j["last_failure"].is_null()) {
+        const auto& f = j["last_failure"];
+        o << "\nlast failure: " << str(f["time_text"]) << ", boot " << f["boot_id"].get<uint32_t>() << ", slot "
+          << str(f["slot"], "-") << ": " << str(f["event"]) << " (reset cause " << str(f["reset_cause"]) << ")";
+        if (!f["detail_text"].get<std::string>().empty()) o << ", " << str(f["detail_text"]);
+        o << "\n";
+    }
+}
+
+}  // namespace
+
+std::string format_time(uint64_t t) {
+    if (t == 0) return "-";
+    time_t tt = static_cast<time_t>(t);
+    struct tm tm {};
+    if (gmtime_r(&tt, &tm) == nullptr) return std::to_string(t);
+    char buf[40];
+    strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    return buf;
+}
+
+std::string slot_flags_text(uint8_t flags) {
+    std::string s;
+    if (flags & kSlotGood) s += "good";
+    if (flags & kSlotBad) s += std::string(s.empty() ? "" : ",") + "bad";
+    if (flags & kSlotTrial) s += std::string(s.empty() ? "" : ",") + "trial";
+    return s.empty() ? "-" : s;
+}
+
+std::string event_detail(const JournalEntry& e) {
+    const std::string d = std::to_string(e.detail);
+    switch (e.event) {
+        case Event::attempt:
+        case Event::watchdog_reset:
+        case Event::unclean_reset: return d + " tries left";
+        case Event::blessed: return "tries restored to " + d;
+        case Event::trial_requested: return d + (e.detail == 1 ? " try" : " tries");
+        case Event::all_exhausted:
+            return e.detail <= static_cast<uint8_t>(OnExhausted::halt)
+                       ? std::string("policy ") + to_string(static_cast<OnExhausted>(e.detail))
+                       : "policy " + d;
+        case Event::state_corrupt: {
+            bool a = e.detail & 1, b = e.detail & 2;
+            return a && b ? "copies A and B damaged" : a ? "copy A damaged" : b ? "copy B damaged" : "";
+        }
+        default: return e.detail == 0 ? "" : d;
+    }
+}
+
+nlohmann::json slots_json(const BootState& st) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (uint8_t i = 0; i < kMaxSlots; ++i) {
+        const SlotState& s = st.slots[i];
+        if (!s.used()) continue;
+        nlohmann::json flags = nlohmann::json::array();
+        if (s.has(kSlotGood)) flags.push_back("good");
+        if (s.has(kSlotBad)) flags.push_back("bad");
+        if (s.has(kSlotTrial)) flags.push_back("trial");
+        arr.push_back({{"index", i},
+                       {"name", slot_name(st, i)},
+                       {"tries_left", s.tries_left},
+                       {"max_tries", s.max_tries},
+                       {"flags", flags},
+                       {"consecutive_failures", s.consecutive_failures},
+                       {"last_outcome", to_string(s.last_outcome)},
+                       {"last_boot_id", s.last_boot_id},
+                       {"boots", s.boots}});
+    }
+    return arr;
+}
+
+nlohmann::json journal_json(const BootState& st) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (size_t i = 0; i < st.journal_count; ++i) arr.push_back(entry_json(st, st.journal_newest(i)));
+    return arr;
+}
+
+Exit cmd_status(AgentEnv& env) {
+    Session s;
+    Exit e = open_session(env, kNeedCurrent, s);
+    if (e != Exit::ok) return e;
+    auto cfg = std::make_unique<Config>();
+    std::string cfg_path;
+    bool have_cfg = load_boot_config(env, *cfg, cfg_path);
+    nlohmann::json j = status_json(env, s, have_cfg ? cfg.get() : nullptr);
+    if (env.json) *env.out << j.dump(2) << "\n";
+    else print_status(*env.out, j);
+    return Exit::ok;
+}
+
+Exit cmd_log(AgentEnv& env, unsigned limit) {
+    Session s;
+    Exit e = open_session(env, kNeedCurrent, s);
+    if (e != Exit::ok) return e;
+    nlohmann::json entries = journal_json(s.loaded.state);
+    if (limit != 0 && entries.size() > limit) entries.erase(entries.begin() + limit, entries.end());
+    if (env.json) {
+        *env.out << entries.dump(2) << "\n";
+        return Exit::ok;
+    }
+    char line[256];
+    std::snprintf(line, sizeof line, "%-23s %-6s %-16s %-16s %-9s %s\n", "TIME", "BOOT", "SLOT", "EVENT", "CAUSE",
+                  "DETAIL");
+    *env.out << line;
+    for (const auto& en : entries) {
+        std::string slot = en["slot"].is_null() ? "-" : en["slot"].get<std::string>();
+        std::snprintf(line, sizeof line, "%-23s %-6u %-16s %-16s %-9s %s\n", en["time_text"].get<std::string>().c_str(),
+                      en["boot_id"].get<uint32_t>(), slot.c_str(), en["event"].get<std::string>().c_str(),
+                      en["reset_cause"].get<std::string>().c_str(), en["detail_text"].get<std::string>().c_str());
+        *env.out << line;
+    }
+    if (entries.empty()) *env.out << "(journal empty)\n";
+    return Exit::ok;
+}
+
+}  // namespace wdboot::agent

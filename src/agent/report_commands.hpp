@@ -1,0 +1,23 @@
+// Read-only commands: `wdbootctl status` and `wdbootctl log`. They need efivarfs and a
+// wdboot boot, but not root. Text or, with --json, one JSON document (fields in
+// docs/agent.md).
+#pragma once
+#include <nlohmann/json.hpp>
+
+#include "agent_env.hpp"
+#include "wdboot/boot_record.hpp"
+
+namespace wdboot::agent {
+
+Exit cmd_status(AgentEnv& env);
+// limit: newest entries to show, 0 = all.
+Exit cmd_log(AgentEnv& env, unsigned limit);
+
+// Building blocks shared with other commands and the tests.
+std::string format_time(uint64_t seconds_since_1970);  // "2024-05-01 12:00:00 UTC", "-" for 0
+std::string slot_flags_text(uint8_t flags);            // "good,trial" or "-"
+std::string event_detail(const JournalEntry& e);       // detail byte in words, per event
+nlohmann::json journal_json(const BootState& st);       // newest first
+nlohmann::json slots_json(const BootState& st);
+
+}  // namespace wdboot::agent

@@ -1,0 +1,192 @@
+#include "state_commands.hpp"
+
+#include <memory>
+#include <nlohmann/json.hpp>
+
+#include "wdboot/slot_policy.hpp"
+
+namespace wdboot::agent {
+namespace {
+
+nlohmann::json watchdog_report_json(const WatchdogReport& r) {
+    return {{"ok", r.ok},
+            {"device", r.device.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.device)},
+            {"state", r.state.empty() ? nlohmann::json(nullptr) : nlohmann::json(r.state)},
+            {"steps", r.steps},
+            {"message", r.message}};
+}
+
+void print_report(AgentEnv& env, const WatchdogReport& r) {
+    for (const auto& step : r.steps) note(env, "watchdog: " + step);
+    if (r.ok) note(env, "watchdog: " + r.message);
+}
+
+// A slot named on the command line, looked up in the record. A slot that is configured
+// in wdboot.conf but not yet in the record (added since the last boot) is brought in
+// with the core's reconcile(), exactly as the loader will do on the next boot.
+Exit resolve_slot(AgentEnv& env, BootState& st, const std::string& name, uint8_t& idx) {
+    if (name.empty() || name.size() >= kSlotNameBytes) return fail(env, Exit::usage, "invalid slot name \"" + name + "\"");
+    idx = st.find_slot(name.c_str());
+    if (idx != kNoSlot) return Exit::ok;
+    auto cfg = std::make_unique<Config>();
+    std::string path;
+    if (load_boot_config(env, *cfg, path) && cfg->find(name.c_str()) != kNoSlot) {
+        reconcile(*cfg, st);
+        idx = st.find_slot(name.c_str());
+        if (idx != kNoSlot) return Exit::ok;
+    }
+    std::string known;
+    for (const auto& s : st.slots)
+        if (s.used()) known += std::string(known.empty() ? "" : ", ") + s.name;
+    return fail(env, Exit::usage, "no slot \"" + name + "\" (known: " + (known.empty() ? "none" : known) + ")");
+}
+
+Exit policy_failure(AgentEnv& env, Status s, const std::string& what) {
+    Exit e = s == Status::invalid_argument || s == Status::not_found ? Exit::usage : Exit::refused;
+    return fail(env, e, what + ": " + to_string(s));
+}
+
+void print_done(AgentEnv& env, const std::string& message, bool wrote, nlohmann::json extra = nlohmann::json::object()) {
+    if (env.json) {
+        extra["result"] = message;
+        extra["written"] = wrote;
+        *env.out << extra.dump(2) << "\n";
+    } else {
+        *env.out << message << (wrote ? "" : " (no change)") << "\n";
+    }
+}
+
+}  // namespace
+
+WatchdogReport apply_watchdog_mode(AgentEnv& env, const std::string& driver) {
+    return env.config.watchdog_mode == WatchdogMode::handover ? hand_over_watchdog(*env.watchdog, driver, env.config)
+                                                              : disarm_watchdog(*env.watchdog, driver, env.config);
+}
+
+Exit cmd_mark_good(AgentEnv& env) {
+    Session s;
+    Exit e = open_session(env, kNeedCurrent | kNeedWrite, s);
+    if (e != Exit::ok) return e;
+    BootState next = s.loaded.state;
+    uint8_t idx = next.find_slot(s.current.slot.c_str());
+    if (idx == kNoSlot) {
+        return fail(env, Exit::refused, "the booted slot \"" + s.current.slot + "\" is not in the state record");
+    }
+    const SlotState& slot = next.slots[idx];
+    const bool already = next.attempt_slot == kNoSlot && slot.last_boot_id == s.current.boot_id &&
+                         slot.last_outcome == Outcome::blessed;
+    bool wrote = false;
+    if (!already) {
+        Status st = bless(next, s.current.boot_id, env.now());
+        if (st != Status::ok) {
+            return fail(env, Exit::refused,
+                        "cannot bless boot " + std::to_string(s.current.boot_id) + " of slot \"" + s.current.slot +
+                            "\": " + to_string(st) + " (the attempt in progress is boot " +
+                            std::to_string(s.loaded.state.attempt_boot_id) + ")");
+        }
+        e = save_session(env, s, next, &wrote);
+        if (e != Exit::ok) return e;
+    }
+    if (!env.json) {
+        *env.out << (already ? "boot " : "blessed boot ") << s.current.boot_id << " of slot \"" << s.current.slot
+                 << "\"" << (already ? " was already blessed" : "") << "\n";
+    }
+    WatchdogReport r = apply_watchdog_mode(env, s.current.watchdog);
+    if (env.json) {
+        nlohmann::json j = {{"slot", s.current.slot},  {"boot_id", s.current.boot_id},
+                            {"blessed", true},         {"already_blessed", already},
+                            {"written", wrote},        {"watchdog_mode", to_string(env.config.watchdog_mode)},
+                            {"watchdog", watchdog_report_json(r)}};
+        *env.out << j.dump(2) << "\n";
+    } else {
+        print_report(env, r);
+    }
+    if (!r.ok) {
+        *env.err << "wdbootctl: the boot is blessed, but the watchdog step failed: " << r.message << "\n";
+        return Exit::watchdog;
+    }
+    return Exit::ok;
+}
+
+Exit cmd_mark_bad(AgentEnv& env, const std::string& slot_arg) {
+    Session s;
+    Exit e = open_session(env, kNeedCurrent | kNeedWrite, s);
+    if (e != Exit::ok) return e;
+    BootState next = s.loaded.state;
+    const std::string name = slot_arg.empty() ? s.current.slot : slot_arg;
+    uint8_t idx = kNoSlot;
+    if ((e = resolve_slot(env, next, name, idx)) != Exit::ok) return e;
+    Status st = mark_bad(next, idx, env.now());
+    if (st != Status::ok) return policy_failure(env, st, "cannot mark \"" + name + "\" bad");
+    bool wrote = false;
+    if ((e = save_session(env, s, next, &wrote)) != Exit::ok) return e;
+    print_done(env, "slot \"" + name + "\" marked bad", wrote, {{"slot", name}});
+    return Exit::ok;
+}
+
+Exit cmd_set_default(AgentEnv& env, const std::string& name) {
+    Session s;
+    Exit e = open_session(env, kNeedCurrent | kNeedWrite, s);
+    if (e != Exit::ok) return e;
+    BootState next = s.loaded.state;
+    uint8_t idx = kNoSlot;
+    if ((e = resolve_slot(env, next, name, idx)) != Exit::ok) return e;
+    Status st = set_default(next, idx, env.now());
+    if (st != Status::ok) return policy_failure(env, st, "cannot make \"" + name + "\" the default");
+    bool wrote = false;
+    if ((e = save_session(env, s, next, &wrote)) != Exit::ok) return e;
+    print_done(env, "slot \"" + name + "\" is the default", wrote, {{"slot", name}});
+    return Exit::ok;
+}
+
+Exit cmd_try(AgentEnv& env, const std::string& name, unsigned tries) {
+    if (tries < 1 || tries > kMaxTries) return fail(env, Exit::usage, "--tries must be 1.." + std::to_string(kMaxTries));
+    Session s;
+    Exit e = open_session(env, kNeedCurrent | kNeedWrite, s);
+    if (e != Exit::ok) return e;
+    BootState next = s.loaded.state;
+    uint8_t idx = kNoSlot;
+    if ((e = resolve_slot(env, next, name, idx)) != Exit::ok) return e;
+    Status st = request_trial(next, idx, static_cast<uint8_t>(tries), env.now());
+    if (st != Status::ok) return policy_failure(env, st, "cannot request a trial of \"" + name + "\"");
+    bool wrote = false;
+    if ((e = save_session(env, s, next, &wrote)) != Exit::ok) return e;
+    print_done(env,
+               "slot \"" + name + "\" will be tried on the next boot (" + std::to_string(tries) +
+                   (tries == 1 ? " try" : " tries") + "; without a blessing the default order resumes)",
+               wrote, {{"slot", name}, {"tries", tries}});
+    return Exit::ok;
+}
+
+Exit cmd_reset(AgentEnv& env) {
+    Session s;
+    Exit e = open_session(env, kNeedCurrent | kNeedWrite, s);
+    if (e != Exit::ok) return e;
+    BootState next = s.loaded.state;
+    Status st = reset_counters(next, env.now());
+    if (st != Status::ok) return policy_failure(env, st, "cannot reset the counters");
+    bool wrote = false;
+    if ((e = save_session(env, s, next, &wrote)) != Exit::ok) return e;
+    print_done(env, "all slots have their tries back", wrote);
+    return Exit::ok;
+}
+
+Exit cmd_disarm(AgentEnv& env, const std::string& driver_arg) {
+    std::string driver = driver_arg;
+    if (driver.empty()) {
+        CurrentBoot cb;
+        std::string why;
+        if (env.efivars->availability() == Availability::missing)
+            return fail(env, Exit::no_efivarfs, "efivarfs not found at " + env.efivars->root() + " (or pass --driver)");
+        if (!read_current_boot(env, cb, why)) return fail(env, Exit::not_wdboot, why + " (or pass --driver)");
+        driver = cb.watchdog;
+    }
+    if (!env.is_root) return fail(env, Exit::not_root, "disarming the watchdog needs root");
+    WatchdogReport r = disarm_watchdog(*env.watchdog, driver, env.config);
+    if (env.json) *env.out << watchdog_report_json(r).dump(2) << "\n";
+    else print_report(env, r);
+    if (!r.ok) return fail(env, Exit::watchdog, "watchdog not disarmed: " + r.message);
+    return Exit::ok;
+}
+
+}  // namespace wdboot::agent

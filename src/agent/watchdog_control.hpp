@@ -1,0 +1,84 @@
+// Stopping (disarm) or handing over (handover) the hardware watchdog that wdboot armed,
+// once the boot is known good. Called by `wdbootctl mark-good` and `wdbootctl disarm`.
+//
+// The decisions are plain functions over a WatchdogSystem, the agent's view of Linux's
+// watchdog devices (sysfs, /dev/watchdogN, modprobe); tests supply a fake.
+#pragma once
+#include <stdint.h>
+
+#include <string>
+#include <vector>
+
+#include "agent_config.hpp"
+#include "command_runner.hpp"
+
+namespace wdboot::agent {
+
+struct WatchdogInfo {
+    std::string name;      // watchdog0
+    std::string device;    // /dev/watchdog0
+    std::string identity;  // the driver's identity, e.g. "i6300ESB timer", "iTCO_wdt"
+    std::string state;     // sysfs state: "active" (open by someone), "inactive", "" unknown
+};
+
+class WatchdogSystem {
+public:
+    virtual ~WatchdogSystem() = default;
+    // The registered watchdog devices.
+    virtual std::vector<WatchdogInfo> list() = 0;
+    // Loads a kernel module. Returns false with a message when it fails.
+    virtual bool load_driver(const std::string& module, std::string& message) = 0;
+    // Opens the device, writes the magic close character 'V' and closes it: the Linux
+    // watchdog core then stops the timer. Returns false with a message when it fails.
+    virtual bool magic_close(const std::string& device, std::string& message) = 0;
+    // Waits between polls of list().
+    virtual void sleep_ms(unsigned ms) = 0;
+};
+
+// The real system: /sys/class/watchdog, /dev, and modprobe through a CommandRunner.
+class LinuxWatchdogSystem final : public WatchdogSystem {
+public:
+    LinuxWatchdogSystem(std::string sysfs_dir, std::string dev_dir, CommandRunner& runner)
+        : sysfs_dir_(std::move(sysfs_dir)), dev_dir_(std::move(dev_dir)), runner_(runner) {}
+    std::vector<WatchdogInfo> list() override;
+    bool load_driver(const std::string& module, std::string& message) override;
+    bool magic_close(const std::string& device, std::string& message) override;
+    void sleep_ms(unsigned ms) override;
+
+private:
+    std::string sysfs_dir_;
+    std::string dev_dir_;
+    CommandRunner& runner_;
+};
+
+// Linux facts about a loader watchdog driver name (as in WdbootCurrent's watchdog=).
+struct DriverFacts {
+    const char* loader_name;   // i6300esb, itco, wdat
+    const char* module;        // kernel module that drives it
+    const char* identity_key;  // lower-case substring of its sysfs identity
+    bool probe_stops_timer;    // loading the module stops a running timer
+};
+// nullptr for "none" and for names we do not know.
+const DriverFacts* driver_facts(const std::string& loader_name);
+
+struct WatchdogReport {
+    bool ok = false;
+    std::string device;              // the device acted on, if any
+    std::string state;               // sysfs state afterwards
+    std::vector<std::string> steps;  // what was done, in order, for the log
+    std::string message;             // one-line summary (the error when !ok)
+};
+
+// Stops the watchdog that the loader armed (`driver` from WdbootCurrent).
+// i6300esb: loads i6300esb.ko if needed (its probe stops the timer), and with
+// disarm-method magic-close also does a magic close; other drivers: magic close.
+// Verifies afterwards that the device is registered and not held open.
+WatchdogReport disarm_watchdog(WatchdogSystem& sys, const std::string& driver, const AgentConfig& cfg);
+
+// Leaves the watchdog to systemd's RuntimeWatchdogSec=. For the i6300esb the driver must
+// be loaded for anyone to feed it, and loading it stops the timer: so this loads it and
+// then waits (watchdog-wait) until someone (systemd) holds the device open, which starts
+// it again. Fails when nobody takes the device within the wait.
+WatchdogReport hand_over_watchdog(WatchdogSystem& sys, const std::string& driver, const AgentConfig& cfg);
+
+}  // namespace wdboot::agent
