@@ -226,8 +226,14 @@ Decision choose(const Config& cfg, BootState& st, const BootFacts& facts, BootSk
     d.reason.append("all slots exhausted, on-exhausted ").append(to_string(cfg.on_exhausted)).append(": ");
     switch (cfg.on_exhausted) {
         case OnExhausted::reset: {
-            Status ignored = reset_counters(st, facts.now);
-            (void)ignored;
+            // Unlike the operator's `reset`, slots marked bad stay bad: the automatic
+            // retry must not undo an operator's or a health check's verdict.
+            for (SlotState& slot : st.slots) {
+                if (!slot.used() || slot.has(kSlotBad)) continue;
+                slot.tries_left = slot.max_tries;
+                slot.consecutive_failures = 0;
+            }
+            st.journal_add(boot, kNoSlot, Event::counters_reset, facts.cause, 0, facts.now);
             d.action = Action::reset_machine;
             d.reason.append("counters restored, resetting the machine");
             return d;

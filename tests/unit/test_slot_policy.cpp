@@ -228,6 +228,15 @@ TEST_CASE("on-exhausted reset restores counters and resets the machine", "[polic
     REQUIRE(st.slots[1].tries_left == 1);
     // After the reset the cycle starts again from primary.
     REQUIRE(m.boot(ResetCause::power_on).slot == "primary");
+
+    // A slot marked bad stays bad through the automatic reset.
+    REQUIRE(m.command([](BootState& s) { return mark_bad(s, s.find_slot("primary"), 0); }) == Status::ok);
+    REQUIRE(m.boot(ResetCause::power_on).slot == "fallback");
+    b = m.boot(ResetCause::watchdog);
+    REQUIRE(b.result.action == Action::reset_machine);
+    REQUIRE(m.slot("primary").has(kSlotBad));
+    REQUIRE(m.slot("primary").tries_left == 0);
+    REQUIRE(m.slot("fallback").tries_left == 1);
 }
 
 TEST_CASE("on-exhausted halt powers off and journals why", "[policy]") {
