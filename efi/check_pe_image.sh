@@ -4,7 +4,9 @@
 #  1. The ELF has only sections the gnu-efi linker script places and objcopy keeps:
 #     an orphan (.bss.*, .init_array from a global constructor, .tdata, ...) would be
 #     dropped silently and the image would run with that memory missing.
-#  2. No undefined symbols are left (gnu-efi images have no dynamic loader).
+#  2. No undefined symbols are left (gnu-efi images have no dynamic loader), and every
+#     dynamic relocation is R_X86_64_RELATIVE: gnu-efi's _relocate applies only those,
+#     anything else (GLOB_DAT from a GNU-unique symbol, say) would silently stay zero.
 #  3. The PE file is PE32+ with subsystem "EFI application" (10).
 set -eu
 objdump=$1
@@ -25,6 +27,13 @@ fi
 undef=$("$objdump" -T "$elf" | awk '$0 ~ /\*UND\*/ { print $NF }' | grep -v '^$' || true)
 if [ -n "$undef" ]; then
     echo "error: $elf has undefined symbols: $undef" >&2
+    exit 1
+fi
+
+relocs=$("$objdump" -R "$elf" | awk '$1 ~ /^[0-9a-f]+$/ && $2 != "R_X86_64_RELATIVE" { print $2, $3 }')
+if [ -n "$relocs" ]; then
+    echo "error: $elf has dynamic relocations gnu-efi does not apply:" >&2
+    printf '  %s\n' "$relocs" >&2
     exit 1
 fi
 
