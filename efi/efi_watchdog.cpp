@@ -3,7 +3,9 @@
 #include "efi_text.hpp"
 #include "pci_register_io.hpp"
 #include "wdboot/i6300esb.hpp"
+#include "wdboot/itco.hpp"
 #include "wdboot/text.hpp"
+#include "x86_register_io.hpp"
 
 namespace wdboot::efi {
 
@@ -11,20 +13,23 @@ namespace {
 
 constexpr WatchdogProbe kNoWatchdog = {false, "none", ResetCause::unknown, ""};
 
-// The Linux i6300esb driver stops a running timer when it probes (6.1 and mainline),
-// so it must not load before the agent has blessed the boot (docs/watchdogs.md).
+// Each Linux driver would take over (i6300esb: stop; iTCO_wdt: reprogram to its own
+// heartbeat and let the kernel feed it) a timer that must keep running until the agent
+// has blessed the boot; the agent loads the driver itself then (docs/watchdogs.md).
 constexpr char kI6300esbKernelArgs[] = "modprobe.blacklist=i6300esb";
+constexpr char kItcoKernelArgs[] = "modprobe.blacklist=iTCO_wdt";
 
-void log_location(EFI_PCI_IO_PROTOCOL* pci, TextBuffer<200>& line) {
+using Line = TextBuffer<200>;
+
+void append_location(EFI_PCI_IO_PROTOCOL* pci, Line& line) {
     UINTN seg = 0, bus = 0, dev = 0, fn = 0;
     if (EFI_ERROR(pci->GetLocation(pci, &seg, &bus, &dev, &fn))) return;
     line.append(" at PCI ").append_hex(seg, 4).append_char(':').append_hex(bus, 2).append_char(':');
     line.append_hex(dev, 2).append_char('.').append_hex(fn, 1);
 }
 
-}  // namespace
-
-EFI_PCI_IO_PROTOCOL* WatchdogDevice::find_i6300esb() {
+// The first PCI function whose configuration space `match` accepts.
+EFI_PCI_IO_PROTOCOL* find_pci(bool (*match)(RegisterIo&)) {
     EFI_GUID pci_guid = EFI_PCI_IO_PROTOCOL_GUID;
     UINTN count = 0;
     EFI_HANDLE* handles = nullptr;
@@ -34,39 +39,50 @@ EFI_PCI_IO_PROTOCOL* WatchdogDevice::find_i6300esb() {
         EFI_PCI_IO_PROTOCOL* pci = nullptr;
         if (EFI_ERROR(BS->HandleProtocol(handles[i], &pci_guid, reinterpret_cast<void**>(&pci)))) continue;
         PciConfigIo config(pci);
-        if (i6300esb::is_i6300esb(config)) found = pci;
+        if (match(config)) found = pci;
     }
     BS->FreePool(handles);
     return found;
 }
 
+bool match_i6300esb(RegisterIo& config) { return i6300esb::is_i6300esb(config); }
+bool match_lpc(RegisterIo& config) { return itco::is_intel_lpc(config); }
+
+}  // namespace
+
 WatchdogProbe WatchdogDevice::probe(const Config& cfg) {
-    esb_ = nullptr;
+    kind_ = Kind::none;
     switch (cfg.watchdog) {
         case WatchdogChoice::none:
             console_line("wdboot: watchdog none (configured): the hardware watchdog is not used");
             return kNoWatchdog;
-        case WatchdogChoice::itco:
-        case WatchdogChoice::wdat: {
-            TextBuffer<200> line;
-            line.append("wdboot: WARNING: watchdog ").append(to_string(cfg.watchdog));
-            line.append(" is not supported by this loader yet");
-            console_line(line.c_str());
-            return kNoWatchdog;
-        }
-        case WatchdogChoice::auto_detect:
         case WatchdogChoice::i6300esb:
+            return probe_i6300esb(false);
+        case WatchdogChoice::itco:
+            return probe_itco();
+        case WatchdogChoice::wdat:
+            console_line("wdboot: WARNING: watchdog wdat is not supported by this loader yet");
+            return kNoWatchdog;
+        case WatchdogChoice::auto_detect:
             break;
     }
+    WatchdogProbe wd = probe_i6300esb(true);
+    if (wd.present) return wd;
+    return probe_itco();
+}
 
-    EFI_PCI_IO_PROTOCOL* pci = find_i6300esb();
-    if (pci == nullptr) return kNoWatchdog;
+WatchdogProbe WatchdogDevice::probe_i6300esb(bool quiet_if_absent) {
+    EFI_PCI_IO_PROTOCOL* pci = find_pci(match_i6300esb);
+    if (pci == nullptr) {
+        if (!quiet_if_absent) console_line("wdboot: no i6300esb (PCI 8086:25ab) found");
+        return kNoWatchdog;
+    }
     PciConfigIo config(pci);
     PciBarIo mmio(pci, 0);
-    Status s = i6300esb::enable_decoding(config);
-    TextBuffer<200> line;
+    Line line;
     line.append("wdboot: watchdog i6300esb");
-    log_location(pci, line);
+    append_location(pci, line);
+    Status s = i6300esb::enable_decoding(config);
     if (s != Status::ok) {
         line.append(": cannot enable its registers (").append(to_string(s)).append(")");
         console_line(line.c_str());
@@ -75,31 +91,74 @@ WatchdogProbe WatchdogDevice::probe(const Config& cfg) {
     ResetCause cause = i6300esb::read_reset_cause(mmio);
     i6300esb::clear_reset_flag(mmio);
     line.append(", last reset: ").append(to_string(cause));
-    if (i6300esb::is_locked(config)) line.append(" (LOCKED: cannot be reprogrammed before a reset)");
+    if (i6300esb::is_locked(config)) line.append(" (LOCKED until the next reset)");
     console_line(line.c_str());
+    kind_ = Kind::i6300esb;
     esb_ = pci;
     return {true, "i6300esb", cause, kI6300esbKernelArgs};
 }
 
+WatchdogProbe WatchdogDevice::probe_itco() {
+    EFI_PCI_IO_PROTOCOL* pci = find_pci(match_lpc);
+    if (pci == nullptr) return kNoWatchdog;
+    PciConfigIo lpc(pci);
+    Line line;
+    line.append("wdboot: watchdog itco");
+    append_location(pci, line);
+    uint16_t base = 0;
+    uint32_t rcba = 0;
+    Status s = itco::find_tco_base(lpc, base);
+    if (s == Status::ok) s = itco::find_rcba(lpc, rcba);
+    if (s != Status::ok) {
+        line.append(": TCO registers not found (").append(to_string(s)).append(")");
+        console_line(line.c_str());
+        return kNoWatchdog;
+    }
+    PortIo tco(base);
+    ResetCause cause = itco::read_reset_cause(tco);
+    Status cleared = itco::clear_reset_status(tco);
+    line.append(" (I/O 0x").append_hex(base, 4).append("), last reset: ").append(to_string(cause));
+    if (cleared != Status::ok) line.append(" (status not cleared: ").append(to_string(cleared)).append(")");
+    if (itco::is_locked(tco)) line.append(" (LOCKED until the next reset)");
+    console_line(line.c_str());
+    kind_ = Kind::itco;
+    tco_base_ = base;
+    rcba_ = rcba;
+    return {true, "itco", cause, kItcoKernelArgs};
+}
+
 Status WatchdogDevice::arm(uint32_t timeout_s) {
-    if (esb_ == nullptr) return Status::not_found;
-    PciConfigIo config(esb_);
-    PciBarIo mmio(esb_, 0);
-    Status s = i6300esb::arm(config, mmio, timeout_s * 1000u);
-    if (s == Status::ok && (config.errors() != 0 || mmio.errors() != 0)) s = Status::io_error;
+    Status s = Status::not_found;
+    if (kind_ == Kind::i6300esb) {
+        PciConfigIo config(esb_);
+        PciBarIo mmio(esb_, 0);
+        s = i6300esb::arm(config, mmio, timeout_s * 1000u);
+        if (s == Status::ok && (config.errors() != 0 || mmio.errors() != 0)) s = Status::io_error;
+    } else if (kind_ == Kind::itco) {
+        PortIo tco(tco_base_);
+        PhysicalMmio rcrb(rcba_);
+        s = itco::arm(tco, rcrb, timeout_s * 1000u);
+    }
     armed_ = s == Status::ok;
     return s;
 }
 
 void WatchdogDevice::disarm() {
-    if (!armed_ || esb_ == nullptr) return;
-    PciConfigIo config(esb_);
-    PciBarIo mmio(esb_, 0);
-    Status s = i6300esb::disarm(config, mmio);
+    if (!armed_) return;
+    Status s = Status::not_found;
+    if (kind_ == Kind::i6300esb) {
+        PciConfigIo config(esb_);
+        PciBarIo mmio(esb_, 0);
+        s = i6300esb::disarm(config, mmio);
+    } else if (kind_ == Kind::itco) {
+        PortIo tco(tco_base_);
+        PhysicalMmio rcrb(rcba_);
+        s = itco::disarm(tco, rcrb);
+    }
     armed_ = false;
     if (s != Status::ok) {
-        TextBuffer<200> line;
-        line.append("wdboot: WARNING: could not stop the i6300esb (").append(to_string(s)).append(")");
+        Line line;
+        line.append("wdboot: WARNING: could not stop the watchdog (").append(to_string(s)).append(")");
         console_line(line.c_str());
     }
 }

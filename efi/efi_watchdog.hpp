@@ -1,7 +1,10 @@
-// The hardware watchdog as the loader sees it: found through EFI_PCI_IO_PROTOCOL,
-// programmed through the core's register sequences (wdboot/i6300esb.hpp) over
-// PciConfigIo/PciBarIo windows. Supported: the Intel 6300ESB (QEMU -device i6300esb).
-// The ICH9 TCO (itco) is not wired up yet: choosing it reports "not supported".
+// The hardware watchdog as the loader sees it, programmed through the core's register
+// sequences over RegisterIo windows:
+//  - Intel 6300ESB (PCI 8086:25ab, QEMU -device i6300esb): PCI config + BAR0 through
+//    EFI_PCI_IO_PROTOCOL (wdboot/i6300esb.hpp);
+//  - Intel ICH9 TCO (the q35 LPC bridge): its PCI config through EFI_PCI_IO_PROTOCOL
+//    to find PMBASE/RCBA, then I/O ports and the RCRB directly (wdboot/itco.hpp).
+// `watchdog auto` tries them in that order. WDAT is not wired up here yet.
 #pragma once
 #include <stdint.h>
 
@@ -13,9 +16,8 @@ namespace wdboot::efi {
 
 class WatchdogDevice {
 public:
-    // Looks for the watchdog cfg.watchdog selects (auto: i6300esb, then the ones added
-    // later), enables its register decoding, reads and clears its reset flag. Logs what
-    // it found. present=false when nothing usable is there.
+    // Finds the watchdog cfg.watchdog selects, makes its registers reachable, reads and
+    // clears its reset flag. Logs what it found. present=false when nothing usable.
     WatchdogProbe probe(const Config& cfg);
     // Arms the found watchdog for timeout_s seconds, not locked.
     Status arm(uint32_t timeout_s);
@@ -23,8 +25,14 @@ public:
     void disarm();
 
 private:
-    EFI_PCI_IO_PROTOCOL* find_i6300esb();
+    enum class Kind : uint8_t { none, i6300esb, itco };
+    WatchdogProbe probe_i6300esb(bool quiet_if_absent);
+    WatchdogProbe probe_itco();
+
+    Kind kind_ = Kind::none;
     EFI_PCI_IO_PROTOCOL* esb_ = nullptr;
+    uint16_t tco_base_ = 0;
+    uint32_t rcba_ = 0;
     bool armed_ = false;
 };
 
