@@ -4,7 +4,7 @@ from wdqemu import guest
 from wdqemu.scenario import Slot, config
 
 
-def run_failover(ctx, initrd, tries, panic_timeout=0, by_watchdog=True, timeout=10):
+def run_failover(ctx, initrd, tries, panic_timeout=0, by_watchdog=True, timeout=25):
     ctx.make_disk(config([Slot("primary", initrd=initrd, panic_timeout=panic_timeout),
                           Slot("fallback", action="dump,watchdog,poweroff")],
                          timeout=timeout, tries=tries))

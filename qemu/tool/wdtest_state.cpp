@@ -5,7 +5,7 @@
 //                             WDTEST-STATE for the state the core's load_state() picks
 //   bless                     bless the attempt in progress through the core
 //   try SLOT [TRIES]          request a one-shot trial through the core
-//   corrupt A|B KIND          damage one copy: garbage, short, crc, delete
+//   corrupt A|B|new|old KIND  damage one copy: garbage, short, crc, delete
 //   watchdog                  WDTEST-WATCHDOG: is the i6300esb still enabled?
 // Tests only: the product's agent is src/agent (wdbootctl).
 #include <dirent.h>
@@ -118,8 +118,16 @@ int cmd_try(const char* name, int tries) {
     return save(store, loaded, next, "TRY");
 }
 
+// copy: A, B, new (the copy load_state picks now) or old (the other one).
 int cmd_corrupt(const char* copy, const char* kind) {
-    const char* name = copy[0] == 'B' ? kCopyNames[1] : kCopyNames[0];
+    int index = copy[0] == 'B' ? 1 : 0;
+    if (strcmp(copy, "new") == 0 || strcmp(copy, "old") == 0) {
+        wdtest::EfivarfsStore store;
+        LoadedState loaded = load_state(store);
+        int newest = loaded.source == Copy::b ? 1 : 0;
+        index = copy[0] == 'n' ? newest : 1 - newest;
+    }
+    const char* name = kCopyNames[index];
     uint8_t buf[kRecordSize];
     Status st = Status::ok;
     if (strcmp(kind, "delete") == 0) {
@@ -198,6 +206,6 @@ int main(int argc, char** argv) {
     if (argc >= 3 && strcmp(argv[1], "try") == 0) return cmd_try(argv[2], argc >= 4 ? atoi(argv[3]) : 1);
     if (argc >= 4 && strcmp(argv[1], "corrupt") == 0) return cmd_corrupt(argv[2], argv[3]);
     if (argc >= 2 && strcmp(argv[1], "watchdog") == 0) return cmd_watchdog();
-    fprintf(stderr, "usage: wdtest-state dump|bless|try SLOT [TRIES]|corrupt A|B KIND|watchdog\n");
+    fprintf(stderr, "usage: wdtest-state dump|bless|try SLOT [TRIES]|corrupt A|B|new|old KIND|watchdog\n");
     return 2;
 }

@@ -50,8 +50,12 @@ class Slot:
         return "\n".join(lines)
 
 
-def config(slots, timeout=10, tries=3, on_exhausted="last-good", default=None, watchdog="i6300esb"):
-    """wdboot.conf text for these slots."""
+def config(slots, timeout=25, tries=3, on_exhausted="last-good", default=None, watchdog="i6300esb"):
+    """wdboot.conf text for these slots.
+
+    The watchdog timeout covers the EFI stub, the kernel and the guest's work up to its
+    power-off. Under TCG on a busy 2-core machine that took up to 17 s (kernel uptime 13 s
+    at /init), so 25 s leaves a margin without making each failed boot too long."""
     head = [f"# written by the wdboot QEMU tests", f"timeout {timeout}", f"tries {tries}",
             f"watchdog {watchdog}", f"on-exhausted {on_exhausted}"]
     if default:
