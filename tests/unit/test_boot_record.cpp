@@ -226,10 +226,11 @@ TEST_CASE("a newer minor version is accepted", "[record]") {
 TEST_CASE("random states survive encode and decode", "[record]") {
     std::mt19937 rng(1234);
     auto r = [&](uint32_t n) { return static_cast<uint32_t>(rng() % n); };
+    auto u32 = [&]() { return static_cast<uint32_t>(rng()); };
     for (int iter = 0; iter < 2000; ++iter) {
         BootState s = BootState::empty();
-        s.generation = rng();
-        s.last_boot_id = rng();
+        s.generation = u32();
+        s.last_boot_id = u32();
         int used = static_cast<int>(r(9));
         for (int i = 0; i < used; ++i) {
             SlotState& slot = s.slots[i];
@@ -241,21 +242,21 @@ TEST_CASE("random states survive encode and decode", "[record]") {
             slot.flags = static_cast<uint8_t>(r(8));
             slot.consecutive_failures = static_cast<uint8_t>(r(256));
             slot.last_outcome = static_cast<Outcome>(r(kOutcomeMax + 1));
-            slot.last_boot_id = rng();
-            slot.boots = rng();
+            slot.last_boot_id = u32();
+            slot.boots = u32();
         }
         if (used > 0) {
             s.attempt_slot = static_cast<uint8_t>(r(static_cast<uint32_t>(used)));
-            s.attempt_boot_id = rng();
+            s.attempt_boot_id = u32();
             s.trial_slot = r(2) ? kNoSlot : static_cast<uint8_t>(r(static_cast<uint32_t>(used)));
             s.last_good_slot = r(2) ? kNoSlot : static_cast<uint8_t>(r(static_cast<uint32_t>(used)));
             s.default_slot = r(2) ? kNoSlot : static_cast<uint8_t>(r(static_cast<uint32_t>(used)));
         }
         int events = static_cast<int>(r(40));
         for (int e = 0; e < events; ++e) {
-            s.journal_add(rng(), r(3) ? static_cast<uint8_t>(r(8)) : kNoSlot, static_cast<Event>(r(kEventMax + 1)),
+            s.journal_add(u32(), r(3) ? static_cast<uint8_t>(r(8)) : kNoSlot, static_cast<Event>(r(kEventMax + 1)),
                           static_cast<ResetCause>(r(kResetCauseMax + 1)), static_cast<uint8_t>(r(256)),
-                          (static_cast<uint64_t>(rng()) << 32) | rng());
+                          (static_cast<uint64_t>(u32()) << 32) | u32());
         }
         auto b = encode(s);
         BootState d = BootState::empty();

@@ -32,7 +32,7 @@ TEST_CASE("a failing primary is tried 3 times, then the fallback boots", "[polic
     REQUIRE(journal_has(m.state(), Event::state_created));
 
     // The watchdog resets the machine twice more: 2 -> 1 -> 0.
-    for (uint8_t expect : {1, 0}) {
+    for (uint8_t expect : {uint8_t{1}, uint8_t{0}}) {
         b = m.boot(ResetCause::watchdog);
         REQUIRE(b.slot == "primary");
         REQUIRE(b.writes == 1);
