@@ -32,13 +32,15 @@ const char* base_name(const char* path) {
     return base;
 }
 
-// Prints diagnostics as "wdboot.conf:LINE: message" (line 0: the boot entry's options).
-void print_diagnostics(const Diagnostics& diag, const char* config_name) {
+// Prints diagnostics as "wdboot.conf:LINE: message"; line 0 (the load options, or the
+// config as a whole) as "NAME: message".
+void print_diagnostics(const Diagnostics& diag, const char* name) {
     for (uint8_t i = 0; i < diag.count; ++i) {
         const Diagnostic& d = diag.items[i];
         TextBuffer<kDiagnosticBytes + 80> line;
-        if (d.line == 0) line.append("load options: ");
-        else line.append(config_name).append_char(':').append_uint(d.line).append(": ");
+        line.append(name);
+        if (d.line != 0) line.append_char(':').append_uint(d.line);
+        line.append(": ");
         line.append(d.message);
         console_line(line.c_str());
     }
