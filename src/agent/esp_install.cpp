@@ -300,6 +300,12 @@ Exit cmd_install(AgentEnv& env, const InstallOptions& opts) {
         std::any_of(before.entries.begin(), before.entries.end(), [&](const BootEntry& b) { return b.num == saved["bootnum"]; })) {
         if ((e = run_efibootmgr(env, {"--bootnum", saved["bootnum"], "--delete-bootnum"}, opts.dry_run, out)) != Exit::ok)
             return e;
+        // efibootmgr reuses the lowest free number, so the new entry may get the old
+        // one: compare against the list as it is after the deletion.
+        if (!opts.dry_run) {
+            if ((e = run_efibootmgr(env, {}, false, out)) != Exit::ok) return e;
+            before = parse_efibootmgr(out);
+        }
     }
     e = run_efibootmgr(env, {"--create", "--disk", disk, "--part", part, "--label", opts.label, "--loader", kEspLoader},
                        opts.dry_run, out);

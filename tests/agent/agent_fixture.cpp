@@ -1,0 +1,246 @@
+#include "agent_fixture.hpp"
+
+#include <linux/fs.h>
+#include <setjmp.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+
+#include "wdboot/slot_policy.hpp"
+
+namespace wdtest {
+
+TempDir::TempDir() {
+    char tmpl[] = "/tmp/wdboot-agent-test.XXXXXX";
+    if (mkdtemp(tmpl) == nullptr) throw std::runtime_error("mkdtemp failed");
+    path_ = tmpl;
+}
+
+TempDir::~TempDir() {
+    // Tests may leave immutable files behind; clear the flag so they can be removed.
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(path_, ec);
+         it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+        if (it->is_regular_file(ec)) {
+            std::string cmd = "chattr -i '" + it->path().string() + "' 2>/dev/null";
+            if (system(cmd.c_str()) != 0) {
+            }
+        }
+    }
+    std::filesystem::remove_all(path_, ec);
+}
+
+void write_text(const std::string& path, const std::string& text, unsigned mode) {
+    std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << text;
+    chmod(path.c_str(), mode);
+}
+
+std::string read_text(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+std::vector<uint8_t> read_bytes(const std::string& path) {
+    std::string s = read_text(path);
+    return std::vector<uint8_t>(s.begin(), s.end());
+}
+
+int CountingFlags::get(int fd, unsigned& flags) {
+    ++gets;
+    if (fake_immutable) {
+        flags = FS_IMMUTABLE_FL;
+        return 0;
+    }
+    return real.get(fd, flags);
+}
+
+int CountingFlags::set(int fd, unsigned flags) {
+    ++sets;
+    set_values.push_back(flags);
+    if (fail_set_with != 0) return fail_set_with;
+    if (fake_immutable) return 0;
+    return real.set(fd, flags);
+}
+
+bool FakeWatchdog::load_driver(const std::string& module, std::string& message) {
+    loaded.push_back(module);
+    if (!fail_load.empty()) {
+        message = fail_load;
+        return false;
+    }
+    auto it = on_load.find(module);
+    if (it != on_load.end()) devices.push_back(it->second);
+    return true;
+}
+
+bool FakeWatchdog::magic_close(const std::string& device, std::string& message) {
+    closed.push_back(device);
+    if (!fail_close.empty()) {
+        message = fail_close;
+        return false;
+    }
+    for (auto& d : devices)
+        if (d.device == device) d.state = "inactive";
+    return true;
+}
+
+void FakeWatchdog::sleep_ms(unsigned) {
+    ++sleeps;
+    if (systemd_opens_after >= 0 && sleeps >= static_cast<unsigned>(systemd_opens_after))
+        for (auto& d : devices) d.state = "active";
+}
+
+std::string FakeRunner::efibootmgr_listing() const {
+    std::string s = "BootCurrent: 0001\nTimeout: 0 seconds\nBootOrder: ";
+    for (size_t i = 0; i < order.size(); ++i) s += (i ? "," : "") + order[i];
+    s += "\n";
+    for (const auto& [num, label] : labels) s += "Boot" + num + "* " + label + "\tHD(1,GPT,abc)/File(\\EFI\\x.efi)\n";
+    return s;
+}
+
+CommandResult FakeRunner::run(const std::vector<std::string>& argv) {
+    calls.push_back(argv);
+    CommandResult r;
+    if (fail_exit_for >= 0 && calls.size() - 1 == static_cast<size_t>(fail_exit_for)) {
+        r.exit_code = 5;
+        r.output = "injected failure";
+        return r;
+    }
+    r.exit_code = 0;
+    if (argv.empty() || argv[0] != "efibootmgr") return r;
+    auto arg = [&](const std::string& name) -> std::string {
+        for (size_t i = 1; i + 1 < argv.size(); ++i)
+            if (argv[i] == name) return argv[i + 1];
+        return "";
+    };
+    auto has = [&](const std::string& name) {
+        for (const auto& a : argv)
+            if (a == name) return true;
+        return false;
+    };
+    if (has("--create")) {
+        char num[5];
+        for (unsigned n = 0;; ++n) {
+            snprintf(num, sizeof num, "%04X", n);
+            if (!labels.count(num)) break;
+        }
+        labels[num] = arg("--label");
+        order.insert(order.begin(), num);
+    } else if (has("--delete-bootnum")) {
+        std::string n = arg("--bootnum");
+        labels.erase(n);
+        std::erase(order, n);
+    } else if (has("--delete-bootorder")) {
+        order.clear();
+    } else if (has("--bootorder")) {
+        order.clear();
+        std::stringstream ss(arg("--bootorder"));
+        std::string item;
+        while (std::getline(ss, item, ',')) order.push_back(item);
+    }
+    r.output = efibootmgr_listing();
+    return r;
+}
+
+Agent::Agent() {
+    efivars = dir / "efivars";
+    std::filesystem::create_directories(efivars);
+    std::filesystem::create_directories(dir / "esp/EFI/wdboot");
+    vars = std::make_unique<Efivarfs>(efivars, flags, mounts);
+    env.efivars = vars.get();
+    env.watchdog = &watchdog;
+    env.runner = &runner;
+    env.is_root = true;
+    env.clock = [this] { return clock; };
+    env.out = &out;
+    env.err = &err;
+    env.config.esp = dir / "esp";
+    env.config.watchdog_wait_s = 1;
+    env.boot_dir = dir / "boot";
+    env.cmdline_file = dir / "cmdline";
+    env.esp_candidates = {};
+}
+
+void Agent::write_config(const std::string& text) { write_text(dir / "esp/EFI/wdboot/wdboot.conf", text); }
+
+void Agent::clear_output() {
+    out.str("");
+    err.str("");
+}
+
+LoadedState Agent::state() {
+    EfivarfsStore store(*vars);
+    return load_state(store);
+}
+
+namespace {
+
+// The loader's side of a boot, as efi/ does it, over the fake efivarfs.
+class LoaderPlatform final : public BootPlatform {
+public:
+    LoaderPlatform(Efivarfs& vars, ResetCause cause, uint64_t now, std::set<std::string> fail, jmp_buf& jb)
+        : vars_(vars), cause_(cause), now_(now), fail_(std::move(fail)), jb_(jb) {}
+    WatchdogProbe probe_watchdog(const Config&) override {
+        return {true, "i6300esb", cause_, "modprobe.blacklist=i6300esb"};
+    }
+    uint64_t now() override { return now_; }
+    Status load_image(const SlotConfig& slot, const char*) override {
+        return fail_.count(slot.name) ? Status::load_failed : Status::ok;
+    }
+    void unload_image() override {}
+    Status arm_watchdog(uint32_t) override { return Status::ok; }
+    void publish(const BootState& st, const Decision& d, uint32_t boot_id, const WatchdogProbe& wd,
+                 uint32_t timeout_s) override {
+        booted = st.slots[d.record_slot].name;
+        id = boot_id;
+        std::string text = "slot=" + booted + " index=" + std::to_string(d.record_slot) + " boot_id=" +
+                           std::to_string(boot_id) + " watchdog=" + wd.driver + " timeout=" +
+                           std::to_string(timeout_s) + " trial=" + (d.trial ? "1" : "0") + " forced=0";
+        // Volatile: BS|RT, no NV.
+        (void)vars_.write(kCurrentVariable, 0x6, reinterpret_cast<const uint8_t*>(text.data()), text.size());
+    }
+    Status start_image() override { longjmp(jb_, 1); }
+    void reset_machine() override {}
+    void power_off() override {}
+    void disarm_watchdog() override {}
+    void log(const char*) override {}
+    std::string booted;
+    uint32_t id = 0;
+
+private:
+    Efivarfs& vars_;
+    ResetCause cause_;
+    uint64_t now_;
+    std::set<std::string> fail_;
+    jmp_buf& jb_;
+};
+
+}  // namespace
+
+Agent::BootOutcome Agent::boot(ResetCause cause, std::set<std::string> fail_load) {
+    auto cfg = std::make_unique<Config>();
+    std::string path;
+    if (!load_boot_config(env, *cfg, path)) throw std::runtime_error("no wdboot.conf on the fake ESP");
+    // A reboot clears volatile variables.
+    (void)vars->remove(kCurrentVariable);
+    EfivarfsStore store(*vars);
+    static jmp_buf jb;
+    LoaderPlatform platform(*vars, cause, clock, std::move(fail_load), jb);
+    BootOutcome o;
+    // start_image() leaves run_boot() the way a running kernel does: it never returns.
+    if (setjmp(jb) == 0) {
+        (void)run_boot(*cfg, store, platform);
+        return o;
+    }
+    o.slot = platform.booted;
+    o.boot_id = platform.id;
+    return o;
+}
+
+}  // namespace wdtest

@@ -1,0 +1,116 @@
+// Test doubles and a fixture for the agent tests: a temporary fake efivarfs, a fake
+// watchdog system, a fake command runner with a small efibootmgr model, and a fake
+// loader that boots through the core's real run_boot() and publishes WdbootCurrent.
+#pragma once
+#include <map>
+#include <memory>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "agent_env.hpp"
+#include "wdboot/boot_flow.hpp"
+#include "wdboot/config.hpp"
+
+namespace wdtest {
+
+using namespace wdboot;
+using namespace wdboot::agent;
+
+class TempDir {
+public:
+    TempDir();
+    ~TempDir();
+    const std::string& path() const { return path_; }
+    std::string operator/(const std::string& rel) const { return path_ + "/" + rel; }
+
+private:
+    std::string path_;
+};
+
+void write_text(const std::string& path, const std::string& text, unsigned mode = 0644);
+std::string read_text(const std::string& path);
+std::vector<uint8_t> read_bytes(const std::string& path);
+
+// Real ioctl flags, with call counters and an optional injected error.
+class CountingFlags final : public FileFlags {
+public:
+    int get(int fd, unsigned& flags) override;
+    int set(int fd, unsigned flags) override;
+    unsigned gets = 0, sets = 0;
+    int fail_set_with = 0;      // errno to return from set(), 0: none
+    bool fake_immutable = false; // report FS_IMMUTABLE_FL without touching the inode
+    std::vector<unsigned> set_values;
+    IoctlFileFlags real;
+};
+
+class FakeMounts final : public MountProbe {
+public:
+    bool read_only(const std::string&) override { return ro; }
+    bool ro = false;
+};
+
+class FakeWatchdog final : public WatchdogSystem {
+public:
+    std::vector<WatchdogInfo> list() override { return devices; }
+    bool load_driver(const std::string& module, std::string& message) override;
+    bool magic_close(const std::string& device, std::string& message) override;
+    void sleep_ms(unsigned) override;
+
+    std::vector<WatchdogInfo> devices;
+    std::map<std::string, WatchdogInfo> on_load;  // module -> device that appears
+    std::vector<std::string> loaded;
+    std::vector<std::string> closed;
+    std::string fail_load;       // message: load fails
+    std::string fail_close;      // message: magic close fails
+    int systemd_opens_after = -1;  // polls until the device turns "active" (-1 never)
+    unsigned sleeps = 0;
+};
+
+// Records every command; answers efibootmgr from a small model of the boot manager.
+class FakeRunner final : public CommandRunner {
+public:
+    CommandResult run(const std::vector<std::string>& argv) override;
+    std::vector<std::vector<std::string>> calls;
+    std::map<std::string, std::string> labels;  // Boot#### -> label
+    std::vector<std::string> order;
+    int fail_exit_for = -1;  // index of the call that fails
+    std::string efibootmgr_listing() const;
+};
+
+// A whole agent environment over a temporary directory.
+class Agent {
+public:
+    Agent();
+    TempDir dir;
+    std::string efivars;
+    CountingFlags flags;
+    FakeMounts mounts;
+    std::unique_ptr<Efivarfs> vars;
+    FakeWatchdog watchdog;
+    FakeRunner runner;
+    std::ostringstream out, err;
+    AgentEnv env;
+    uint64_t clock = 1700000000;
+
+    // Writes wdboot.conf on the fake ESP.
+    void write_config(const std::string& text);
+    // Boots like the loader: run_boot() over the fake efivarfs with a platform that
+    // publishes WdbootCurrent and then "runs" the kernel (control does not return).
+    // fail_load: slot names whose image fails to load.
+    struct BootOutcome {
+        std::string slot;
+        uint32_t boot_id = 0;
+    };
+    BootOutcome boot(ResetCause cause = ResetCause::power_on, std::set<std::string> fail_load = {});
+    LoadedState state();
+    void clear_output();
+};
+
+inline constexpr char kTwoSlotConfig[] =
+    "timeout 30\ntries 3\nwatchdog i6300esb\n"
+    "slot primary\n  linux \\EFI\\wdboot\\kernels\\new\\vmlinuz\n  options root=/dev/vda2\n"
+    "slot fallback\n  linux \\EFI\\wdboot\\kernels\\old\\vmlinuz\n  options root=/dev/vda2\n";
+
+}  // namespace wdtest

@@ -1,0 +1,320 @@
+// The state commands as functions, over a fake efivarfs that the core's real run_boot()
+// (with a fake loader platform) boots from.
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "agent_fixture.hpp"
+#include "report_commands.hpp"
+#include "state_commands.hpp"
+#include "wdboot/slot_policy.hpp"
+
+using namespace wdtest;
+
+namespace {
+
+const SlotState& slot(const LoadedState& l, const char* name) {
+    uint8_t i = l.state.find_slot(name);
+    REQUIRE(i != kNoSlot);
+    return l.state.slots[i];
+}
+
+void i6300esb_driver_available(Agent& a) {
+    a.watchdog.on_load["i6300esb"] = WatchdogInfo{"watchdog0", "/dev/watchdog0", "i6300ESB timer", "inactive"};
+}
+
+}  // namespace
+
+TEST_CASE("boot, status, mark-good, log: a whole good boot through the core") {
+    Agent a;
+    a.write_config(kTwoSlotConfig);
+    i6300esb_driver_available(a);
+    auto b = a.boot();
+    REQUIRE(b.slot == "primary");
+    LoadedState before = a.state();
+    REQUIRE(before.state.attempt_slot != kNoSlot);
+    CHECK(slot(before, "primary").tries_left == 2);
+
+    a.env.json = true;
+    REQUIRE(cmd_status(a.env) == Exit::ok);
+    auto st = nlohmann::json::parse(a.out.str());
+    CHECK(st["booted"]["slot"] == "primary");
+    CHECK(st["booted"]["boot_id"] == b.boot_id);
+    CHECK(st["booted"]["blessed"] == false);
+    CHECK(st["watchdog"]["driver"] == "i6300esb");
+    CHECK(st["watchdog"]["timeout"] == 30);
+    CHECK(st["watchdog"]["armed"] == true);  // driver not loaded: nothing stopped it
+    CHECK(st["slots"][0]["tries_left"] == 2);
+    CHECK(st["attempt"]["slot"] == "primary");
+    CHECK(st["default"] == "primary");
+
+    a.clear_output();
+    REQUIRE(cmd_mark_good(a.env) == Exit::ok);
+    auto mg = nlohmann::json::parse(a.out.str());
+    CHECK(mg["already_blessed"] == false);
+    CHECK(mg["watchdog"]["ok"] == true);
+    CHECK(a.watchdog.loaded == std::vector<std::string>{"i6300esb"});
+
+    LoadedState after = a.state();
+    CHECK(after.state.attempt_slot == kNoSlot);
+    CHECK(slot(after, "primary").tries_left == 3);
+    CHECK(slot(after, "primary").has(kSlotGood));
+    CHECK(after.state.generation == before.state.generation + 1);
+    CHECK(after.source != before.source);  // the write went to the other copy
+
+    a.clear_output();
+    REQUIRE(cmd_log(a.env, 0) == Exit::ok);
+    auto log = nlohmann::json::parse(a.out.str());
+    REQUIRE(log.size() >= 2);
+    CHECK(log[0]["event"] == to_string(Event::blessed));  // newest first
+    CHECK(log[0]["slot"] == "primary");
+    CHECK(log[0]["time"] == a.clock);
+    CHECK(log[1]["event"] == to_string(Event::attempt));
+
+    SECTION("a second mark-good writes nothing and only redoes the watchdog step") {
+        a.clear_output();
+        REQUIRE(cmd_mark_good(a.env) == Exit::ok);
+        CHECK(nlohmann::json::parse(a.out.str())["already_blessed"] == true);
+        CHECK(a.state().state.generation == after.state.generation);
+    }
+    SECTION("the next boot stays on primary with full tries") {
+        auto b2 = a.boot();
+        CHECK(b2.slot == "primary");
+        CHECK(slot(a.state(), "primary").tries_left == 2);
+    }
+    SECTION("text output of status and log") {
+        a.env.json = false;
+        a.clear_output();
+        REQUIRE(cmd_status(a.env) == Exit::ok);
+        CHECK(a.out.str().find("booted:     primary") != std::string::npos);
+        CHECK(a.out.str().find("blessed") != std::string::npos);
+        a.clear_output();
+        REQUIRE(cmd_log(a.env, 1) == Exit::ok);
+        CHECK(a.out.str().find("blessed") != std::string::npos);
+        CHECK(a.out.str().find("2023-11-14 22:13:20 UTC") != std::string::npos);
+        CHECK(a.out.str().find("attempt") == std::string::npos);  // limited to 1 entry
+    }
+}
+
+TEST_CASE("the copies alternate A/B on every change") {
+    Agent a;
+    a.write_config(kTwoSlotConfig);
+    a.boot();
+    Copy last = a.state().source;
+    uint32_t gen = a.state().state.generation;
+    auto step = [&](Exit e) {
+        REQUIRE(e == Exit::ok);
+        LoadedState l = a.state();
+        CHECK(l.source != last);
+        CHECK(l.state.generation == gen + 1);
+        CHECK(l.copies[0].status == Status::ok);
+        CHECK(l.copies[1].status == Status::ok);
+        last = l.source;
+        gen = l.state.generation;
+    };
+    step(cmd_try(a.env, "fallback", 2));
+    step(cmd_set_default(a.env, "fallback"));
+    step(cmd_mark_bad(a.env, "primary"));
+    step(cmd_reset(a.env));
+}
+
+TEST_CASE("operator commands change exactly what the policy says") {
+    Agent a;
+    a.write_config(kTwoSlotConfig);
+    auto b = a.boot();
+    REQUIRE(b.slot == "primary");
+
+    SECTION("mark-bad without a slot marks the booted one; the next boot takes fallback") {
+        REQUIRE(cmd_mark_bad(a.env, "") == Exit::ok);
+        LoadedState l = a.state();
+        CHECK(slot(l, "primary").has(kSlotBad));
+        CHECK(slot(l, "primary").tries_left == 0);
+        CHECK(l.state.attempt_slot == kNoSlot);
+        CHECK(a.boot().slot == "fallback");
+    }
+    SECTION("set-default makes fallback boot first") {
+        REQUIRE(cmd_set_default(a.env, "fallback") == Exit::ok);
+        CHECK(a.state().state.default_slot == a.state().state.find_slot("fallback"));
+        CHECK(a.boot().slot == "fallback");
+    }
+    SECTION("try: the trial boots, is abandoned when never blessed, and the default resumes") {
+        REQUIRE(cmd_mark_good(a.env) != Exit::usage);  // bless primary (watchdog step may fail here)
+        REQUIRE(cmd_try(a.env, "fallback", 1) == Exit::ok);
+        CHECK(a.state().state.trial_slot == a.state().state.find_slot("fallback"));
+        CHECK(a.boot(ResetCause::power_on).slot == "fallback");
+        // never blessed: a watchdog reset
+        CHECK(a.boot(ResetCause::watchdog).slot == "primary");
+        CHECK(a.state().state.trial_slot == kNoSlot);
+    }
+    SECTION("a blessed trial stays good") {
+        REQUIRE(cmd_try(a.env, "fallback", 1) == Exit::ok);
+        i6300esb_driver_available(a);
+        auto t = a.boot(ResetCause::watchdog);
+        REQUIRE(t.slot == "fallback");
+        REQUIRE(cmd_mark_good(a.env) == Exit::ok);
+        CHECK(slot(a.state(), "fallback").has(kSlotGood));
+    }
+    SECTION("reset restores every slot's tries and clears bad") {
+        REQUIRE(cmd_mark_bad(a.env, "fallback") == Exit::ok);
+        REQUIRE(cmd_reset(a.env) == Exit::ok);
+        LoadedState l = a.state();
+        CHECK(slot(l, "fallback").tries_left == 3);
+        CHECK_FALSE(slot(l, "fallback").has(kSlotBad));
+        CHECK(slot(l, "primary").tries_left == 3);
+    }
+    SECTION("a slot added to wdboot.conf after the boot can be tried at once (reconciled)") {
+        a.write_config(std::string(kTwoSlotConfig) + "slot newer\n  linux \\EFI\\n\\vmlinuz\n");
+        REQUIRE(cmd_try(a.env, "newer", 1) == Exit::ok);
+        CHECK(a.boot().slot == "newer");
+    }
+    SECTION("unknown slots and bad --tries are usage errors, nothing written") {
+        uint32_t gen = a.state().state.generation;
+        CHECK(cmd_try(a.env, "nosuch", 1) == Exit::usage);
+        CHECK(cmd_try(a.env, "fallback", 0) == Exit::usage);
+        CHECK(cmd_set_default(a.env, "nosuch") == Exit::usage);
+        CHECK(cmd_mark_bad(a.env, "this-is-way-too-long") == Exit::usage);
+        CHECK(a.err.str().find("known: primary, fallback") != std::string::npos);
+        CHECK(a.state().state.generation == gen);
+    }
+}
+
+TEST_CASE("a watchdog reset is counted: 3 -> 2 -> 1 -> 0 -> fallback, visible in status and log") {
+    Agent a;
+    a.write_config(kTwoSlotConfig);
+    std::vector<int> tries;
+    for (int i = 0; i < 3; ++i) {
+        REQUIRE(a.boot(ResetCause::watchdog).slot == "primary");
+        tries.push_back(slot(a.state(), "primary").tries_left);
+    }
+    CHECK(tries == std::vector<int>{2, 1, 0});
+    CHECK(a.boot(ResetCause::watchdog).slot == "fallback");
+    a.env.json = true;
+    REQUIRE(cmd_status(a.env) == Exit::ok);
+    auto st = nlohmann::json::parse(a.out.str());
+    CHECK(st["booted"]["slot"] == "fallback");
+    CHECK(st["last_failure"]["slot"] == "primary");
+    CHECK(st["last_failure"]["reset_cause"] == to_string(ResetCause::watchdog));
+}
+
+TEST_CASE("refusals, each with its own exit code, and nothing written") {
+    Agent a;
+    a.write_config(kTwoSlotConfig);
+    i6300esb_driver_available(a);
+    a.boot();
+    const auto snapshot = [&] {
+        return std::make_pair(read_bytes(a.vars->path_of("WdbootStateA")), read_bytes(a.vars->path_of("WdbootStateB")));
+    };
+    const auto before = snapshot();
+
+    SECTION("efivarfs missing") {
+        std::filesystem::rename(a.efivars, a.dir / "moved");
+        CHECK(cmd_status(a.env) == Exit::no_efivarfs);
+        CHECK(cmd_mark_good(a.env) == Exit::no_efivarfs);
+        CHECK(a.err.str().find("efivarfs not found") != std::string::npos);
+        std::filesystem::rename(a.dir / "moved", a.efivars);
+    }
+    SECTION("efivarfs read-only: reading works, writing is refused") {
+        a.mounts.ro = true;
+        CHECK(cmd_status(a.env) == Exit::ok);
+        CHECK(cmd_mark_good(a.env) == Exit::efivarfs_read_only);
+        CHECK(cmd_reset(a.env) == Exit::efivarfs_read_only);
+        CHECK(a.err.str().find("read-only") != std::string::npos);
+    }
+    SECTION("not booted by wdboot") {
+        REQUIRE(a.vars->remove(kCurrentVariable) == Status::ok);
+        CHECK(cmd_status(a.env) == Exit::not_wdboot);
+        CHECK(cmd_mark_good(a.env) == Exit::not_wdboot);
+        CHECK(a.err.str().find("not booted by wdboot") != std::string::npos);
+    }
+    SECTION("garbage in WdbootCurrent counts as not booted by wdboot") {
+        const std::string junk = "hello";
+        REQUIRE(a.vars->write(kCurrentVariable, 6, reinterpret_cast<const uint8_t*>(junk.data()), junk.size()) == Status::ok);
+        CHECK(cmd_mark_good(a.env) == Exit::not_wdboot);
+    }
+    SECTION("not root") {
+        a.env.is_root = false;
+        CHECK(cmd_status(a.env) == Exit::ok);
+        CHECK(cmd_mark_good(a.env) == Exit::not_root);
+        CHECK(cmd_try(a.env, "fallback", 1) == Exit::not_root);
+        CHECK(cmd_disarm(a.env, "") == Exit::not_root);
+    }
+    SECTION("a record from a newer major version is never overwritten") {
+        LoadedState l = a.state();
+        uint8_t rec[kRecordSize];
+        BootState newer = l.state;
+        newer.generation += 10;
+        encode_record(newer, rec);
+        rec[4] = kRecordMajor + 1;
+        const std::string copy = kCopyNames[static_cast<int>(l.write_target())];
+        REQUIRE(a.vars->write(copy, 7, rec, sizeof rec) == Status::ok);
+        const auto locked = snapshot();
+        CHECK(cmd_mark_good(a.env) == Exit::state_locked);
+        CHECK(cmd_reset(a.env) == Exit::state_locked);
+        CHECK(cmd_mark_bad(a.env, "") == Exit::state_locked);
+        CHECK(a.err.str().find("newer") != std::string::npos);
+        CHECK(snapshot() == locked);
+        a.clear_output();
+        a.env.json = true;
+        REQUIRE(cmd_status(a.env) == Exit::ok);
+        CHECK(nlohmann::json::parse(a.out.str())["read_only"] == true);
+        return;
+    }
+    SECTION("both copies corrupt: refuse to write") {
+        const uint8_t junk[] = {1, 2, 3, 4, 5};
+        REQUIRE(a.vars->write("WdbootStateA", 7, junk, sizeof junk) == Status::ok);
+        REQUIRE(a.vars->write("WdbootStateB", 7, junk, sizeof junk) == Status::ok);
+        const auto broken = snapshot();
+        CHECK(cmd_mark_good(a.env) == Exit::state_locked);
+        CHECK(snapshot() == broken);
+        return;
+    }
+    SECTION("one corrupt copy: the valid one wins and the write repairs the other") {
+        REQUIRE(cmd_reset(a.env) == Exit::ok);  // now both copies exist
+        LoadedState l = a.state();
+        const std::string other = kCopyNames[static_cast<int>(l.write_target())];
+        auto bytes = read_bytes(a.vars->path_of(other));
+        REQUIRE(bytes.size() > 100);
+        bytes[100] ^= 0x40;
+        REQUIRE(a.vars->write(other, 7, bytes.data() + 4, bytes.size() - 4) == Status::ok);
+        REQUIRE(a.state().corrupt);
+        REQUIRE(cmd_mark_good(a.env) == Exit::ok);
+        LoadedState fixed = a.state();
+        CHECK_FALSE(fixed.corrupt);
+        CHECK(fixed.copies[0].status == Status::ok);
+        CHECK(fixed.copies[1].status == Status::ok);
+        return;
+    }
+    SECTION("blessing a boot that is not the attempt in progress is refused") {
+        const std::string text = "slot=primary boot_id=999 watchdog=i6300esb";
+        REQUIRE(a.vars->write(kCurrentVariable, 6, reinterpret_cast<const uint8_t*>(text.data()), text.size()) == Status::ok);
+        CHECK(cmd_mark_good(a.env) == Exit::refused);
+    }
+    CHECK(snapshot() == before);
+}
+
+TEST_CASE("mark-good: the boot is blessed even when the watchdog step fails (exit 10)") {
+    Agent a;
+    a.write_config(kTwoSlotConfig);
+    a.watchdog.fail_load = "modprobe: FATAL: Module i6300esb not found";
+    a.boot();
+    CHECK(cmd_mark_good(a.env) == Exit::watchdog);
+    CHECK(a.err.str().find("Module i6300esb not found") != std::string::npos);
+    CHECK(slot(a.state(), "primary").has(kSlotGood));
+}
+
+TEST_CASE("mark-good in handover mode waits for systemd to hold the device") {
+    Agent a;
+    a.write_config(kTwoSlotConfig);
+    i6300esb_driver_available(a);
+    a.env.config.watchdog_mode = WatchdogMode::handover;
+    a.boot();
+    SECTION("systemd opens it") {
+        a.watchdog.systemd_opens_after = 3;
+        CHECK(cmd_mark_good(a.env) == Exit::ok);
+        CHECK(a.out.str().find("handed over") != std::string::npos);
+    }
+    SECTION("nobody opens it") {
+        CHECK(cmd_mark_good(a.env) == Exit::watchdog);
+        CHECK(a.err.str().find("RuntimeWatchdogSec") != std::string::npos);
+    }
+}
