@@ -19,8 +19,8 @@ CASES = [
      r'^slot "primary" failed \(reset without blessing, attempt 1/3\) -> booting "primary" \(tries 2/3\)', 1),
     # The older copy has the wrong size: the blessed state wins untouched.
     ("older copy wrong size", "corrupt:old:short", None, r'^booting "primary" \(tries 3/3\)', 2),
-    # Only copy left is garbage (the other deleted).
-    ("one copy garbage, other absent", "corrupt:new:delete,corrupt:old:garbage", None,
+    # The only copy left is garbage (the older one deleted first): fresh state.
+    ("one copy garbage, other absent", "corrupt:old:delete,corrupt:new:garbage", None,
      r'^booting "primary" \(tries 3/3\)', 2),
 ]
 
@@ -41,7 +41,7 @@ def run(ctx):
         ctx.expect(damaged, f"{label}: wdboot did not report the damaged copy: {b.decisions}", b)
         if both:
             for c in both:
-                ctx.expect(any(d.startswith(f"state copy {c} ") for d in damaged),
+                ctx.expect(any(d.startswith(f"state copy WdbootState{c} ") for d in damaged),
                            f"{label}: copy {c} not reported damaged: {damaged}", b)
         ctx.expect_decision(b, decision, label)
         ctx.expect(b.userspace_slot == "primary", f"{label}: primary did not boot", b)
