@@ -37,7 +37,8 @@ def run(images, efi, work, name, fate="panic", timeout=15, tries=1, narrate=None
         i = 0
         seen_watchdogs = 0
         say("QEMU started: q35, TCG, OVMF, i6300esb watchdog, no network", v.started)
-        rx = re.compile(r'^wdboot \d|^wdboot: |WDTEST: userspace reached|Kernel panic - not syncing|'
+        # (?<!end ): the kernel closes a panic with a second "end Kernel panic" line.
+        rx = re.compile(r'^wdboot \d|^wdboot: |WDTEST: userspace reached|(?<!end )Kernel panic - not syncing|'
                         r'WDTEST: hanging|WDTEST: powering off')
         while True:
             i, m = v.wait_for(rx.pattern, limit, start=i)
@@ -59,9 +60,6 @@ def run(images, efi, work, name, fate="panic", timeout=15, tries=1, narrate=None
                     res.failure_time = t
                 res.last_failure_time = t
                 say("primary's kernel panicked (panic=0: it hangs, only the watchdog can help)", t)
-                # One line per panic is enough: skip the kernel's closing panic line.
-                while i + 1 < len(v.lines) and "end Kernel panic" in v.lines[i + 1][1]:
-                    i += 1
             elif "WDTEST: hanging" in text:
                 if res.failure_time is None:
                     res.failure_time = t
@@ -76,6 +74,7 @@ def run(images, efi, work, name, fate="panic", timeout=15, tries=1, narrate=None
                 break
             i += 1
         v.wait_exit(30)
+    res.watchdog_times = [t for t, _ in v.events_named("WATCHDOG")]
     res.boots = ctx.boots(v)
     res.ctx = ctx
     return res
