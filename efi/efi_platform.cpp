@@ -26,6 +26,13 @@ uint64_t EfiPlatform::now() {
 
 Status EfiPlatform::load_image(const SlotConfig& slot, const char* cmdline) {
     slot_name_ = slot.name;
+    uint64_t begin = read_tsc();
+    Status result = load_slot(slot, cmdline);
+    load_tsc_ = read_tsc() - begin;
+    return result;
+}
+
+Status EfiPlatform::load_slot(const SlotConfig& slot, const char* cmdline) {
     EFI_STATUS s = EFI_SUCCESS;
     switch (slot.kind) {
         case ImageKind::linux_efi:
@@ -92,9 +99,11 @@ void EfiPlatform::publish(const BootState& st, const Decision& d, uint32_t boot_
 
 Status EfiPlatform::start_image() {
     uint64_t us = g_clock.to_us(read_tsc() - g_clock.entry_tsc());
+    uint64_t load_us = g_clock.to_us(load_tsc_);
     TextBuffer<160> line;
     line.append("wdboot: starting \"").append(slot_name_).append("\" (").append_uint(us / 1000);
-    line.append_char('.').append_uint((us % 1000) / 100).append(" ms after wdboot started)");
+    line.append_char('.').append_uint((us % 1000) / 100).append(" ms after wdboot started, loading took ");
+    line.append_uint(load_us / 1000).append_char('.').append_uint((load_us % 1000) / 100).append(" ms)");
     log(line.c_str());
 
     EFI_STATUS s = images_.start();

@@ -32,11 +32,14 @@ public:
     void log(const char* line) override;
 
 private:
+    Status load_slot(const SlotConfig& slot, const char* cmdline);
+
     EFI_LOADED_IMAGE* self_;
     EspVolume& esp_;
     ImageLoader images_;
     WatchdogDevice watchdog_;
     const char* slot_name_ = "";
+    uint64_t load_tsc_ = 0;  // TSC ticks the last load_image() took
 };
 
 }  // namespace wdboot::efi
