@@ -42,18 +42,26 @@ bool same_partition(const EFI_DEVICE_PATH* a, const EFI_DEVICE_PATH* b) {
 
 EFI_STATUS ImageLoader::load_path(EFI_DEVICE_PATH* path) {
     unload();
-    return BS->LoadImage(FALSE, self_, path, nullptr, 0, &child_);
+    EFI_HANDLE child = nullptr;
+    EFI_STATUS s = BS->LoadImage(FALSE, self_, path, nullptr, 0, &child);
+    // EFI_SECURITY_VIOLATION still loads the image and returns a handle (the platform
+    // may start it by policy); wdboot does not, so that image must be unloaded.
+    if (s == EFI_SECURITY_VIOLATION && child != nullptr) BS->UnloadImage(child);
+    if (!EFI_ERROR(s)) child_ = child;
+    return s;
 }
 
 EFI_STATUS ImageLoader::load_file(const char* path, const char* cmdline) {
     CHAR16 wpath[kPathMax];
-    if (!ascii_to_ucs2(path, wpath, kPathMax, true)) return EFI_INVALID_PARAMETER;
+    if (!ascii_to_ucs2(path, wpath, kPathMax, true)) {
+        log_failure("path too long: ", path, EFI_INVALID_PARAMETER);
+        return EFI_INVALID_PARAMETER;
+    }
     EFI_DEVICE_PATH* dp = FileDevicePath(esp_device_, wpath);
     if (dp == nullptr) return EFI_OUT_OF_RESOURCES;
     EFI_STATUS s = load_path(dp);
     BS->FreePool(dp);
     if (EFI_ERROR(s)) {
-        child_ = nullptr;
         log_failure("cannot load ", path, s);
         return s;
     }
@@ -97,12 +105,8 @@ EFI_STATUS ImageLoader::load_short_form(EFI_DEVICE_PATH* path) {
         }
         s = load_path(full);
         BS->FreePool(full);
-        if (!EFI_ERROR(s)) {
-            result = s;
-            break;
-        }
-        child_ = nullptr;
         result = s;
+        if (!EFI_ERROR(s)) break;
         if (hd) break;  // the one matching partition refused it
     }
     BS->FreePool(handles);
@@ -139,7 +143,6 @@ EFI_STATUS ImageLoader::load_boot_entry(uint16_t number, const char* cmdline) {
     auto* path = reinterpret_cast<EFI_DEVICE_PATH*>(const_cast<uint8_t*>(opt.device_path));
     s = load_path(path);
     if (EFI_ERROR(s)) {
-        child_ = nullptr;
         EFI_STATUS expanded = load_short_form(path);
         if (EFI_ERROR(expanded)) {
             log_failure("cannot load the image of ", name, s);

@@ -16,8 +16,9 @@ uint64_t EfiPlatform::now() {
     if (EFI_ERROR(RT->GetTime(&t, nullptr))) return 0;
     if (t.Year < 1970 || t.Month < 1 || t.Month > 12 || t.Day < 1 || t.Day > 31) return 0;
     uint64_t local = unix_seconds(t.Year, t.Month, t.Day, t.Hour, t.Minute, t.Second);
-    // UEFI 2.9+: TimeZone is local time's offset from UTC in minutes (Localtime = UTC +
-    // TimeZone). An unspecified zone (OVMF's RTC) is taken as UTC.
+    // TimeZone is the local time's offset from UTC in minutes, taken with the sign of
+    // current UEFI versions (Localtime = UTC + TimeZone; some older spec revisions
+    // stated the opposite sign). An unspecified zone (OVMF's RTC) is taken as UTC.
     if (t.TimeZone != EFI_UNSPECIFIED_TIMEZONE && t.TimeZone >= -1440 && t.TimeZone <= 1440) {
         local -= static_cast<uint64_t>(static_cast<int64_t>(t.TimeZone) * 60);
     }

@@ -32,45 +32,6 @@ bool ucs2_to_ascii(const CHAR16* in, size_t n, char* out, size_t cap) {
     return true;
 }
 
-namespace {
-bool printable(uint32_t c) { return c == '\t' || (c >= 0x20 && c < 0x7F); }
-}  // namespace
-
-bool load_options_text(const void* data, size_t size, char* out, size_t cap) {
-    out[0] = '\0';
-    if (data == nullptr || size == 0) return true;
-    const uint8_t* b = static_cast<const uint8_t*>(data);
-
-    // UCS-2 when every unit is printable ASCII up to an optional NUL terminator.
-    if (size % 2 == 0) {
-        size_t units = size / 2;
-        size_t n = 0;
-        bool ok = true;
-        for (; n < units; ++n) {
-            uint32_t c = static_cast<uint32_t>(b[2 * n] | (b[2 * n + 1] << 8));
-            if (c == 0) break;
-            if (!printable(c)) {
-                ok = false;
-                break;
-            }
-        }
-        if (ok && n > 0) {
-            if (n + 1 > cap) return false;
-            for (size_t i = 0; i < n; ++i) out[i] = static_cast<char>(b[2 * i]);
-            out[n] = '\0';
-            return true;
-        }
-    }
-    // Plain ASCII bytes.
-    size_t n = 0;
-    for (; n < size && b[n] != 0; ++n)
-        if (!printable(b[n])) return false;
-    if (n + 1 > cap) return false;
-    for (size_t i = 0; i < n; ++i) out[i] = static_cast<char>(b[i]);
-    out[n] = '\0';
-    return true;
-}
-
 void console_line(const char* line) {
     if (ST == nullptr || ST->ConOut == nullptr) return;
     // Chunked so a long line needs no big stack buffer.

@@ -17,11 +17,6 @@ bool ascii_to_ucs2(const char* in, CHAR16* out, size_t cap, bool backslashes = f
 // Returns false when it did not fit.
 bool ucs2_to_ascii(const CHAR16* in, size_t n, char* out, size_t cap);
 
-// Decodes an image's LoadOptions as text: UCS-2 (efibootmgr --unicode) or plain ASCII
-// bytes (efibootmgr without it). Binary data (firmware-created boot options carry a
-// GUID) is not text: returns false and out is empty. Trailing NULs are dropped.
-bool load_options_text(const void* data, size_t size, char* out, size_t cap);
-
 // Prints one ASCII line and a CRLF on the console (ConOut: screen and, under OVMF
 // with -serial, the serial port).
 void console_line(const char* line);

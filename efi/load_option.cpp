@@ -47,4 +47,43 @@ bool parse_load_option(const uint8_t* data, size_t len, LoadOptionView& out) {
     return true;
 }
 
+namespace {
+bool printable(uint32_t c) { return c == '\t' || (c >= 0x20 && c < 0x7F); }
+}  // namespace
+
+bool load_options_text(const void* data, size_t size, char* out, size_t cap) {
+    out[0] = '\0';
+    if (data == nullptr || size == 0) return true;
+    const uint8_t* b = static_cast<const uint8_t*>(data);
+
+    // UCS-2 when every unit is printable ASCII up to an optional NUL terminator.
+    if (size % 2 == 0) {
+        size_t units = size / 2;
+        size_t n = 0;
+        bool ok = true;
+        for (; n < units; ++n) {
+            uint32_t c = static_cast<uint32_t>(b[2 * n] | (b[2 * n + 1] << 8));
+            if (c == 0) break;
+            if (!printable(c)) {
+                ok = false;
+                break;
+            }
+        }
+        if (ok && n > 0) {
+            if (n + 1 > cap) return false;
+            for (size_t i = 0; i < n; ++i) out[i] = static_cast<char>(b[2 * i]);
+            out[n] = '\0';
+            return true;
+        }
+    }
+    // Plain ASCII bytes.
+    size_t n = 0;
+    for (; n < size && b[n] != 0; ++n)
+        if (!printable(b[n])) return false;
+    if (n + 1 > cap) return false;
+    for (size_t i = 0; i < n; ++i) out[i] = static_cast<char>(b[i]);
+    out[n] = '\0';
+    return true;
+}
+
 }  // namespace wdboot::efi

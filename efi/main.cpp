@@ -6,6 +6,7 @@
 #include "efi_platform.hpp"
 #include "efi_text.hpp"
 #include "efi_variable_store.hpp"
+#include "load_option.hpp"
 #include "tsc_clock.hpp"
 #include "wdboot/boot_flow.hpp"
 #include "wdboot/config.hpp"
