@@ -41,12 +41,4 @@ consteval EFI_GUID guid_from_text(const char (&s)[37]) {
     return g;
 }
 
-inline bool guid_equal(const EFI_GUID& a, const EFI_GUID& b) {
-    const uint8_t* x = reinterpret_cast<const uint8_t*>(&a);
-    const uint8_t* y = reinterpret_cast<const uint8_t*>(&b);
-    for (unsigned i = 0; i < sizeof(EFI_GUID); ++i)
-        if (x[i] != y[i]) return false;
-    return true;
-}
-
 }  // namespace wdboot::efi
