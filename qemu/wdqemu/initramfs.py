@@ -13,6 +13,9 @@ VARIANTS = ("good", "panic", "hang", "noinit")
 BUSYBOX = "/bin/busybox"
 # Modules /init loads, by file name; their dependencies are added from .modinfo.
 MODULES = ("efivarfs",)
+# Modules only the agent loads (modprobe i6300esb disarms the timer): installed under
+# /lib/modules/<version>/ with a modules.dep for busybox modprobe, never loaded by /init.
+AGENT_MODULES = ("i6300esb",)
 
 
 class Cpio:
@@ -86,12 +89,50 @@ def find_modules(moddir, names):
     return ordered
 
 
-def build(variant, kernel_dir, tool, init_script, out_path):
-    """Writes the initramfs `variant` to out_path (gzip-compressed newc cpio)."""
+def _stripped(path):
+    """The bytes of an executable without symbols and debug info (the static agent is
+    18 MB with them)."""
+    import subprocess
+    import tempfile
+
+    with tempfile.NamedTemporaryFile() as tmp:
+        subprocess.run(["objcopy", "--strip-all", path, tmp.name], check=True)
+        return open(tmp.name, "rb").read()
+
+
+def _add_agent(c, agent, kernel_dir):
+    c.file("bin/wdbootctl", _stripped(agent), 0o755)
+    with open(os.path.join(kernel_dir, "version")) as f:
+        kver = f.read().strip()
+    moddir = os.path.join(kernel_dir, "modules")
+    base = f"lib/modules/{kver}"
+    c.directory(base)
+    made = {base}
+    dep_lines = []
+    paths = find_modules(moddir, AGENT_MODULES)
+    for path in paths:
+        rel = os.path.relpath(path, moddir)
+        parts = rel.split("/")[:-1]
+        for i in range(len(parts)):
+            d = f"{base}/" + "/".join(parts[: i + 1])
+            if d not in made:
+                c.directory(d)
+                made.add(d)
+        with open(path, "rb") as f:
+            c.file(f"{base}/{rel}", f.read())
+        deps = [os.path.relpath(d, moddir) for d in paths[: paths.index(path)]
+                if os.path.basename(d)[:-3] in [x.replace("-", "_") for x in modinfo_depends(path)]]
+        dep_lines.append(f"{rel}: {' '.join(deps)}".rstrip())
+    c.file(f"{base}/modules.dep", ("\n".join(dep_lines) + "\n").encode())
+
+
+def build(variant, kernel_dir, tool, init_script, out_path, agent=None):
+    """Writes the initramfs `variant` to out_path (gzip-compressed newc cpio). With
+    `agent`, the static wdbootctl and the watchdog modules it loads are included."""
     if variant not in VARIANTS:
         raise ValueError(f"unknown initramfs variant {variant}")
     c = Cpio()
-    for d in ("bin", "dev", "etc", "proc", "sys", "tmp", "lib", "lib/modules"):
+    for d in ("bin", "dev", "etc", "proc", "sys", "tmp", "run", "lib", "lib/modules"):
         c.directory(d)
     c.chardev("dev/console", 5, 1)
     c.chardev("dev/null", 1, 3)
@@ -101,6 +142,8 @@ def build(variant, kernel_dir, tool, init_script, out_path):
     with open(tool, "rb") as f:
         c.file("bin/wdtest-state", f.read(), 0o755)
     c.file("etc/wdtest-variant", (variant + "\n").encode())
+    if agent:
+        _add_agent(c, agent, kernel_dir)
     for i, path in enumerate(find_modules(os.path.join(kernel_dir, "modules"), MODULES)):
         with open(path, "rb") as f:
             # The numeric prefix keeps the dependency order for /init's glob.
@@ -122,9 +165,11 @@ def main(argv):
     p.add_argument("--tool", required=True, help="static wdtest-state binary")
     p.add_argument("--init", required=True, help="the /init script")
     p.add_argument("--out-dir", required=True)
+    p.add_argument("--agent", default=None, help="static wdbootctl to include (optional)")
     args = p.parse_args(argv)
     os.makedirs(args.out_dir, exist_ok=True)
     for v in VARIANTS:
-        build(v, args.kernel_dir, args.tool, args.init, os.path.join(args.out_dir, f"initrd-{v}.img"))
+        build(v, args.kernel_dir, args.tool, args.init, os.path.join(args.out_dir, f"initrd-{v}.img"),
+              args.agent)
     shutil.copyfile(os.path.join(args.kernel_dir, "vmlinuz"), os.path.join(args.out_dir, "vmlinuz"))
     return 0
