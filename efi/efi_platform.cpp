@@ -91,8 +91,10 @@ void EfiPlatform::publish(const BootState& st, const Decision& d, uint32_t boot_
     facts.slot_name = d.record_slot < kMaxSlots ? st.slots[d.record_slot].name : slot_name_;
     facts.record_index = d.record_slot;
     facts.boot_id = boot_id;
-    facts.watchdog = wd.present ? wd.driver : "none";
-    facts.timeout_s = wd.present ? timeout_s : 0;
+    // What is really running: a watchdog that was found but refused to arm is "none".
+    bool running = wd.present && watchdog_.armed();
+    facts.watchdog = running ? wd.driver : "none";
+    facts.timeout_s = running ? timeout_s : 0;
     facts.trial = d.trial;
     facts.forced = d.forced;
     publish_loader_variables(self_, facts);

@@ -23,6 +23,8 @@ public:
     Status arm(uint32_t timeout_s);
     // Stops it again if this loader armed it.
     void disarm();
+    // True after a successful arm() (and no disarm since).
+    bool armed() const { return armed_; }
 
 private:
     enum class Kind : uint8_t { none, i6300esb, itco };

@@ -5,7 +5,8 @@
 //  - WdbootCurrent under wdboot's GUID, for wdbootctl: ASCII words, no NUL, e.g.
 //      slot=primary index=0 boot_id=7 watchdog=i6300esb timeout=30 trial=0 forced=0
 //    slot: record slot name; index: record slot index; boot_id: this attempt's id;
-//    watchdog: driver armed ("none" if none); timeout: seconds (0 without watchdog);
+//    watchdog: driver armed ("none" if none was found or it refused to arm);
+//    timeout: seconds (0 without an armed watchdog);
 //    trial: 1 when this is a one-shot trial; forced: 1 when booted ignoring counters.
 // Called by EfiPlatform::publish() right before StartImage.
 #pragma once
