@@ -61,7 +61,7 @@ void append_quoted(TextBuffer<200>& t, const char* name) { t.append("\"").append
 
 // Why a slot in the order was passed over, for the decision line.
 const char* skip_reason(const SlotState& slot, bool skipped_this_boot) {
-    if (skipped_this_boot) return "failed to load";
+    if (skipped_this_boot) return "failed in this boot";
     if (slot.has(kSlotBad)) return "marked bad";
     return "no tries left";
 }
