@@ -61,6 +61,9 @@ Span next_token(Span s, Span& rest) {
     return token;
 }
 
+// A word that starts with '#' begins a comment (outside `options`).
+bool is_comment(Span word) { return !word.empty() && word.p[0] == '#'; }
+
 // Appends 'text' to a message, cut to kQuoteMax, with unprintable bytes shown as '?'.
 void append_quoted(Message& m, Span s) {
     m.append_char('\'');
@@ -383,11 +386,11 @@ void open_stanza(Stanza& st, Config& cfg, Span rest, uint32_t line) {
     Message m;
     Span after;
     Span name = next_token(rest, after);
-    if (name.empty()) {
+    if (name.empty() || is_comment(name)) {
         report(d, line, Severity::error, m.append("'slot' needs a name; the stanza is skipped"));
         return;
     }
-    if (!after.empty() && after.p[0] != '#') {
+    if (!after.empty() && !is_comment(after)) {
         m.append("unexpected ");
         append_quoted(m, after);
         m.append(" after the slot name; the stanza is skipped");
@@ -545,7 +548,11 @@ bool line_bytes_ok(Span raw, bool comment, Diagnostics& d, uint32_t line) {
 bool single_value(Span key, Span rest, Span& value, Diagnostics& d, uint32_t line) {
     Span after;
     value = next_token(rest, after);
-    if (!after.empty() && after.p[0] != '#') {
+    if (is_comment(value)) {
+        value = Span{};
+        return true;
+    }
+    if (!after.empty() && !is_comment(after)) {
         Message m;
         m.append("unexpected ");
         append_quoted(m, after);

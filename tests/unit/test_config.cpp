@@ -203,6 +203,7 @@ TEST_CASE("config: every global key takes each documented value", "[config]") {
         {"on-exhausted halt", [](const Config& c) { CHECK(c.on_exhausted == OnExhausted::halt); }},
         {"default a", [](const Config& c) { CHECK(std::string(c.default_slot) == "a"); }},
         {"timeout 30 # with a trailing comment", [](const Config& c) { CHECK(c.timeout_s == 30); }},
+        {"timeout 30\t#tab, then comment", [](const Config& c) { CHECK(c.timeout_s == 30); }},
     };
     for (const Case& c : cases) {
         INFO(c.line);
@@ -230,6 +231,8 @@ TEST_CASE("config: every bad value of every key is an error that names the value
         {"timeout 99999999999999999999999", "got '99999999999999999999999'"},
         {"timeout", "'timeout' needs a value"},
         {"timeout 30 40", "unexpected '40' after the value of 'timeout'"},
+        {"timeout # no value, only a comment", "'timeout' needs a value"},
+        {"timeout 30#", "got '30#'"},
         {"tries 0", "tries must be 1..100, got '0'"},
         {"tries 101", "tries must be 1..100, got '101'"},
         {"tries three", "tries must be 1..100, got 'three'"},
@@ -251,6 +254,7 @@ TEST_CASE("config: every bad value of every key is an error that names the value
         {"options quiet", "'options' must be inside a slot stanza"},
         {"rescue", "'rescue' must be inside a slot stanza"},
         {"slot", "'slot' needs a name"},
+        {"slot # comment", "'slot' needs a name"},
         {"slot a b", "unexpected 'b' after the slot name"},
         {"slot a/b", "slot name 'a/b' may only contain"},
         {"slot abcdefghijklmnop", "slot name 'abcdefghijklmnop' is too long (at most 15 characters)"},
@@ -494,7 +498,8 @@ TEST_CASE("config: initrds belong to linux slots, at most four; options go anywh
 }
 
 TEST_CASE("config: slot tries, rescue and repeated keys", "[config]") {
-    auto p = parse("tries 4\ntries 5\nslot a\nlinux \\k\ntries 2\ntries 7\nrescue\nslot b\nlinux \\k\n");
+    auto p = parse("tries 4\ntries 5\nslot a # the main one\nlinux \\k # kernel\ntries 2\ntries 7\nrescue # yes\n"
+                   "slot b\nlinux \\k\n");
     INFO(describe(p->diagnostics));
     CHECK(p.status == Status::ok);  // warnings only
     CHECK(has_warning(p->diagnostics, 2, "'tries' set again (first on line 1); the value on this line is used"));
