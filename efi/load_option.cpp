@@ -48,7 +48,36 @@ bool parse_load_option(const uint8_t* data, size_t len, LoadOptionView& out) {
 }
 
 namespace {
+
 bool printable(uint32_t c) { return c == '\t' || (c >= 0x20 && c < 0x7F); }
+
+// Copies units[0..count) as text. efibootmgr separates arguments with NULs (several
+// `--unicode` words, or `-@ file`), so a NUL between words counts as a space and only
+// trailing NULs end the text. False, with out empty, for a non-printable unit or when
+// out is too small.
+template <typename ReadUnit>
+bool copy_text(size_t count, ReadUnit unit, char* out, size_t cap) {
+    size_t n = 0;
+    bool gap = false;
+    for (size_t i = 0; i < count; ++i) {
+        uint32_t c = unit(i);
+        if (c == 0) {
+            gap = n > 0;
+            continue;
+        }
+        bool room = n + (gap ? 2 : 1) < cap;
+        if (!printable(c) || !room) {
+            out[0] = '\0';
+            return false;
+        }
+        if (gap) out[n++] = ' ';
+        gap = false;
+        out[n++] = static_cast<char>(c);
+    }
+    out[n] = '\0';
+    return true;
+}
+
 }  // namespace
 
 bool load_options_text(const void* data, size_t size, char* out, size_t cap) {
@@ -56,34 +85,15 @@ bool load_options_text(const void* data, size_t size, char* out, size_t cap) {
     if (data == nullptr || size == 0) return true;
     const uint8_t* b = static_cast<const uint8_t*>(data);
 
-    // UCS-2 when every unit is printable ASCII up to an optional NUL terminator.
+    // UCS-2 when every unit is printable ASCII or NUL.
     if (size % 2 == 0) {
-        size_t units = size / 2;
-        size_t n = 0;
-        bool ok = true;
-        for (; n < units; ++n) {
-            uint32_t c = static_cast<uint32_t>(b[2 * n] | (b[2 * n + 1] << 8));
-            if (c == 0) break;
-            if (!printable(c)) {
-                ok = false;
-                break;
-            }
-        }
-        if (ok && n > 0) {
-            if (n + 1 > cap) return false;
-            for (size_t i = 0; i < n; ++i) out[i] = static_cast<char>(b[2 * i]);
-            out[n] = '\0';
-            return true;
-        }
+        auto wide = [b](size_t i) { return static_cast<uint32_t>(b[2 * i] | (b[2 * i + 1] << 8)); };
+        bool ucs2 = true;
+        for (size_t i = 0; i < size / 2 && ucs2; ++i) ucs2 = wide(i) == 0 || printable(wide(i));
+        if (ucs2) return copy_text(size / 2, wide, out, cap);
     }
     // Plain ASCII bytes.
-    size_t n = 0;
-    for (; n < size && b[n] != 0; ++n)
-        if (!printable(b[n])) return false;
-    if (n + 1 > cap) return false;
-    for (size_t i = 0; i < n; ++i) out[i] = static_cast<char>(b[i]);
-    out[n] = '\0';
-    return true;
+    return copy_text(size, [b](size_t i) { return static_cast<uint32_t>(b[i]); }, out, cap);
 }
 
 }  // namespace wdboot::efi

@@ -26,7 +26,8 @@ bool parse_load_option(const uint8_t* data, size_t len, LoadOptionView& out);
 
 // Decodes load options (our own LoadOptions, or a Boot#### entry's optional data) as
 // text: UCS-2 (efibootmgr --unicode) or plain ASCII bytes (efibootmgr without it),
-// printable ASCII only, up to the first NUL. Binary data (firmware-created boot options
+// printable ASCII only; NULs between words (efibootmgr separates arguments so) read as
+// spaces, trailing NULs end the text. Binary data (firmware-created boot options
 // carry a GUID) is not text: returns false and out is empty. Also false when the text
 // does not fit out[cap].
 bool load_options_text(const void* data, size_t size, char* out, size_t cap);

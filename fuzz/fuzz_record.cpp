@@ -2,7 +2,8 @@
 // encode back to exactly the same bytes (one canonical form per state), so a record
 // read from NVRAM and written back unchanged can never drift. The one documented
 // exception (docs/record-format.md, "Versioning"): a newer minor version of our major
-// is accepted and written back as ours, so byte 5 and therefore the CRC may change.
+// is accepted and written back as ours: byte 5 becomes our minor, the bytes reserved
+// in our minor (which the newer one may use) become zero, and the CRC changes.
 //
 // Random mutations almost never carry a valid CRC, so each input is also tried with
 // its CRC recomputed: that is what lets the fuzzer reach the field checks.
@@ -19,6 +20,10 @@ using namespace wdboot;
 namespace {
 
 constexpr size_t kMinorOffset = 5;
+// Bytes reserved in minor 0 (docs/record-format.md): header 26..31, slot bytes 21..23.
+constexpr size_t kReservedHeader = 26;
+constexpr size_t kReservedSlotFirst = 21;
+constexpr size_t kReservedSlotLast = 23;
 
 void seal(uint8_t (&bytes)[kRecordSize]) {
     uint32_t crc = crc32(bytes, kCrcOffset);
@@ -37,6 +42,11 @@ void check(const uint8_t* data, size_t size) {
     memcpy(expected, data, kRecordSize);
     if (expected[kMinorOffset] != kRecordMinor) {
         expected[kMinorOffset] = kRecordMinor;
+        for (size_t i = kReservedHeader; i < kHeaderBytes; ++i) expected[i] = 0;
+        for (size_t slot = 0; slot < kMaxSlots; ++slot) {
+            uint8_t* p = expected + kSlotsOffset + slot * kSlotBytes;
+            for (size_t i = kReservedSlotFirst; i <= kReservedSlotLast; ++i) p[i] = 0;
+        }
         seal(expected);
     }
     if (memcmp(out, expected, kRecordSize) != 0) abort();

@@ -257,8 +257,10 @@ Status decode_record(const uint8_t* data, size_t len, BootState& out) {
     s.journal_head = data[kOffJournalHead];
     s.journal_count = data[kOffJournalCount];
     if (s.journal_head >= kJournalEntries || s.journal_count > kJournalEntries) return Status::bad_field;
-    // Reserved header bytes must be zero in this major version.
-    for (size_t i = kOffJournalCount + 1; i < kHeaderBytes; ++i) {
+    // Reserved bytes must be zero in records of our minor version; a newer minor may
+    // have given them meaning, and we accept and drop them (docs/record-format.md).
+    const bool strict = data[kOffMinor] <= kRecordMinor;
+    for (size_t i = kOffJournalCount + 1; strict && i < kHeaderBytes; ++i) {
         if (data[i] != 0) return Status::bad_field;
     }
 
@@ -277,7 +279,7 @@ Status decode_record(const uint8_t* data, size_t len, BootState& out) {
         slot.boots = get32(p + kSlotBoots);
         if (slot.tries_left > slot.max_tries) return Status::bad_field;
         if ((slot.flags & ~kSlotFlagsKnown) != 0) return Status::bad_field;
-        for (size_t r = kSlotOutcome + 1; r < kSlotLastBootId; ++r) {
+        for (size_t r = kSlotOutcome + 1; strict && r < kSlotLastBootId; ++r) {
             if (p[r] != 0) return Status::bad_field;
         }
         if (!slot.used()) {

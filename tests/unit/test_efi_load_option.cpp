@@ -122,6 +122,15 @@ TEST_CASE("load_options_text decodes UCS-2 and ASCII and refuses binary", "[efi]
         // A firmware-made boot option's optional data: a GUID, not text.
         {{0x2d, 0x0d, 0x62, 0xd9, 0xc3, 0xe1, 0x40, 0x45, 0x8b, 0xae, 0xb8, 0x7b, 0x8c, 0xc4, 0x3f, 0x27}, false, ""},
         {{'a', '\n', 'b'}, false, ""},
+        // efibootmgr -u 'config=\x.conf' 'timeout=30': NUL-separated arguments.
+        {[] {
+             auto a = ucs2("config=\\x.conf", true);
+             auto b = ucs2("timeout=30", true);
+             a.insert(a.end(), b.begin(), b.end());
+             return a;
+         }(),
+         true, "config=\\x.conf timeout=30"},
+        {{'a', 0, 'b', 0, 0}, true, "a b"},
     };
     for (const Case& c : cases) {
         INFO("case text \"" << c.text << "\"");
