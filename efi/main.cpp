@@ -15,7 +15,6 @@
 namespace wdboot::efi {
 namespace {
 
-constexpr char kDefaultConfigPath[] = "\\EFI\\wdboot\\wdboot.conf";
 constexpr uint64_t kMaxConfigBytes = 256 * 1024;
 // The firmware watchdog covers wdboot itself and the kernel's EFI stub up to
 // ExitBootServices (which stops it): a hang there resets the machine after 5 minutes.
