@@ -7,7 +7,7 @@ import statistics
 from . import guest
 from .scenario import Context, Slot, config
 
-_STARTING = re.compile(r'^wdboot: starting "(\S+)" \((\d+(?:\.\d+)?) ms after wdboot started\)')
+_STARTING = re.compile(r'^wdboot: starting "(\S+)" \((\d+(?:\.\d+)?) ms after wdboot started')
 
 
 class Result:
@@ -17,6 +17,7 @@ class Result:
         self.watchdog_times = []     # QMP WATCHDOG events
         self.fallback_userspace = None
         self.wdboot_ms = []          # entry -> StartImage, as wdboot reports it
+        self.load_ms = []            # of which reading the kernel and initrds, if reported
         self.boots = []
 
     @property
@@ -55,6 +56,9 @@ def run(images, efi, work, name, fate="panic", timeout=15, tries=1, narrate=None
                 sm = _STARTING.search(text)
                 if sm:
                     res.wdboot_ms.append(float(sm.group(2)))
+                    lm = re.search(r"loading took (\d+(?:\.\d+)?) ms", text)
+                    if lm:
+                        res.load_ms.append(float(lm.group(1)))
             elif "Kernel panic" in text:
                 if res.failure_time is None:
                     res.failure_time = t
