@@ -1,0 +1,1 @@
+"""The QEMU and full-system tiers of the agent tests (qemu/system/)."""
