@@ -1,0 +1,36 @@
+"""Shared pieces of the full-system tier: slots booting the Debian rootfs (partition 2)
+with its own kernel and initrd, the VM size, and reading the guest's report."""
+from wdsys.context import config, stanza
+
+IMAGES = ("vmlinuz", "initrd.img", "root.ext4")
+INITRD = "\\wdsys\\initrd.img"
+MEMORY_MIB = 1024
+# wdboot's watchdog timeout: covers firmware hand-off, kernel, initrd and systemd up to
+# wdboot-bless.service. Under TCG that took 13 s from arming to the blessing (minbase
+# system, both cores busy); 60 s keeps good boots from being reset on a slower machine
+# while a failed boot costs only a minute.
+WATCHDOG_S = 60
+
+
+def slot(name, test, stay=0, tries=None, health_fail=False):
+    opts = (f"root=/dev/vda2 rw console=ttyS0 quiet loglevel=3 wdsys.test={test} wdsys.stay={stay}"
+            + (" wdsys.health=fail" if health_fail else ""))
+    return stanza(name, INITRD, opts, tries=tries)
+
+
+def system_config(stanzas, timeout=WATCHDOG_S):
+    return config(stanzas, timeout=timeout)
+
+
+def report(ctx, boot, what):
+    """The guest's `WDSYS: report` line as a dict (bless, boot-complete, uptime, ...)."""
+    _, m = boot.first(r"^WDSYS: report (.*)$")
+    ctx.expect(m is not None, f"{what}: the guest printed no report (wdsys-report.service did not run)", boot)
+    return dict(kv.split("=", 1) for kv in m.group(1).split())
+
+
+def armed_at(ctx, boot, slot_name):
+    """Host time of wdboot's decision to boot slot_name (the watchdog is armed then)."""
+    t, _ = boot.first(rf'^wdboot: .*booting "{slot_name}"')
+    ctx.expect(t is not None, f"wdboot did not decide to boot {slot_name}", boot)
+    return t

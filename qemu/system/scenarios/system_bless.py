@@ -1,0 +1,57 @@
+"""Full-system tier, issue 4 (a): Debian 12 with systemd booted by wdboot from an ext4
+root partition reaches boot-complete.target; wdboot-bless.service runs the health checks
+and `wdbootctl mark-good`, which blesses the boot and disarms the i6300esb; the guest then
+stays up well past the watchdog timeout without a reset."""
+from _system import IMAGES, MEMORY_MIB, WATCHDOG_S, armed_at, report, slot, system_config  # noqa: F401
+
+NAME = "bless"
+LABEL = "system"
+TIMEOUT = 420
+SUMMARY = "systemd reaches boot-complete, wdboot-bless.service blesses and disarms, no reset"
+
+# After the report: alive past the timeout even if the boot itself was quick.
+STAY_S = WATCHDOG_S + 15
+
+
+def run(ctx):
+    ctx.make_system_disk(system_config([slot("primary", "bless", stay=STAY_S), slot("fallback", "bless")]))
+    with ctx.vm(TIMEOUT - 30, memory_mib=MEMORY_MIB) as v:
+        v.wait_for(r"^WDSYS: powering off", TIMEOUT - 60)
+        v.wait_exit(60)
+    boots = ctx.boots(v)
+    banners = ctx.banners(v)
+    ctx.expect(len(banners) == 1 and len(boots) == 1 and not v.events_named("WATCHDOG"),
+               f"the system was reset although it was blessed: {len(banners)} wdboot banners, "
+               f"{len(v.events_named('WATCHDOG'))} watchdog expiries", boots[-1])
+    (b,) = boots
+    ctx.expect_decision(b, r'^booting "primary" \(tries 3/3\)', "the boot")
+    t_armed = armed_at(ctx, b, "primary")
+    r = report(ctx, b, "the boot")
+    ctx.expect(r["boot-complete"] == "active" and r["bless"] == "active",
+               f"boot-complete.target / wdboot-bless.service not active: {r}", b)
+    t_report, _ = b.first(r"^WDSYS: report ")
+    ctx.say(f"wdboot-bless.service done {t_report - t_armed:.1f} s after wdboot armed the watchdog "
+            f"(guest uptime {r['uptime']} s)")
+    log = [m.group(1) for m in b.all(r"^WDSYS-BLESS-LOG (.*)$")]
+    ctx.expect(any("health check: ok" in l for l in log),
+               f"wdboot-bless.service ran no health check: {log}", b)
+
+    rc, st = ctx.one_json(b, "status")
+    ctx.expect(rc == 0 and st["booted"]["slot"] == "primary" and st["booted"]["blessed"] is True,
+               f"status does not show primary blessed (rc {rc}): {st.get('booted') if st else st}", b)
+    wd = st["watchdog"]
+    ctx.expect(wd["driver"] == "i6300esb" and wd["armed"] is False and wd["state"] == "inactive"
+               and wd["timeout"] == WATCHDOG_S,
+               f"status does not show the watchdog disarmed: {wd}", b)
+    p = [s for s in st["slots"] if s["name"] == "primary"][0]
+    ctx.expect("good" in p["flags"] and p["tries_left"] == 3 and st["attempt"] is None,
+               f"primary not good with its tries restored: {p}, attempt {st['attempt']}", b)
+
+    t_alive, _ = b.first(r"^WDSYS: still alive")
+    lived = t_alive - t_armed
+    ctx.expect(lived >= WATCHDOG_S + 15,
+               f"the guest was alive only {lived:.1f} s after arming the {WATCHDOG_S} s watchdog", b)
+    rc, late = ctx.one_json(b, "status-late")
+    ctx.expect(rc == 0 and late["watchdog"]["armed"] is False and late["booted"]["blessed"],
+               f"status after the timeout: {late}", b)
+    ctx.say(f"alive {lived:.1f} s after arming a {WATCHDOG_S} s watchdog, no reset")
