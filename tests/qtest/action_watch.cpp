@@ -9,12 +9,13 @@ void sleep_until(Clock::time_point t) { std::this_thread::sleep_until(t); }
 
 Clock::time_point expect_action(Check& c, Machine& m, unsigned events_before, Clock::time_point begun,
                                 Clock::time_point done, uint32_t timeout_ms, std::chrono::nanoseconds resolution,
-                                const char* what) {
+                                const char* what, const std::function<void()>& meanwhile) {
     auto timeout = std::chrono::milliseconds(timeout_ms);
     auto latest = done + timeout + resolution + kLateSlack;
     unsigned events = events_before;
     Clock::time_point seen = poll_until(latest, [&] {
         events = m.watchdog_events();
+        if (events == events_before && meanwhile) meanwhile();
         return events != events_before;
     });
     if (seen == Clock::time_point{}) {

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include <chrono>
+#include <functional>
 
 #include "check_log.hpp"
 #include "qtest_machine.hpp"
@@ -32,10 +33,11 @@ inline double ms_between(Clock::time_point from, Clock::time_point to) {
 
 // The timer was (re)started by a call made between `begun` and `done`. Expects
 // exactly one watchdog action, not before begun + timeout_ms and observed no later
-// than done + timeout_ms + resolution + kLateSlack. Returns when it was seen.
+// than done + timeout_ms + resolution + kLateSlack. `meanwhile`, if given, runs on
+// every poll (a call that must not feed the watchdog). Returns when it was seen.
 Clock::time_point expect_action(Check& c, Machine& m, unsigned events_before, Clock::time_point begun,
                                 Clock::time_point done, uint32_t timeout_ms, std::chrono::nanoseconds resolution,
-                                const char* what);
+                                const char* what, const std::function<void()>& meanwhile = {});
 
 // Expects no watchdog action from now until `until`.
 void expect_no_action(Check& c, Machine& m, unsigned events_before, Clock::time_point until, const char* what);

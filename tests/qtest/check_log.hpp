@@ -5,6 +5,7 @@
 #include <cstdarg>
 #include <cstdio>
 #include <string>
+#include <utility>
 
 namespace wdboot::qtest {
 
@@ -20,10 +21,10 @@ public:
         va_end(ap);
         log_ += std::string("  ") + line + "\n";
     }
-    void expect(bool ok, const char* what, int line) {
+    void expect(bool ok, const char* what, const char* file, int line) {
         if (ok) return;
         ++failures_;
-        note("FAIL (line %d): %s", line, what);
+        note("FAIL (%s:%d): %s", file, line, what);
     }
 
     const std::string& name() const { return name_; }
@@ -36,6 +37,6 @@ private:
     int failures_ = 0;
 };
 
-#define EXPECT(check, cond) (check).expect(static_cast<bool>(cond), #cond, __LINE__)
+#define EXPECT(check, cond) (check).expect(static_cast<bool>(cond), #cond, __FILE_NAME__, __LINE__)
 
 }  // namespace wdboot::qtest

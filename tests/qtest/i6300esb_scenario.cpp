@@ -48,6 +48,17 @@ void i6300esb_scenario(Check& c, const QemuTools& t) {
     EXPECT(c, raw_flag(mmio) == 0);
     EXPECT(c, esb::read_reset_cause(mmio) == ResetCause::power_on);
 
+    // clear_reset_flag() must not feed the timer (the loader calls it with the
+    // watchdog armed): called on every poll, a feeding clear would keep the action
+    // from ever coming.
+    events = m.watchdog_events();
+    begun = Clock::now();
+    EXPECT(c, esb::arm(cfg, mmio, kTimeoutMs) == Status::ok);
+    done = Clock::now();
+    expect_action(c, m, events, begun, done, kTimeoutMs, kTick, "arm(1000), clear_reset_flag every 5 ms",
+                  [&] { esb::clear_reset_flag(mmio); });
+    esb::clear_reset_flag(mmio);
+
     // ping() restarts the full timeout: without it the action would come at
     // arm + 1000 ms, 600 ms before the earliest time allowed after the ping.
     events = m.watchdog_events();

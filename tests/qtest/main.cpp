@@ -5,15 +5,16 @@
 // protocol (q35, TCG, -nic none, -display none, -action watchdog=debug so the VM
 // stays up and each action shows as a QMP WATCHDOG event):
 //   i6300esb  arm(1000) fires, never before 1000 ms; the reset flag reads 0x1200,
-//             then 0 after clear_reset_flag(); ping() restarts the timeout; disarm()
-//             stops it; out-of-range timeouts are refused; a device firmware locked
-//             with 0x03 makes arm() and disarm() return locked and keeps running.
+//             then 0 after clear_reset_flag(), which does not feed the timer; ping()
+//             restarts the timeout; disarm() stops it; out-of-range timeouts are
+//             refused; a device firmware locked with 0x03 makes arm() and disarm()
+//             return locked and keeps running.
 //   TCO       (-global ICH9-LPC.noreboot=false) arm(4800) clears NO_REBOOT and fires
 //             at the second expiry, never before 4800 ms; the reset status reads and
-//             clears; a ping after the first expiry restarts both expiries; disarm()
-//             stops it and sets NO_REBOOT; a locked TCO is refused and left as is.
-//             With QEMU's default noreboot=true the second expiry happens but no
-//             reset does.
+//             clears; a ping, or a new arm(), after the first expiry restarts both
+//             expiries; disarm() stops it and sets NO_REBOOT; a locked TCO is
+//             refused and left as is. With QEMU's default noreboot=true the second
+//             expiry happens but no reset does.
 //
 // Why. The unit tests run the drivers against register models written from QEMU's
 // source; this test keeps those models honest by running the same code against QEMU
@@ -23,7 +24,7 @@
 // the watchdogs count in real time; see action_watch.hpp for why "never before the
 // timeout" is still checked exactly and cannot be failed by a slow host. The guest
 // CPU only halts (a 64 KiB ROM, see qtest_machine.hpp), so each QEMU is idle, and the
-// five scenarios run side by side in five machines: about 8 s in all.
+// six scenarios run side by side in six machines: about 8 s in all.
 //
 // Usage: wdboot_qtest_watchdogs <qemu-system-x86_64> <timeout>. Exit 0 only when
 // every check of every scenario passed.
@@ -50,6 +51,7 @@ const Scenario kScenarios[] = {
     {"i6300esb: fire time, reset flag, ping, disarm, range, firmware lock", i6300esb_scenario},
     {"itco: fire time at the second expiry, reset status, lock", itco_fire_scenario},
     {"itco: ping after the first expiry", itco_ping_scenario},
+    {"itco: arm over a TCO that already expired once", itco_rearm_scenario},
     {"itco: disarm", itco_disarm_scenario},
     {"itco: QEMU's default noreboot strap", itco_strap_scenario},
 };

@@ -18,6 +18,8 @@ void i6300esb_scenario(Check& c, const QemuTools& t);
 void itco_fire_scenario(Check& c, const QemuTools& t);
 // TCO (noreboot=false): a ping after the first expiry restarts both expiries.
 void itco_ping_scenario(Check& c, const QemuTools& t);
+// TCO (noreboot=false): arm() over a counter that already expired once.
+void itco_rearm_scenario(Check& c, const QemuTools& t);
 // TCO (noreboot=false): disarm keeps the machine from being reset.
 void itco_disarm_scenario(Check& c, const QemuTools& t);
 // TCO with QEMU 7.2's default noreboot=true: the second expiry happens, no reset.
