@@ -145,13 +145,17 @@ bool account_previous_attempt(BootState& st, const BootFacts& facts, TextBuffer<
         what->clear();
         what->append("slot ");
         append_quoted(*what, slot.name);
-        what->append(" failed (")
-            .append(by_watchdog ? "watchdog reset" : "reset without blessing")
-            .append(", attempt ")
-            .append_uint(static_cast<uint8_t>(slot.max_tries - slot.tries_left))
-            .append("/")
-            .append_uint(slot.max_tries)
-            .append(")");
+        what->append(" failed (").append(by_watchdog ? "watchdog reset" : "reset without blessing");
+        if (st.trial_slot == ri) {
+            // A trial's tries were granted by `try`, not by max_tries: say what is left.
+            what->append(", trial, ").append_uint(slot.tries_left).append(" tries left)");
+        } else {
+            what->append(", attempt ")
+                .append_uint(static_cast<uint8_t>(slot.max_tries - slot.tries_left))
+                .append("/")
+                .append_uint(slot.max_tries)
+                .append(")");
+        }
     }
     clear_attempt(st);
     return true;

@@ -114,6 +114,7 @@ TEST_CASE("a one-shot trial that fails reverts to the default", "[policy]") {
     // It hangs: the watchdog fires. The trial is abandoned, the default order resumes.
     b = m.boot(ResetCause::watchdog);
     REQUIRE(b.slot == "primary");
+    REQUIRE(b.lines.back().rfind("wdboot: slot \"new\" failed (watchdog reset, trial, 0 tries left) -> booting \"primary\"", 0) == 0);
     BootState st = m.state();
     REQUIRE(st.trial_slot == kNoSlot);
     REQUIRE_FALSE(st.slots[st.find_slot("new")].has(kSlotTrial));
