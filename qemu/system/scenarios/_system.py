@@ -34,3 +34,10 @@ def armed_at(ctx, boot, slot_name):
     t, _ = boot.first(rf'^wdboot: .*booting "{slot_name}"')
     ctx.expect(t is not None, f"wdboot did not decide to boot {slot_name}", boot)
     return t
+
+
+def hardware_enabled(ctx, boot):
+    """The i6300esb enable bits the guest read from PCI config space, in order."""
+    bits = [m.group(1) == "1" for m in boot.all(r"^WDSYS-HW i6300esb \S+ enabled=(\d)$")]
+    ctx.expect(bits, "the guest found no i6300esb in PCI config space", boot)
+    return bits

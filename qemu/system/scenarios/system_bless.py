@@ -2,7 +2,8 @@
 root partition reaches boot-complete.target; wdboot-bless.service runs the health checks
 and `wdbootctl mark-good`, which blesses the boot and disarms the i6300esb; the guest then
 stays up well past the watchdog timeout without a reset."""
-from _system import IMAGES, MEMORY_MIB, WATCHDOG_S, armed_at, report, slot, system_config  # noqa: F401
+from _system import (IMAGES, MEMORY_MIB, WATCHDOG_S, armed_at, hardware_enabled, report, slot,  # noqa: F401
+                     system_config)
 
 NAME = "bless"
 LABEL = "system"
@@ -54,4 +55,6 @@ def run(ctx):
     rc, late = ctx.one_json(b, "status-late")
     ctx.expect(rc == 0 and late["watchdog"]["armed"] is False and late["booted"]["blessed"],
                f"status after the timeout: {late}", b)
+    ctx.expect(hardware_enabled(ctx, b) == [False, False],
+               f"the i6300esb enable bit is still set after the blessing: {hardware_enabled(ctx, b)}", b)
     ctx.say(f"alive {lived:.1f} s after arming a {WATCHDOG_S} s watchdog, no reset")

@@ -2,7 +2,8 @@
 command line carries wdsys.health=fail) makes wdboot-bless.service fail before
 `mark-good`; the boot stays unblessed with the i6300esb running, the watchdog resets the
 machine, and wdboot boots the fallback, which passes the check and is blessed."""
-from _system import IMAGES, MEMORY_MIB, WATCHDOG_S, armed_at, report, slot, system_config  # noqa: F401
+from _system import (IMAGES, MEMORY_MIB, WATCHDOG_S, armed_at, hardware_enabled, report, slot,  # noqa: F401
+                     system_config)
 
 NAME = "health_failover"
 LABEL = "system"
@@ -34,6 +35,11 @@ def run(ctx):
                and st["watchdog"]["armed"] is True,
                f"status should show an unblessed attempt and an armed watchdog: {st['booted']}, "
                f"{st['attempt']}, {st['watchdog']}", first)
+
+    ctx.expect(hardware_enabled(ctx, first) == [True],
+               f"the i6300esb should still run in the unblessed boot: {hardware_enabled(ctx, first)}", first)
+    ctx.expect(st["watchdog"]["device"] is None,
+               f"the i6300esb driver was loaded in the unblessed boot: {st['watchdog']}", first)
 
     dogs = v.events_named("WATCHDOG")
     ctx.expect(len(dogs) == 1, f"QEMU saw {len(dogs)} watchdog expiries, expected 1", second)
