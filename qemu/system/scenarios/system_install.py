@@ -12,6 +12,8 @@ LABEL = "system"
 TIMEOUT = 420
 SUMMARY = "wdbootctl install in the guest creates the boot entry that the next boot uses"
 
+INSTALL_TIMEOUT_S = 90  # guest/wdsys-report runs install --timeout 90
+
 
 def run(ctx):
     d = ctx.make_system_disk(system_config([slot("primary", "install"), slot("fallback", "install")]))
@@ -32,8 +34,9 @@ def run(ctx):
                f"{order.group(0) if order else None}", b)
     conf = d.get("EFI/wdboot/wdboot.conf").decode()
     kver = report(ctx, b, "install boot")["kernel"]
-    ctx.expect(re.search(rf"^slot primary\n\s+linux \\EFI\\wdboot\\kernels\\{re.escape(kver)}\\vmlinuz$",
-                         conf, re.M),
+    ctx.expect(re.search(rf"^timeout {INSTALL_TIMEOUT_S}$", conf, re.M)
+               and re.search(rf"^slot primary\n\s+linux \\EFI\\wdboot\\kernels\\{re.escape(kver)}\\vmlinuz$",
+                             conf, re.M),
                f"install's wdboot.conf does not boot the running kernel {kver} as primary:\n{conf}", b)
 
     # Only the boot entry can start wdboot now.
@@ -59,7 +62,8 @@ def run(ctx):
     r = report(ctx, n, "boot through the new entry")
     ctx.expect(r["bless"] == "active", f"the boot through the new entry was not blessed: {r}", n)
     rc, st = ctx.one_json(n, "status")
+    # timeout 90 exists only in the config install wrote (the test's says 60).
     ctx.expect(st["booted"]["slot"] == "primary" and st["booted"]["blessed"]
-               and st["watchdog"]["armed"] is False,
+               and st["watchdog"]["armed"] is False and st["watchdog"]["timeout"] == INSTALL_TIMEOUT_S,
                f"status after install: {st['booted']}, {st['watchdog']}", n)
     ctx.say(f"boot {bootnum} created by wdbootctl install started wdboot ({m.group(2).strip()})")
