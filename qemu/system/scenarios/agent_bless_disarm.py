@@ -1,8 +1,6 @@
 """QEMU tier, issue 4: the static wdbootctl in a busybox initramfs blesses the boot and
 disarms the i6300esb (modprobe, whose probe stops the timer); the VM then outlives the
 watchdog timeout by far and powers itself off. One wdboot banner means no reset."""
-import re
-
 from _agent import IMAGES, agent_config, slot  # noqa: F401 (IMAGES is read by wdsys-test)
 
 NAME = "agent_bless_disarm"
@@ -61,4 +59,3 @@ def run(ctx):
     ctx.expect("good" in p["flags"] and p["tries_left"] == 3 and st["attempt"] is None
                and st["last_good"] == "primary" and p["last_outcome"] == "blessed",
                f"status does not show primary blessed: {p}, attempt {st['attempt']}", b)
-    ctx.expect(not re.search(r"error", " ".join(b.texts()[-3:])), "errors at power-off", b)
