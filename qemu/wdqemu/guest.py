@@ -87,20 +87,28 @@ class Boot:
         return bool(self.all(r"Kernel panic - not syncing"))
 
 
+# The first thing the firmware prints in a new boot (OVMF's boot manager), or wdboot's
+# banner if the firmware printed nothing before it.
+FIRMWARE_START = re.compile(r"BdsDxe: |^wdboot \d+\.\d+")
+
+
 def split_boots(lines, resets, started):
-    """Cuts (time, text) lines into Boots at the RESET event times."""
-    bounds = sorted(t for t, _ in resets)
+    """Cuts (time, text) lines into Boots at QEMU's RESET events.
+
+    QEMU reports the RESET on QMP before the serial pipe has delivered what the guest
+    wrote just before it, so a boot ends at the first firmware line after the RESET,
+    not at the RESET's arrival time. A RESET after which the firmware printed nothing
+    gets an empty boot."""
     boots = []
     start = started
-    rest = list(lines)
-    for i, end in enumerate(bounds + [None]):
-        if end is None:
-            mine, rest = rest, []
-        else:
-            mine = [l for l in rest if l[0] < end]
-            rest = [l for l in rest if l[0] >= end]
-        boots.append(Boot(i, mine, start, end))
-        start = end
+    at = 0
+    for i, end in enumerate(sorted(t for t, _ in resets)):
+        cut = at
+        while cut < len(lines) and (lines[cut][0] < end or not FIRMWARE_START.search(lines[cut][1])):
+            cut += 1
+        boots.append(Boot(i, lines[at:cut], start, end))
+        start, at = end, cut
+    boots.append(Boot(len(boots), lines[at:], start, None))
     return boots
 
 
