@@ -126,13 +126,13 @@ def _add_agent(c, agent, kernel_dir):
     c.file(f"{base}/modules.dep", ("\n".join(dep_lines) + "\n").encode())
 
 
-def build(variant, kernel_dir, tool, init_script, out_path, agent=None):
-    """Writes the initramfs `variant` to out_path (gzip-compressed newc cpio). With
-    `agent`, the static wdbootctl and the watchdog modules it loads are included."""
-    if variant not in VARIANTS:
-        raise ValueError(f"unknown initramfs variant {variant}")
+def base_archive(kernel_dir, tool, agent=None, early_dir="lib/modules", extra_dirs=()):
+    """The part every test initramfs shares: directories, console and null devices,
+    busybox, wdtest-state, the early modules (efivarfs and its dependencies, numbered in
+    load order under `early_dir` for /init's glob) and, with `agent`, the static
+    wdbootctl with the watchdog modules it loads."""
     c = Cpio()
-    for d in ("bin", "dev", "etc", "proc", "sys", "tmp", "run", "lib", "lib/modules"):
+    for d in ("bin", "dev", "etc", "proc", "sys", "tmp", "run", "lib", "lib/modules") + tuple(extra_dirs):
         c.directory(d)
     c.chardev("dev/console", 5, 1)
     c.chardev("dev/null", 1, 3)
@@ -141,20 +141,33 @@ def build(variant, kernel_dir, tool, init_script, out_path, agent=None):
     c.symlink("bin/sh", "busybox")
     with open(tool, "rb") as f:
         c.file("bin/wdtest-state", f.read(), 0o755)
-    c.file("etc/wdtest-variant", (variant + "\n").encode())
     if agent:
         _add_agent(c, agent, kernel_dir)
     for i, path in enumerate(find_modules(os.path.join(kernel_dir, "modules"), MODULES)):
         with open(path, "rb") as f:
-            # The numeric prefix keeps the dependency order for /init's glob.
-            c.file(f"lib/modules/{i:02d}-{os.path.basename(path)}", f.read())
-    if variant != "noinit":
-        with open(init_script, "rb") as f:
-            c.file("init", f.read(), 0o755)
+            c.file(f"{early_dir}/{i:02d}-{os.path.basename(path)}", f.read())
+    return c
+
+
+def write_archive(c, out_path):
+    """Writes the archive gzip-compressed (reproducibly), replacing out_path atomically."""
     tmp = out_path + ".tmp"
     with open(tmp, "wb") as f:
         f.write(gzip.compress(c.finish(), compresslevel=6, mtime=0))
     os.replace(tmp, out_path)
+
+
+def build(variant, kernel_dir, tool, init_script, out_path, agent=None):
+    """Writes the initramfs `variant` to out_path (gzip-compressed newc cpio). With
+    `agent`, the static wdbootctl and the watchdog modules it loads are included."""
+    if variant not in VARIANTS:
+        raise ValueError(f"unknown initramfs variant {variant}")
+    c = base_archive(kernel_dir, tool, agent)
+    c.file("etc/wdtest-variant", (variant + "\n").encode())
+    if variant != "noinit":
+        with open(init_script, "rb") as f:
+            c.file("init", f.read(), 0o755)
+    write_archive(c, out_path)
 
 
 def main(argv):

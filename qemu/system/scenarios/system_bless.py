@@ -33,6 +33,17 @@ def run(ctx):
     t_report, _ = b.first(r"^WDSYS: report ")
     ctx.say(f"wdboot-bless.service done {t_report - t_armed:.1f} s after wdboot armed the watchdog "
             f"(guest uptime {r['uptime']} s)")
+    # systemd recognises wdboot through the Boot Loader Interface variables: it took the
+    # firmware and loader timestamps (what systemd-analyze prints as "(firmware)" and
+    # "(loader)"); the variables bootctl reports are there and name wdboot and the slot.
+    loader = b.all(r"^WDSYS-LOADER FirmwareTimestampMonotonic=(\d+) LoaderTimestampMonotonic=(\d+)")
+    ctx.expect(loader and int(loader[0].group(1)) > 0 and int(loader[0].group(2)) > 0,
+               f"systemd has no firmware/loader timestamps (LoaderTimeInitUSec/ExecUSec): "
+               f"{[m.group(0) for m in loader]}", b)
+    bli = {m.group(1): m.group(2) for m in b.all(r"^WDSYS-BLI (\w+)=(.*)$")}
+    ctx.expect(bli.get("LoaderInfo", "").startswith("wdboot ") and bli.get("LoaderEntrySelected") == "primary"
+               and bli.get("LoaderFirmwareType", "").startswith("UEFI"),
+               f"Boot Loader Interface variables as the OS sees them: {bli}", b)
     log = [m.group(1) for m in b.all(r"^WDSYS-BLESS-LOG (.*)$")]
     ctx.expect(any("health check: ok" in l for l in log),
                f"wdboot-bless.service ran no health check: {log}", b)

@@ -6,41 +6,20 @@ wdtest-state (to read the i6300esb's enable bit in PCI config space independentl
 agent), efivarfs.ko with its dependencies for /init to load, an agent.conf, and
 qemu/system/initramfs/init.
 """
-import gzip
 import os
 
 from wdqemu import initramfs as base
 
-BUSYBOX = "/bin/busybox"
-
 
 def build(kernel_dir, agent, tool, init_script, agent_conf, out_path):
     """Writes the gzip-compressed newc archive to out_path."""
-    c = base.Cpio()
-    for d in ("bin", "dev", "etc", "etc/wdboot", "proc", "sys", "tmp", "run", "lib",
-              "lib/modules", "lib/modules/early"):
-        c.directory(d)
-    c.chardev("dev/console", 5, 1)
-    c.chardev("dev/null", 1, 3)
-    with open(BUSYBOX, "rb") as f:
-        c.file("bin/busybox", f.read(), 0o755)
-    c.symlink("bin/sh", "busybox")
-    with open(tool, "rb") as f:
-        c.file("bin/wdtest-state", f.read(), 0o755)
+    c = base.base_archive(kernel_dir, tool, agent, early_dir="lib/modules/early",
+                          extra_dirs=("etc/wdboot", "lib/modules/early"))
     with open(agent_conf, "rb") as f:
         c.file("etc/wdboot/agent.conf", f.read())
-    base._add_agent(c, agent, kernel_dir)
-    mods = base.find_modules(os.path.join(kernel_dir, "modules"), ("efivarfs",))
-    for i, path in enumerate(mods):
-        with open(path, "rb") as f:
-            # The numeric prefix keeps the dependency order for /init's glob.
-            c.file(f"lib/modules/early/{i:02d}-{os.path.basename(path)}", f.read())
     with open(init_script, "rb") as f:
         c.file("init", f.read(), 0o755)
-    tmp = out_path + ".tmp"
-    with open(tmp, "wb") as f:
-        f.write(gzip.compress(c.finish(), compresslevel=6, mtime=0))
-    os.replace(tmp, out_path)
+    base.write_archive(c, out_path)
 
 
 def main(argv):
