@@ -8,7 +8,7 @@
 namespace wdboot::qtest {
 
 struct QemuTools {
-    std::string qemu;     // qemu-system-x86_64
+    std::string qemu;     // qemu-system-x86_64, started with -nic none (qtest_machine.cpp)
     std::string timeout;  // coreutils timeout, the hard limit on each QEMU
 };
 
