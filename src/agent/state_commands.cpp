@@ -56,6 +56,40 @@ void print_done(AgentEnv& env, const std::string& message, bool wrote, nlohmann:
     }
 }
 
+// What a state-changing command reports once its change is saved.
+struct Done {
+    std::string message;
+    nlohmann::json extra = nlohmann::json::object();
+};
+
+// The frame every state-changing command shares: a writable session for the current
+// boot, `change` applied to a copy of the state (it returns non-ok to refuse), the
+// save, the report.
+template <typename Change>
+Exit change_state(AgentEnv& env, Change change) {
+    Session s;
+    Exit e = open_session(env, kNeedCurrent | kNeedWrite, s);
+    if (e != Exit::ok) return e;
+    BootState next = s.loaded.state;
+    Done done;
+    if ((e = change(s, next, done)) != Exit::ok) return e;
+    bool wrote = false;
+    if ((e = save_session(env, s, next, &wrote)) != Exit::ok) return e;
+    print_done(env, done.message, wrote, done.extra);
+    return Exit::ok;
+}
+
+// Resolves a slot name and applies one core slot operation to it; a refusal by the
+// core is reported as `refused`.
+template <typename Op>
+Exit apply_to_slot(AgentEnv& env, BootState& st, const std::string& name, Op op, const std::string& refused) {
+    uint8_t idx = kNoSlot;
+    Exit e = resolve_slot(env, st, name, idx);
+    if (e != Exit::ok) return e;
+    Status status = op(st, idx);
+    return status == Status::ok ? Exit::ok : policy_failure(env, status, refused);
+}
+
 }  // namespace
 
 WatchdogReport apply_watchdog_mode(AgentEnv& env, const std::string& driver) {
@@ -109,66 +143,41 @@ Exit cmd_mark_good(AgentEnv& env) {
 }
 
 Exit cmd_mark_bad(AgentEnv& env, const std::string& slot_arg) {
-    Session s;
-    Exit e = open_session(env, kNeedCurrent | kNeedWrite, s);
-    if (e != Exit::ok) return e;
-    BootState next = s.loaded.state;
-    const std::string name = slot_arg.empty() ? s.current.slot : slot_arg;
-    uint8_t idx = kNoSlot;
-    if ((e = resolve_slot(env, next, name, idx)) != Exit::ok) return e;
-    Status st = mark_bad(next, idx, env.now());
-    if (st != Status::ok) return policy_failure(env, st, "cannot mark \"" + name + "\" bad");
-    bool wrote = false;
-    if ((e = save_session(env, s, next, &wrote)) != Exit::ok) return e;
-    print_done(env, "slot \"" + name + "\" marked bad", wrote, {{"slot", name}});
-    return Exit::ok;
+    return change_state(env, [&](const Session& s, BootState& next, Done& done) {
+        const std::string name = slot_arg.empty() ? s.current.slot : slot_arg;
+        done = {"slot \"" + name + "\" marked bad", {{"slot", name}}};
+        return apply_to_slot(env, next, name, [&](BootState& st, uint8_t i) { return mark_bad(st, i, env.now()); },
+                             "cannot mark \"" + name + "\" bad");
+    });
 }
 
 Exit cmd_set_default(AgentEnv& env, const std::string& name) {
-    Session s;
-    Exit e = open_session(env, kNeedCurrent | kNeedWrite, s);
-    if (e != Exit::ok) return e;
-    BootState next = s.loaded.state;
-    uint8_t idx = kNoSlot;
-    if ((e = resolve_slot(env, next, name, idx)) != Exit::ok) return e;
-    Status st = set_default(next, idx, env.now());
-    if (st != Status::ok) return policy_failure(env, st, "cannot make \"" + name + "\" the default");
-    bool wrote = false;
-    if ((e = save_session(env, s, next, &wrote)) != Exit::ok) return e;
-    print_done(env, "slot \"" + name + "\" is the default", wrote, {{"slot", name}});
-    return Exit::ok;
+    return change_state(env, [&](const Session&, BootState& next, Done& done) {
+        done = {"slot \"" + name + "\" is the default", {{"slot", name}}};
+        return apply_to_slot(env, next, name, [&](BootState& st, uint8_t i) { return set_default(st, i, env.now()); },
+                             "cannot make \"" + name + "\" the default");
+    });
 }
 
 Exit cmd_try(AgentEnv& env, const std::string& name, unsigned tries) {
     if (tries < 1 || tries > kMaxTries) return fail(env, Exit::usage, "--tries must be 1.." + std::to_string(kMaxTries));
-    Session s;
-    Exit e = open_session(env, kNeedCurrent | kNeedWrite, s);
-    if (e != Exit::ok) return e;
-    BootState next = s.loaded.state;
-    uint8_t idx = kNoSlot;
-    if ((e = resolve_slot(env, next, name, idx)) != Exit::ok) return e;
-    Status st = request_trial(next, idx, static_cast<uint8_t>(tries), env.now());
-    if (st != Status::ok) return policy_failure(env, st, "cannot request a trial of \"" + name + "\"");
-    bool wrote = false;
-    if ((e = save_session(env, s, next, &wrote)) != Exit::ok) return e;
-    print_done(env,
-               "slot \"" + name + "\" will be tried on the next boot (" + std::to_string(tries) +
-                   (tries == 1 ? " try" : " tries") + "; without a blessing the default order resumes)",
-               wrote, {{"slot", name}, {"tries", tries}});
-    return Exit::ok;
+    return change_state(env, [&](const Session&, BootState& next, Done& done) {
+        done = {"slot \"" + name + "\" will be tried on the next boot (" + std::to_string(tries) +
+                    (tries == 1 ? " try" : " tries") + "; without a blessing the default order resumes)",
+                {{"slot", name}, {"tries", tries}}};
+        return apply_to_slot(
+            env, next, name,
+            [&](BootState& st, uint8_t i) { return request_trial(st, i, static_cast<uint8_t>(tries), env.now()); },
+            "cannot request a trial of \"" + name + "\"");
+    });
 }
 
 Exit cmd_reset(AgentEnv& env) {
-    Session s;
-    Exit e = open_session(env, kNeedCurrent | kNeedWrite, s);
-    if (e != Exit::ok) return e;
-    BootState next = s.loaded.state;
-    Status st = reset_counters(next, env.now());
-    if (st != Status::ok) return policy_failure(env, st, "cannot reset the counters");
-    bool wrote = false;
-    if ((e = save_session(env, s, next, &wrote)) != Exit::ok) return e;
-    print_done(env, "all slots have their tries back", wrote);
-    return Exit::ok;
+    return change_state(env, [&](const Session&, BootState& next, Done& done) {
+        done = {"all slots have their tries back", nlohmann::json::object()};
+        Status st = reset_counters(next, env.now());
+        return st == Status::ok ? Exit::ok : policy_failure(env, st, "cannot reset the counters");
+    });
 }
 
 Exit cmd_disarm(AgentEnv& env, const std::string& driver_arg) {
