@@ -5,6 +5,7 @@
 #include "wdboot/i6300esb.hpp"
 #include "wdboot/itco.hpp"
 #include "wdboot/text.hpp"
+#include "wdboot/watchdog_kernel_args.hpp"
 #include "x86_register_io.hpp"
 
 namespace wdboot::efi {
@@ -12,12 +13,6 @@ namespace wdboot::efi {
 namespace {
 
 constexpr WatchdogProbe kNoWatchdog = {false, "none", ResetCause::unknown, ""};
-
-// Each Linux driver would take over (i6300esb: stop; iTCO_wdt: reprogram to its own
-// heartbeat and let the kernel feed it) a timer that must keep running until the agent
-// has blessed the boot; the agent loads the driver itself then (docs/watchdogs.md).
-constexpr char kI6300esbKernelArgs[] = "modprobe.blacklist=i6300esb";
-constexpr char kItcoKernelArgs[] = "modprobe.blacklist=iTCO_wdt";
 
 using Line = TextBuffer<200>;
 

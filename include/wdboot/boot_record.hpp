@@ -17,8 +17,11 @@ inline constexpr size_t kSlotNameBytes = 16;  // NUL-padded; names are at most 1
 inline constexpr uint8_t kNoSlot = 0xFF;
 
 inline constexpr uint8_t kRecordMagic[4] = {'W', 'D', 'B', 'S'};
-inline constexpr uint8_t kRecordMajor = 1;
+inline constexpr uint8_t kRecordMajor = 2;
 inline constexpr uint8_t kRecordMinor = 0;
+// Major 1 records (wdboot 0.1) have the same layout without the values that major 2
+// added; they are read and upgraded on the next write.
+inline constexpr uint8_t kOldestReadableMajor = 1;
 
 inline constexpr size_t kHeaderBytes = 32;
 inline constexpr size_t kSlotBytes = 32;
@@ -33,7 +36,21 @@ static_assert(kRecordSize == 548, "record size is part of the on-NVRAM format");
 inline constexpr uint8_t kSlotGood = 0x01;   // blessed since its counters were last reset
 inline constexpr uint8_t kSlotBad = 0x02;    // marked bad by the operator or a health check
 inline constexpr uint8_t kSlotTrial = 0x04;  // currently the pending one-shot trial
-inline constexpr uint8_t kSlotFlagsKnown = kSlotGood | kSlotBad | kSlotTrial;
+// Since its tries were last restored the slot failed with evidence against its image:
+// a watchdog reset, a load or start failure, or a watchdog the agent could not stop.
+// A slot exhausted only by unclean resets (power cuts, panic reboots) is unproven and
+// gets its tries back (docs/boot-flow.md, "Tries are never lost for good").
+inline constexpr uint8_t kSlotFailedHard = 0x08;
+inline constexpr uint8_t kSlotFlagsKnown = kSlotGood | kSlotBad | kSlotTrial | kSlotFailedHard;
+
+// Record-wide flag bits (BootState::flags).
+// The tries of unproven slots were restored because every slot was exhausted, and no
+// boot has been blessed since: the next exhaustion applies on-exhausted instead.
+inline constexpr uint8_t kStateUnprovenRestored = 0x01;
+// The most recent attempt was forced (on-exhausted last-good / rescue): if it failed,
+// the next forced boot rotates to the next candidate.
+inline constexpr uint8_t kStateLastAttemptForced = 0x02;
+inline constexpr uint8_t kStateFlagsKnown = kStateUnprovenRestored | kStateLastAttemptForced;
 
 // How the last attempt of a slot ended.
 enum class Outcome : uint8_t {
@@ -45,8 +62,10 @@ enum class Outcome : uint8_t {
     load_failed = 5,     // image missing or refused by LoadImage
     start_failed = 6,    // StartImage returned an error
     marked_bad = 7,
+    unstoppable = 8,     // userspace was healthy, but the agent could not stop or hand over
+                         // the watchdog: the boot was not blessed and its reset is counted
 };
-inline constexpr uint8_t kOutcomeMax = 7;
+inline constexpr uint8_t kOutcomeMax = 8;
 
 enum class Event : uint8_t {
     none = 0,
@@ -64,10 +83,19 @@ enum class Event : uint8_t {
     trial_abandoned = 12, // trial ran out of tries without blessing
     marked_bad = 13,
     default_set = 14,
-    counters_reset = 15,
+    counters_reset = 15,  // detail: CountersReset (why, and whose tries came back)
     attempt_forced = 16,  // booted ignoring counters (on-exhausted last-good / rescue)
+    disarm_failed = 17,   // the agent could not stop or hand over the watchdog of a healthy
+                          // boot; the boot stays unblessed. detail: tries left
 };
-inline constexpr uint8_t kEventMax = 16;
+inline constexpr uint8_t kEventMax = 17;
+
+// The detail of Event::counters_reset.
+enum class CountersReset : uint8_t {
+    all = 0,              // wdbootctl reset, or on-exhausted reset
+    unproven_exhausted = 1,  // every slot exhausted: slots never proven bad got their tries back
+    after_blessing = 2,   // another slot was blessed: this unproven slot got its tries back
+};
 
 // Why the machine last reset, as far as the watchdog hardware can tell.
 enum class ResetCause : uint8_t {
@@ -106,6 +134,7 @@ struct JournalEntry {
 
 struct BootState {
     uint32_t generation;      // incremented on every write; the higher valid copy wins
+    uint8_t flags;            // kState* bits
     uint32_t last_boot_id;    // the most recent boot id handed out (0: none yet)
     uint8_t attempt_slot;     // kNoSlot: no attempt in progress
     uint32_t attempt_boot_id;
@@ -138,8 +167,11 @@ void encode_record(const BootState& state, uint8_t (&out)[kRecordSize]);
 // On any error `out` is left untouched.
 Status decode_record(const uint8_t* data, size_t len, BootState& out);
 
-// True if the bytes carry our magic and a major version newer than ours: such a
-// record belongs to a newer wdboot and must never be overwritten.
+// True if the bytes are an intact record of a newer major version: our magic, a major
+// above ours, the record size at bytes 6-7 equal to len, and a CRC-32 of all bytes but
+// the last four in those last four (the header contract every major keeps). Such a
+// record belongs to a newer wdboot and must never be overwritten. A damaged copy is
+// never believed to be newer: its CRC is checked before its version.
 bool is_newer_record(const uint8_t* data, size_t len);
 
 }  // namespace wdboot

@@ -25,6 +25,9 @@ struct Decision {
     uint8_t record_slot;  // index into BootState::slots (boot_slot only)
     bool forced;          // booted ignoring counters (on-exhausted last-good / rescue)
     bool trial;           // this is the pending one-shot trial
+    bool unprotected;     // do not arm the hardware watchdog: a forced boot of a slot whose
+                          // watchdog the agent could not stop (it would only reset a healthy
+                          // system); the machine stays up instead of looping
     TextBuffer<200> reason;  // one readable line, e.g. `slot "primary" failed ...`
 };
 
@@ -49,11 +52,16 @@ void reconcile(const Config& cfg, BootState& st);
 
 // Called once at boot, before choose(): if an attempt marker is still set, the previous
 // attempt never got blessed. Counts it against that slot (outcome, consecutive failures,
-// journal with the reset cause) and clears the marker. Returns true if it found one.
+// journal with the reset cause) and clears the marker. A watchdog reset, or a watchdog
+// the agent could not stop, is evidence against the image (kSlotFailedHard); an unclean
+// reset (power cut, panic reboot) is not. Returns true if it found one.
 bool account_previous_attempt(BootState& st, const BootFacts& facts, TextBuffer<200>* what);
 
-// Chooses what to boot. Does not consume a try: begin_attempt() does that once the
-// image is known to load. Abandons an exhausted trial and journals exhausted slots.
+// Chooses what to boot. Does not consume a try: begin_attempt() does that. Abandons an
+// exhausted trial. When every slot is exhausted, first gives the slots never proven bad
+// (not bad, not kSlotFailedHard) their tries back, once per exhaustion
+// (kStateUnprovenRestored, cleared by a blessing); only then applies on-exhausted.
+// Forced boots rotate: after a failed forced attempt the next candidate is tried.
 // Never fails: the result is always an action.
 Decision choose(const Config& cfg, BootState& st, const BootFacts& facts, BootSkips skips);
 
@@ -70,7 +78,15 @@ void record_image_failure(BootState& st, const Config& cfg, uint8_t config_slot,
 // Operator and agent commands. Each returns invalid_argument / not_found for a bad
 // slot and leaves the state untouched then.
 // Blesses the boot `boot_id` (must be the attempt in progress): slot good, tries restored.
+// Every other good slot (blessed before) that was never proven bad gets its tries back
+// too: a run of power cuts must not cost a good slot its place. Blessing a boot that is already blessed is ok and
+// changes nothing; a stale boot id is invalid_argument, no attempt at all not_found.
 Status bless(BootState& st, uint32_t boot_id, uint64_t now);
+// The agent found the boot `boot_id` healthy but could not stop or hand over the
+// watchdog: the attempt stays in progress (so the coming reset is counted against the
+// slot, as evidence), the outcome says why, and disarm-failed is journalled. Same
+// errors as bless().
+Status record_unstoppable(BootState& st, uint32_t boot_id, uint64_t now);
 // Marks a slot bad (no tries, skipped) and clears the attempt marker if it was that slot's.
 Status mark_bad(BootState& st, uint8_t record_slot, uint64_t now);
 // Makes a slot the default (first in order) and clears its bad flag with fresh tries.

@@ -54,6 +54,12 @@ Exit open_session(AgentEnv& env, unsigned needs, Session& s) {
                         "efivarfs at " + root + " is mounted read-only (mount -o remount,rw " + root + ")");
         }
     }
+    if (needs & kNeedWrite) {
+        std::string why;
+        StateLock::Result lr = s.lock.acquire(env.state_lock, env.lock_wait_ms, why);
+        if (lr == StateLock::Result::timed_out) return fail(env, Exit::busy, why + ": try again");
+        if (lr == StateLock::Result::unavailable) *env.err << "wdbootctl: warning: " << why << ": going on unlocked\n";
+    }
     s.store = std::make_unique<EfivarfsStore>(*env.efivars);
     s.loaded = load_state(*s.store);
     if (needs & kNeedWrite) {
@@ -73,6 +79,7 @@ Exit open_session(AgentEnv& env, unsigned needs, Session& s) {
 }
 
 Exit save_session(AgentEnv& env, Session& s, const BootState& next, bool* wrote) {
+    if (env.before_save) env.before_save();
     bool w = false;
     Status st = save_state(*s.store, s.loaded, next, &w);
     if (wrote) *wrote = w;

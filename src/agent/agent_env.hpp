@@ -16,6 +16,7 @@
 #include "current_boot.hpp"
 #include "efivarfs.hpp"
 #include "exit_codes.hpp"
+#include "state_lock.hpp"
 #include "watchdog_control.hpp"
 #include "wdboot/config.hpp"
 #include "wdboot/state_store.hpp"
@@ -40,6 +41,13 @@ struct AgentEnv {
     std::string kernel_release;  // uname -r
     std::string loader_image;    // the wdbootx64.efi that `install` copies
 
+    // The lock every state change holds from its read to its write (state_lock.hpp).
+    std::string state_lock = kDefaultStateLock;
+    unsigned lock_wait_ms = 10000;
+    // Tests only: called with the lock held, after the state was read and changed,
+    // just before it is written (to race two agents deterministically).
+    std::function<void()> before_save;
+
     uint64_t now() const { return clock ? clock() : 0; }
 };
 
@@ -51,6 +59,7 @@ enum Need : unsigned {
 
 // An opened state: the record as loaded by the core's two-copy rule, plus this boot.
 struct Session {
+    StateLock lock;  // held from the read to the write (kNeedWrite only)
     std::unique_ptr<EfivarfsStore> store;
     LoadedState loaded{};
     bool have_current = false;
@@ -59,8 +68,9 @@ struct Session {
 };
 
 // Checks the preconditions in a fixed order (efivarfs present, booted by wdboot, root,
-// efivarfs writable, record writable) and loads the state. Prints the refusal and
-// returns its exit code, or Exit::ok.
+// efivarfs writable, the state lock, record writable) and loads the state — under the
+// lock for kNeedWrite, so that the change is made to what is really there. Prints the
+// refusal and returns its exit code, or Exit::ok.
 Exit open_session(AgentEnv& env, unsigned needs, Session& s);
 
 // Reads WdbootCurrent. False with a reason when absent or malformed.

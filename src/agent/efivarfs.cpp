@@ -134,7 +134,13 @@ Status Efivarfs::write(const std::string& name, uint32_t attributes, const uint8
     } else {
         // efivarfs turns each write() into one SetVariable call, so the attribute
         // header and the data must go in a single call; a short write is a failure.
-        ssize_t n = ::write(fd.get(), bytes.data(), bytes.size());
+        // EINTR: the signal came before SetVariable ran (efivarfs takes its lock
+        // interruptibly), so the same write is simply made again.
+        ssize_t n = -1;
+        for (int attempt = 0; attempt < 8; ++attempt) {
+            n = ::write(fd.get(), bytes.data(), bytes.size());
+            if (n >= 0 || errno != EINTR) break;
+        }
         if (n < 0) {
             int err = errno;
             Status s = err == EROFS ? Status::read_only : err == ENOSPC ? Status::no_space : Status::io_error;

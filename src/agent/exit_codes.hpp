@@ -19,6 +19,7 @@ enum class Exit : int {
     health_failed = 11,      // a health check failed or timed out
     config = 12,             // agent.conf or wdboot.conf unusable
     install = 13,            // install/uninstall/add-slot/remove-slot failed (files, efibootmgr)
+    busy = 15,               // another wdbootctl held the state lock for longer than the wait
 };
 
 inline int code(Exit e) { return static_cast<int>(e); }

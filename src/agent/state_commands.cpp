@@ -1,6 +1,9 @@
 #include "state_commands.hpp"
 
+#include <fstream>
+#include <iterator>
 #include <memory>
+#include <sstream>
 #include <nlohmann/json.hpp>
 
 #include "wdboot/slot_policy.hpp"
@@ -97,49 +100,116 @@ WatchdogReport apply_watchdog_mode(AgentEnv& env, const std::string& driver) {
                                                               : disarm_watchdog(*env.watchdog, driver, env.config);
 }
 
+namespace {
+
+// Which watchdog wdboot armed for this boot: WdbootCurrent's word, else (no efivarfs,
+// EFI runtime services off) the loader's kernel arguments on /proc/cmdline.
+std::string armed_driver(AgentEnv& env, bool have_current, const CurrentBoot& cur) {
+    if (have_current) return cur.watchdog;
+    std::ifstream in(env.cmdline_file);
+    std::string cmdline((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    return driver_from_cmdline(cmdline);
+}
+
+}  // namespace
+
+// The rule: the watchdog step comes first and always runs on a healthy system, whatever
+// the state record allows (read-only efivarfs, NVRAM full, a record we may not write,
+// a boot the loader could not record): a machine that cannot be told it is healthy
+// must still stay up. Then the outcome is recorded in one write: blessed when the
+// watchdog was stopped or handed over; otherwise record_unstoppable(), so that the
+// reset that follows is counted against the slot instead of looping on it.
 Exit cmd_mark_good(AgentEnv& env) {
-    Session s;
-    Exit e = open_session(env, kNeedCurrent | kNeedWrite, s);
-    if (e != Exit::ok) return e;
-    BootState next = s.loaded.state;
-    uint8_t idx = next.find_slot(s.current.slot.c_str());
-    if (idx == kNoSlot) {
-        return fail(env, Exit::refused, "the booted slot \"" + s.current.slot + "\" is not in the state record");
+    CurrentBoot cur;
+    std::string current_error;
+    const bool have_efivarfs = env.efivars->availability() != Availability::missing;
+    const bool have_current = have_efivarfs && read_current_boot(env, cur, current_error);
+    if (!have_efivarfs) {
+        current_error = "efivarfs not found at " + env.efivars->root() + " (EFI runtime services off, or not mounted)";
     }
-    const SlotState& slot = next.slots[idx];
-    const bool already = next.attempt_slot == kNoSlot && slot.last_boot_id == s.current.boot_id &&
-                         slot.last_outcome == Outcome::blessed;
-    bool wrote = false;
-    if (!already) {
-        Status st = bless(next, s.current.boot_id, env.now());
-        if (st != Status::ok) {
-            return fail(env, Exit::refused,
-                        "cannot bless boot " + std::to_string(s.current.boot_id) + " of slot \"" + s.current.slot +
-                            "\": " + to_string(st) + " (the attempt in progress is boot " +
-                            std::to_string(s.loaded.state.attempt_boot_id) + ")");
+    const std::string driver = armed_driver(env, have_current, cur);
+    const Exit no_current = have_efivarfs ? Exit::not_wdboot : Exit::no_efivarfs;
+    if (!have_current && driver.empty()) return fail(env, no_current, current_error);
+    if (!env.is_root) return fail(env, Exit::not_root, "blessing a boot and stopping its watchdog need root");
+
+    // 1. The watchdog.
+    if (!have_current) note(env, "wdbootctl: " + current_error + "; the kernel command line says wdboot armed the " + driver + " watchdog");
+    WatchdogReport r = apply_watchdog_mode(env, driver);
+    if (!env.json) print_report(env, r);
+
+    // 2. The record. Problems are collected, not returned early: the report must say
+    // what happened to both.
+    Exit record_exit = Exit::ok;
+    std::string record_error;
+    bool wrote = false, already = false;
+    if (!have_current) {
+        record_exit = no_current;
+        record_error = current_error + ": the boot cannot be blessed";
+    } else {
+        // open_session prints its own refusal; with --json that would be a second
+        // document, so the JSON report carries it instead.
+        std::ostringstream sink;
+        AgentEnv quiet = env;
+        quiet.json = false;
+        quiet.err = &sink;
+        Session s;
+        record_exit = open_session(quiet, kNeedWrite, s);
+        if (record_exit != Exit::ok) {
+            record_error = sink.str();
+            if (record_error.rfind("wdbootctl: ", 0) == 0) record_error.erase(0, 11);
+            while (!record_error.empty() && record_error.back() == '\n') record_error.pop_back();
+        } else {
+            BootState next = s.loaded.state;
+            Status st = r.ok ? bless(next, cur.boot_id, env.now()) : record_unstoppable(next, cur.boot_id, env.now());
+            if (st != Status::ok) {
+                record_exit = Exit::refused;
+                record_error = "boot " + std::to_string(cur.boot_id) + " of slot \"" + cur.slot +
+                               "\" is not the attempt on record (" + to_string(st) + "; the record's attempt is boot " +
+                               std::to_string(s.loaded.state.attempt_boot_id) +
+                               "): the loader could not record it, or another boot was blessed since";
+            } else {
+                already = r.ok && next == s.loaded.state;
+                sink.str("");
+                record_exit = save_session(quiet, s, next, &wrote);
+                if (record_exit != Exit::ok) {
+                    record_error = sink.str();
+                    if (record_error.rfind("wdbootctl: ", 0) == 0) record_error.erase(0, 11);
+                    while (!record_error.empty() && record_error.back() == '\n') record_error.pop_back();
+                }
+            }
         }
-        e = save_session(env, s, next, &wrote);
-        if (e != Exit::ok) return e;
     }
-    if (!env.json) {
-        *env.out << (already ? "boot " : "blessed boot ") << s.current.boot_id << " of slot \"" << s.current.slot
-                 << "\"" << (already ? " was already blessed" : "") << "\n";
-    }
-    WatchdogReport r = apply_watchdog_mode(env, s.current.watchdog);
+    const bool blessed = r.ok && record_exit == Exit::ok;
+
     if (env.json) {
-        nlohmann::json j = {{"slot", s.current.slot},  {"boot_id", s.current.boot_id},
-                            {"blessed", true},         {"already_blessed", already},
-                            {"written", wrote},        {"watchdog_mode", to_string(env.config.watchdog_mode)},
+        nlohmann::json j = {{"slot", have_current ? nlohmann::json(cur.slot) : nlohmann::json(nullptr)},
+                            {"boot_id", have_current ? nlohmann::json(cur.boot_id) : nlohmann::json(nullptr)},
+                            {"blessed", blessed},
+                            {"already_blessed", already},
+                            {"written", wrote},
+                            {"record_error", record_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(record_error)},
+                            {"watchdog_mode", to_string(env.config.watchdog_mode)},
                             {"watchdog", watchdog_report_json(r)}};
         *env.out << j.dump(2) << "\n";
-    } else {
-        print_report(env, r);
+    } else if (blessed) {
+        *env.out << (already ? "boot " : "blessed boot ") << cur.boot_id << " of slot \"" << cur.slot << "\""
+                 << (already ? " was already blessed" : "") << "\n";
+    } else if (!r.ok && record_exit == Exit::ok) {
+        *env.out << "boot " << cur.boot_id << " of slot \"" << cur.slot
+                 << "\" is NOT blessed: its watchdog could not be stopped; recorded, so the coming reset counts "
+                    "against the slot\n";
     }
     if (!r.ok) {
-        *env.err << "wdbootctl: the boot is blessed, but the watchdog step failed: " << r.message << "\n";
-        return Exit::watchdog;
+        *env.err << "wdbootctl: the watchdog step failed: " << r.message
+                 << " — the watchdog will reset this machine in at most its timeout\n";
     }
-    return Exit::ok;
+    if (!record_error.empty()) {
+        *env.err << "wdbootctl: " << (r.ok ? "the watchdog is stopped and the machine stays up, but " : "")
+                 << "the boot is not blessed: " << record_error << "\n";
+    }
+    // The watchdog's failure comes first: it is the one that resets the machine.
+    if (!r.ok) return Exit::watchdog;
+    return record_exit;
 }
 
 Exit cmd_mark_bad(AgentEnv& env, const std::string& slot_arg) {

@@ -43,6 +43,19 @@ Status save(VariableStore& store, LoadedState& loaded, const BootState& st, Boot
     return s;
 }
 
+// The chosen image cannot be loaded: the slot is marked failed and the flow chooses
+// again in the same boot, without a reset.
+void fail_image(BootPlatform& platform, BootState& st, const Config& cfg, uint8_t config_slot, Status s,
+                const BootFacts& facts, BootSkips& skips, BootResult& r) {
+    TextBuffer<kLine> why;
+    why.append("wdboot: slot \"").append(cfg.slots[config_slot].name).append("\" could not be loaded (").append(to_string(s));
+    why.append("): marked failed, choosing again without a reset");
+    platform.log(why.c_str());
+    record_image_failure(st, cfg, config_slot, Event::load_failed, facts);
+    skips.add(config_slot);
+    r.status = s;
+}
+
 }  // namespace
 
 bool build_command_line(const SlotConfig& slot, const WatchdogProbe& wd, char (&out)[kOptionsMax]) {
@@ -67,8 +80,8 @@ BootResult run_boot(const Config& cfg, VariableStore& store, BootPlatform& platf
     LoadedState loaded = load_state(store);
     BootState st = loaded.state;
     if (loaded.read_only) {
-        platform.log("wdboot: WARNING: the state record belongs to a newer wdboot; it is left untouched and "
-                     "attempts are not counted");
+        platform.log("wdboot: WARNING: the state record belongs to a newer wdboot; it is left untouched, "
+                     "attempts are not counted and the hardware watchdog is not armed");
     }
     log_copy_problems(platform, loaded);
     if (loaded.corrupt) {
@@ -124,33 +137,26 @@ BootResult run_boot(const Config& cfg, VariableStore& store, BootPlatform& platf
 
         const SlotConfig& slot = cfg.slots[d.config_slot];
         char cmdline[kOptionsMax];
-        Status s = Status::ok;
         if (!build_command_line(slot, wd, cmdline)) {
+            // Settled in memory: nothing was started, no try is spent, no write.
             platform.log("wdboot: the command line with the watchdog arguments is too long");
-            s = Status::load_failed;
-        } else {
-            ++r.attempts;
-            s = platform.load_image(slot, cmdline);
-        }
-        if (s != Status::ok) {
-            TextBuffer<kLine> why;
-            why.append("wdboot: slot \"").append(slot.name).append("\" could not be loaded (").append(to_string(s));
-            why.append("): marked failed, choosing again without a reset");
-            platform.log(why.c_str());
-            record_image_failure(st, cfg, d.config_slot, Event::load_failed, facts);
-            skips.add(d.config_slot);
-            r.status = s;
+            fail_image(platform, st, cfg, d.config_slot, Status::load_failed, facts, skips, r);
             continue;
         }
 
-        if (wd.present) {
+        // Arm before recording the attempt: a refused arm under watchdog-required must
+        // leave no attempt marker behind (the slot never ran).
+        bool armed = false;
+        if (wd.present && (d.unprotected || loaded.read_only)) {
+            platform.disarm_watchdog();  // an earlier pass of this boot may have armed it
+        } else if (wd.present) {
             Status a = platform.arm_watchdog(cfg.timeout_s);
-            if (a != Status::ok) {
+            armed = a == Status::ok;
+            if (!armed) {
                 TextBuffer<kLine> why;
                 why.append("wdboot: could not arm the ").append(wd.driver).append(" watchdog (").append(to_string(a)).append(")");
                 platform.log(why.c_str());
                 if (cfg.watchdog_required) {
-                    platform.unload_image();
                     platform.log("wdboot: watchdog-required is set: not booting; returning to the firmware");
                     (void)save(store, loaded, st, platform, r);
                     r.action = Action::return_to_firmware;
@@ -160,10 +166,39 @@ BootResult run_boot(const Config& cfg, VariableStore& store, BootPlatform& platf
             }
         }
 
+        // 7. Record the attempt, before anything of the image runs: from here on a
+        // hang or a reset at any instant (LoadImage, initrd reads, the kernel, its
+        // userspace) is counted against this slot on the next boot.
         uint32_t boot_id = begin_attempt(st, d, facts);
-        // The one write of a normal boot: the attempt is on record before the image runs.
-        (void)save(store, loaded, st, platform, r);
-        platform.publish(st, d, boot_id, wd, cfg.timeout_s);
+        Status w = save(store, loaded, st, platform, r);
+        if (w != Status::ok) {
+            // Never leave a watchdog running whose expiry could not be counted: its
+            // resets would loop on this slot forever, counting nothing.
+            if (armed) platform.disarm_watchdog();
+            armed = false;
+            if (wd.present && cfg.watchdog_required) {
+                platform.log("wdboot: the attempt cannot be recorded and watchdog-required is set: not booting; "
+                             "returning to the firmware");
+                r.action = Action::return_to_firmware;
+                r.status = w;
+                return r;
+            }
+            if (wd.present) {
+                platform.log("wdboot: WARNING: the attempt is not on record, so a watchdog reset could not be "
+                             "counted: booting without the hardware watchdog");
+            }
+        } else if (d.unprotected) {
+            platform.log("wdboot: WARNING: booting without the hardware watchdog (its last boot was healthy but "
+                         "the watchdog could not be stopped)");
+        }
+
+        Status s = platform.load_image(slot, cmdline);
+        ++r.attempts;
+        if (s != Status::ok) {
+            fail_image(platform, st, cfg, d.config_slot, s, facts, skips, r);
+            continue;
+        }
+        platform.publish(st, d, boot_id, wd, armed ? cfg.timeout_s : 0);
 
         s = platform.start_image();
         // StartImage returned: the image refused to run or exited.

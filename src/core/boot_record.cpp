@@ -43,6 +43,7 @@ constexpr size_t kOffLastGoodSlot = 22;
 constexpr size_t kOffDefaultSlot = 23;
 constexpr size_t kOffJournalHead = 24;
 constexpr size_t kOffJournalCount = 25;
+constexpr size_t kOffStateFlags = 26;
 
 // Slot entry offsets.
 constexpr size_t kSlotName = 0;
@@ -100,6 +101,7 @@ const char* to_string(Outcome o) {
         case Outcome::load_failed: return "load failed";
         case Outcome::start_failed: return "start failed";
         case Outcome::marked_bad: return "marked bad";
+        case Outcome::unstoppable: return "watchdog could not be stopped";
     }
     return "unknown";
 }
@@ -123,6 +125,7 @@ const char* to_string(Event e) {
         case Event::default_set: return "default-set";
         case Event::counters_reset: return "counters-reset";
         case Event::attempt_forced: return "attempt-forced";
+        case Event::disarm_failed: return "disarm-failed";
     }
     return "unknown";
 }
@@ -202,6 +205,7 @@ void encode_record(const BootState& s, uint8_t (&out)[kRecordSize]) {
     out[kOffDefaultSlot] = s.default_slot;
     out[kOffJournalHead] = s.journal_head;
     out[kOffJournalCount] = s.journal_count;
+    out[kOffStateFlags] = s.flags;
 
     for (size_t i = 0; i < kMaxSlots; ++i) {
         uint8_t* p = out + kSlotsOffset + i * kSlotBytes;
@@ -235,16 +239,28 @@ void encode_record(const BootState& s, uint8_t (&out)[kRecordSize]) {
 }
 
 bool is_newer_record(const uint8_t* data, size_t len) {
-    return data != nullptr && has_magic(data, len) && data[kOffMajor] > kRecordMajor;
+    if (data == nullptr || !has_magic(data, len) || len < kOffGeneration + 4) return false;
+    if (data[kOffMajor] <= kRecordMajor) return false;
+    // The version byte is believed only in an intact record: one flipped bit in the
+    // major of a damaged copy must not make the whole store read-only.
+    if (get16(data + kOffSize) != len) return false;
+    return get32(data + len - 4) == crc32(data, len - 4);
 }
 
 Status decode_record(const uint8_t* data, size_t len, BootState& out) {
     if (data == nullptr) return Status::invalid_argument;
     if (!has_magic(data, len)) return len < kHeaderBytes ? Status::bad_size : Status::bad_magic;
-    if (data[kOffMajor] > kRecordMajor) return Status::unsupported_version;
-    if (data[kOffMajor] != kRecordMajor) return Status::bad_magic;
+    if (is_newer_record(data, len)) return Status::unsupported_version;
+    // Size and CRC before the version: a damaged copy is damaged, whatever its version byte says.
     if (len != kRecordSize || get16(data + kOffSize) != kRecordSize) return Status::bad_size;
     if (get32(data + kCrcOffset) != crc32(data, kCrcOffset)) return Status::bad_crc;
+    const uint8_t major = data[kOffMajor];
+    // (An intact newer major was recognised above; an older one than we read is foreign.)
+    if (major < kOldestReadableMajor || major > kRecordMajor) return Status::bad_magic;
+    // What major 1 did not know must not appear in a major 1 record.
+    const uint8_t outcome_max = major == 1 ? 7 : kOutcomeMax;
+    const uint8_t event_max = major == 1 ? 16 : kEventMax;
+    const uint8_t slot_flags_known = major == 1 ? static_cast<uint8_t>(kSlotGood | kSlotBad | kSlotTrial) : kSlotFlagsKnown;
 
     BootState s = BootState::empty();
     s.generation = get32(data + kOffGeneration);
@@ -260,7 +276,13 @@ Status decode_record(const uint8_t* data, size_t len, BootState& out) {
     // Reserved bytes must be zero in records of our minor version; a newer minor may
     // have given them meaning, and we accept and drop them (docs/record-format.md).
     const bool strict = data[kOffMinor] <= kRecordMinor;
-    for (size_t i = kOffJournalCount + 1; strict && i < kHeaderBytes; ++i) {
+    size_t reserved_from = kOffStateFlags;  // major 1: byte 26 is reserved
+    if (major == kRecordMajor) {
+        s.flags = data[kOffStateFlags];
+        if ((s.flags & ~kStateFlagsKnown) != 0) return Status::bad_field;
+        reserved_from = kOffStateFlags + 1;
+    }
+    for (size_t i = reserved_from; strict && i < kHeaderBytes; ++i) {
         if (data[i] != 0) return Status::bad_field;
     }
 
@@ -273,12 +295,12 @@ Status decode_record(const uint8_t* data, size_t len, BootState& out) {
         slot.max_tries = p[kSlotMaxTries];
         slot.flags = p[kSlotFlags];
         slot.consecutive_failures = p[kSlotFailures];
-        if (p[kSlotOutcome] > kOutcomeMax) return Status::bad_field;
+        if (p[kSlotOutcome] > outcome_max) return Status::bad_field;
         slot.last_outcome = static_cast<Outcome>(p[kSlotOutcome]);
         slot.last_boot_id = get32(p + kSlotLastBootId);
         slot.boots = get32(p + kSlotBoots);
         if (slot.tries_left > slot.max_tries) return Status::bad_field;
-        if ((slot.flags & ~kSlotFlagsKnown) != 0) return Status::bad_field;
+        if ((slot.flags & ~slot_flags_known) != 0) return Status::bad_field;
         for (size_t r = kSlotOutcome + 1; strict && r < kSlotLastBootId; ++r) {
             if (p[r] != 0) return Status::bad_field;
         }
@@ -295,7 +317,7 @@ Status decode_record(const uint8_t* data, size_t len, BootState& out) {
         JournalEntry& e = s.journal[i];
         e.boot_id = get32(p + kJournalBootId);
         e.slot = p[kJournalSlot];
-        if (p[kJournalEvent] > kEventMax || p[kJournalCause] > kResetCauseMax) return Status::bad_field;
+        if (p[kJournalEvent] > event_max || p[kJournalCause] > kResetCauseMax) return Status::bad_field;
         if (e.slot != kNoSlot && e.slot >= kMaxSlots) return Status::bad_field;
         e.event = static_cast<Event>(p[kJournalEvent]);
         e.cause = static_cast<ResetCause>(p[kJournalCause]);

@@ -66,31 +66,82 @@ const char* skip_reason(const SlotState& slot, bool skipped_this_boot) {
     return "no tries left";
 }
 
-// The forced choice when every slot is exhausted: the first candidate that is
-// configured, not bad and not already failed in this boot.
+bool is_failure(Outcome o) {
+    return o == Outcome::watchdog_reset || o == Outcome::unclean_reset || o == Outcome::unstoppable ||
+           o == Outcome::load_failed || o == Outcome::start_failed;
+}
+
+// The forced choice when every slot is exhausted: candidates in order (the rescue slot
+// for on-exhausted rescue, the last good slot, the operator's default, the config's
+// default, file order), configured, not bad and not failed in this boot. Forced boots
+// rotate: if the most recent attempt was a forced one and it failed, the candidate
+// after it is chosen, so a slot that keeps failing cannot hold the machine
+// while another one could boot.
 uint8_t forced_candidate(const Config& cfg, const BootState& st, BootSkips skips, OnExhausted policy) {
-    auto usable = [&](uint8_t ci) {
-        if (ci == kNoSlot || skips.has(ci)) return false;
-        uint8_t ri = record_index(cfg, st, ci);
-        return ri != kNoSlot && !st.slots[ri].has(kSlotBad);
+    // The order of candidates, every configured slot with a record entry once.
+    uint8_t list[kMaxSlots];
+    uint8_t n = 0;
+    auto push = [&](uint8_t ci) {
+        if (ci == kNoSlot || ci >= cfg.slot_count || record_index(cfg, st, ci) == kNoSlot) return;
+        for (uint8_t i = 0; i < n; ++i) {
+            if (list[i] == ci) return;
+        }
+        list[n++] = ci;
     };
     if (policy == OnExhausted::rescue) {
         for (uint8_t ci = 0; ci < cfg.slot_count; ++ci) {
-            if (cfg.slots[ci].rescue && usable(ci)) return ci;
+            if (cfg.slots[ci].rescue) push(ci);
         }
     }
-    uint8_t lg = config_index(cfg, st, st.last_good_slot);
-    if (usable(lg)) return lg;
+    push(config_index(cfg, st, st.last_good_slot));
     // Never blessed anything (for example the agent is not installed yet): keep
     // booting the normal order ignoring counters rather than leaving the machine dead.
-    uint8_t def = config_index(cfg, st, st.default_slot);
-    if (usable(def)) return def;
-    def = cfg.find(cfg.default_slot);
-    if (usable(def)) return def;
-    for (uint8_t ci = 0; ci < cfg.slot_count; ++ci) {
-        if (usable(ci)) return ci;
+    push(config_index(cfg, st, st.default_slot));
+    push(cfg.find(cfg.default_slot));
+    for (uint8_t ci = 0; ci < cfg.slot_count; ++ci) push(ci);
+
+    // Where to start: after the most recent attempt when it was forced and failed
+    // (in an earlier boot, or in this one).
+    uint8_t start = 0;
+    for (uint8_t i = 0; i < n && (st.flags & kStateLastAttemptForced); ++i) {
+        const SlotState& slot = st.slots[record_index(cfg, st, list[i])];
+        if (st.last_boot_id != 0 && slot.last_boot_id == st.last_boot_id && is_failure(slot.last_outcome)) {
+            start = static_cast<uint8_t>((i + 1) % n);
+        }
+    }
+    for (uint8_t k = 0; k < n; ++k) {
+        uint8_t ci = list[(start + k) % n];
+        if (!skips.has(ci) && !st.slots[record_index(cfg, st, ci)].has(kSlotBad)) return ci;
     }
     return kNoSlot;
+}
+
+// A slot whose exhaustion proves nothing against its image: not bad, no hard failure.
+bool unproven(const SlotState& slot) { return slot.used() && !slot.has(kSlotBad) && !slot.has(kSlotFailedHard); }
+
+void restore_tries(SlotState& slot) {
+    slot.tries_left = slot.max_tries;
+    slot.consecutive_failures = 0;
+    slot.flags = static_cast<uint8_t>(slot.flags & ~kSlotFailedHard);
+}
+
+// Every slot exhausted: the slots never proven bad get their tries back, once until the
+// next blessing. True if any did.
+bool restore_unproven(const Config& cfg, BootState& st, const BootFacts& facts, BootSkips skips, uint32_t boot) {
+    if (st.flags & kStateUnprovenRestored) return false;
+    bool any = false;
+    for (uint8_t ci = 0; ci < cfg.slot_count; ++ci) {
+        uint8_t ri = record_index(cfg, st, ci);
+        if (ri == kNoSlot || skips.has(ci)) continue;
+        SlotState& slot = st.slots[ri];
+        if (!unproven(slot) || slot.tries_left != 0) continue;
+        restore_tries(slot);
+        st.journal_add(boot, ri, Event::counters_reset, facts.cause,
+                       static_cast<uint8_t>(CountersReset::unproven_exhausted), facts.now);
+        any = true;
+    }
+    if (any) st.flags = static_cast<uint8_t>(st.flags | kStateUnprovenRestored);
+    return any;
 }
 
 }  // namespace
@@ -134,7 +185,11 @@ bool account_previous_attempt(BootState& st, const BootFacts& facts, TextBuffer<
     uint8_t ri = st.attempt_slot;
     SlotState& slot = st.slots[ri];
     bool by_watchdog = facts.cause == ResetCause::watchdog;
-    slot.last_outcome = by_watchdog ? Outcome::watchdog_reset : Outcome::unclean_reset;
+    // The agent found this boot healthy but could not stop its watchdog: whatever reset
+    // followed, the slot cannot keep the machine up, and that is evidence.
+    bool unstoppable = slot.last_outcome == Outcome::unstoppable;
+    if (!unstoppable) slot.last_outcome = by_watchdog ? Outcome::watchdog_reset : Outcome::unclean_reset;
+    if (by_watchdog || unstoppable) slot.flags = static_cast<uint8_t>(slot.flags | kSlotFailedHard);
     slot.consecutive_failures = sat_inc(slot.consecutive_failures);
     st.journal_add(st.attempt_boot_id, ri, by_watchdog ? Event::watchdog_reset : Event::unclean_reset, facts.cause,
                    slot.tries_left, facts.now);
@@ -145,7 +200,9 @@ bool account_previous_attempt(BootState& st, const BootFacts& facts, TextBuffer<
         what->clear();
         what->append("slot ");
         append_quoted(*what, slot.name);
-        what->append(" failed (").append(by_watchdog ? "watchdog reset" : "reset without blessing");
+        what->append(" failed (")
+            .append(unstoppable ? "its watchdog could not be stopped"
+                                : by_watchdog ? "watchdog reset" : "reset without blessing");
         if (st.trial_slot == ri) {
             // A trial's tries were granted by `try`, not by max_tries: say what is left.
             what->append(", trial, ").append_uint(slot.tries_left).append(" tries left)");
@@ -204,6 +261,13 @@ Decision choose(const Config& cfg, BootState& st, const BootFacts& facts, BootSk
     for (uint8_t ci = 0; ci < cfg.slot_count; ++ci) push(ci);
 
     TextBuffer<200> passed;
+    for (int round = 0; round < 2; ++round) {
+    if (round == 1) {
+        // Every slot exhausted: first the slots never proven bad get their tries back.
+        if (!restore_unproven(cfg, st, facts, skips, boot)) break;
+        passed.clear();
+        passed.append("; tries restored to slots never proven bad");
+    }
     for (uint8_t i = 0; i < n; ++i) {
         uint8_t ci = order[i];
         uint8_t ri = record_index(cfg, st, ci);
@@ -224,6 +288,7 @@ Decision choose(const Config& cfg, BootState& st, const BootFacts& facts, BootSk
         d.reason.append(passed.c_str());
         return d;
     }
+    }
 
     // 3. Every slot exhausted: the configured policy.
     st.journal_add(boot, kNoSlot, Event::all_exhausted, facts.cause, static_cast<uint8_t>(cfg.on_exhausted), facts.now);
@@ -233,9 +298,7 @@ Decision choose(const Config& cfg, BootState& st, const BootFacts& facts, BootSk
             // Unlike the operator's `reset`, slots marked bad stay bad: the automatic
             // retry must not undo an operator's or a health check's verdict.
             for (SlotState& slot : st.slots) {
-                if (!slot.used() || slot.has(kSlotBad)) continue;
-                slot.tries_left = slot.max_tries;
-                slot.consecutive_failures = 0;
+                if (slot.used() && !slot.has(kSlotBad)) restore_tries(slot);
             }
             st.journal_add(boot, kNoSlot, Event::counters_reset, facts.cause, 0, facts.now);
             d.action = Action::reset_machine;
@@ -265,6 +328,12 @@ Decision choose(const Config& cfg, BootState& st, const BootFacts& facts, BootSk
     d.reason.append(" ignoring its counters");
     if (d.record_slot == st.last_good_slot) d.reason.append(" (last known good)");
     else if (cfg.slots[ci].rescue) d.reason.append(" (rescue)");
+    if (st.slots[d.record_slot].last_outcome == Outcome::unstoppable) {
+        // Its userspace was healthy but nothing could stop the watchdog: arming it again
+        // would only reset a working machine. Keep the machine up, unprotected.
+        d.unprotected = true;
+        d.reason.append(", watchdog not armed: the agent could not stop it on this slot's last boot");
+    }
     return d;
 }
 
@@ -278,6 +347,7 @@ uint32_t begin_attempt(BootState& st, const Decision& d, const BootFacts& facts)
     slot.last_boot_id = boot_id;
     slot.boots = sat_inc32(slot.boots);
     if (d.trial) slot.flags = static_cast<uint8_t>(slot.flags | kSlotTrial);
+    st.flags = static_cast<uint8_t>(d.forced ? st.flags | kStateLastAttemptForced : st.flags & ~kStateLastAttemptForced);
     st.attempt_slot = d.record_slot;
     st.attempt_boot_id = boot_id;
     st.journal_add(boot_id, d.record_slot, d.forced ? Event::attempt_forced : Event::attempt, facts.cause,
@@ -292,34 +362,77 @@ void record_image_failure(BootState& st, const Config& cfg, uint8_t config_slot,
     SlotState& slot = st.slots[ri];
     uint32_t boot = st.attempt_slot == ri ? st.attempt_boot_id : st.last_boot_id;
     slot.tries_left = 0;
+    slot.flags = static_cast<uint8_t>(slot.flags | kSlotFailedHard);
     slot.last_outcome = event == Event::start_failed ? Outcome::start_failed : Outcome::load_failed;
     slot.consecutive_failures = sat_inc(slot.consecutive_failures);
     st.journal_add(boot, ri, event, facts.cause, 0, facts.now);
     if (st.attempt_slot == ri) clear_attempt(st);
 }
 
-Status bless(BootState& st, uint32_t boot_id, uint64_t now) {
-    if (st.attempt_slot == kNoSlot) {
-        // Blessing twice is harmless: the boot is already good.
+namespace {
+
+// The checks bless() and record_unstoppable() share: ok with the attempt's slot in *ri,
+// or why not (already_blessed: the boot is blessed already, nothing to do).
+enum class AttemptCheck : uint8_t { ok, already_blessed, none, stale };
+
+AttemptCheck check_attempt(const BootState& st, uint32_t boot_id, uint8_t* ri) {
+    if (st.attempt_slot == kNoSlot || st.attempt_boot_id != boot_id) {
         for (const SlotState& slot : st.slots) {
-            if (slot.used() && slot.last_boot_id == boot_id && boot_id != 0 &&
-                slot.last_outcome == Outcome::blessed) {
-                return Status::ok;
+            if (slot.used() && boot_id != 0 && slot.last_boot_id == boot_id && slot.last_outcome == Outcome::blessed) {
+                return AttemptCheck::already_blessed;
             }
         }
-        return Status::not_found;
+        return st.attempt_slot == kNoSlot ? AttemptCheck::none : AttemptCheck::stale;
     }
-    if (st.attempt_boot_id != boot_id) return Status::invalid_argument;
-    uint8_t ri = st.attempt_slot;
+    *ri = st.attempt_slot;
+    return AttemptCheck::ok;
+}
+
+Status attempt_error(AttemptCheck c) {
+    return c == AttemptCheck::already_blessed ? Status::ok
+           : c == AttemptCheck::none          ? Status::not_found
+                                              : Status::invalid_argument;
+}
+
+}  // namespace
+
+Status bless(BootState& st, uint32_t boot_id, uint64_t now) {
+    uint8_t ri = kNoSlot;
+    AttemptCheck c = check_attempt(st, boot_id, &ri);
+    if (c != AttemptCheck::ok) return attempt_error(c);
     SlotState& slot = st.slots[ri];
+    restore_tries(slot);
     slot.flags = static_cast<uint8_t>((slot.flags | kSlotGood) & ~kSlotTrial);
-    slot.tries_left = slot.max_tries;
-    slot.consecutive_failures = 0;
     slot.last_outcome = Outcome::blessed;
     st.last_good_slot = ri;
     if (st.trial_slot == ri) st.trial_slot = kNoSlot;
+    st.flags = static_cast<uint8_t>(st.flags & ~kStateUnprovenRestored);
     clear_attempt(st);
     st.journal_add(boot_id, ri, Event::blessed, ResetCause::unknown, slot.max_tries, now);
+    // A good slot (blessed before) that lost tries only to unclean resets — power cuts
+    // during its boots — was never proven bad: a working system is the moment to give
+    // them back, so that it keeps its place in the order.
+    for (uint8_t i = 0; i < kMaxSlots; ++i) {
+        SlotState& other = st.slots[i];
+        if (i == ri || i == st.trial_slot || !unproven(other) || !other.has(kSlotGood) ||
+            other.tries_left == other.max_tries) {
+            continue;
+        }
+        restore_tries(other);
+        st.journal_add(boot_id, i, Event::counters_reset, ResetCause::unknown,
+                       static_cast<uint8_t>(CountersReset::after_blessing), now);
+    }
+    return Status::ok;
+}
+
+Status record_unstoppable(BootState& st, uint32_t boot_id, uint64_t now) {
+    uint8_t ri = kNoSlot;
+    AttemptCheck c = check_attempt(st, boot_id, &ri);
+    if (c != AttemptCheck::ok) return attempt_error(c);
+    SlotState& slot = st.slots[ri];
+    if (slot.last_outcome == Outcome::unstoppable) return Status::ok;  // recorded already
+    slot.last_outcome = Outcome::unstoppable;
+    st.journal_add(boot_id, ri, Event::disarm_failed, ResetCause::unknown, slot.tries_left, now);
     return Status::ok;
 }
 
@@ -341,8 +454,7 @@ Status set_default(BootState& st, uint8_t ri, uint64_t now) {
     if (!valid_record_slot(st, ri)) return Status::not_found;
     SlotState& slot = st.slots[ri];
     slot.flags = static_cast<uint8_t>(slot.flags & ~kSlotBad);
-    slot.tries_left = slot.max_tries;
-    slot.consecutive_failures = 0;
+    restore_tries(slot);
     st.default_slot = ri;
     st.journal_add(current_boot_id(st), ri, Event::default_set, ResetCause::unknown, slot.max_tries, now);
     return Status::ok;
@@ -353,7 +465,7 @@ Status request_trial(BootState& st, uint8_t ri, uint8_t tries, uint64_t now) {
     SlotState& slot = st.slots[ri];
     if (tries == 0 || tries > slot.max_tries) return Status::invalid_argument;
     clear_trial(st);
-    slot.flags = static_cast<uint8_t>((slot.flags & ~kSlotBad) | kSlotTrial);
+    slot.flags = static_cast<uint8_t>((slot.flags & ~(kSlotBad | kSlotFailedHard)) | kSlotTrial);
     slot.tries_left = tries;
     st.trial_slot = ri;
     st.journal_add(current_boot_id(st), ri, Event::trial_requested, ResetCause::unknown, tries, now);
@@ -363,10 +475,10 @@ Status request_trial(BootState& st, uint8_t ri, uint8_t tries, uint64_t now) {
 Status reset_counters(BootState& st, uint64_t now) {
     for (SlotState& slot : st.slots) {
         if (!slot.used()) continue;
-        slot.tries_left = slot.max_tries;
+        restore_tries(slot);
         slot.flags = static_cast<uint8_t>(slot.flags & ~kSlotBad);
-        slot.consecutive_failures = 0;
     }
+    st.flags = static_cast<uint8_t>(st.flags & ~kStateUnprovenRestored);
     st.journal_add(current_boot_id(st), kNoSlot, Event::counters_reset, ResetCause::unknown, 0, now);
     return Status::ok;
 }

@@ -165,6 +165,7 @@ Agent::Agent() {
     env.boot_dir = dir / "boot";
     env.cmdline_file = dir / "cmdline";
     env.esp_candidates = {};
+    env.state_lock = dir / "wdbootctl.lock";
 }
 
 void Agent::write_config(const std::string& text) { write_text(dir / "esp/EFI/wdboot/wdboot.conf", text); }

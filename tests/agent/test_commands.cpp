@@ -1,10 +1,16 @@
 // The state commands as functions, over a fake efivarfs that the core's real run_boot()
 // (with a fake loader platform) boots from.
 #include <catch2/catch.hpp>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <thread>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "agent_fixture.hpp"
+#include "wdboot/crc32.hpp"
 #include "report_commands.hpp"
 #include "state_commands.hpp"
 #include "wdboot/slot_policy.hpp"
@@ -211,14 +217,39 @@ TEST_CASE("refusals, each with its own exit code, and nothing written") {
         CHECK(cmd_status(a.env) == Exit::no_efivarfs);
         CHECK(cmd_mark_good(a.env) == Exit::no_efivarfs);
         CHECK(a.err.str().find("efivarfs not found") != std::string::npos);
+        CHECK(a.watchdog.loaded.empty());  // the command line names no wdboot watchdog
         std::filesystem::rename(a.dir / "moved", a.efivars);
     }
-    SECTION("efivarfs read-only: reading works, writing is refused") {
+    SECTION("efivarfs missing (efi=noruntime): the command line says which watchdog to stop") {
+        // Issue 7, loop case 3: without EFI runtime services mark-good used to exit
+        // before the watchdog step, and the watchdog reset a healthy machine.
+        write_text(a.dir / "cmdline", "root=/dev/vda2 efi=noruntime modprobe.blacklist=i6300esb\n");
+        a.env.cmdline_file = a.dir / "cmdline";
+        std::filesystem::rename(a.efivars, a.dir / "moved");
+        CHECK(cmd_mark_good(a.env) == Exit::no_efivarfs);
+        CHECK(a.watchdog.loaded == std::vector<std::string>{"i6300esb"});
+        CHECK(a.err.str().find("the boot is not blessed") != std::string::npos);
+        std::filesystem::rename(a.dir / "moved", a.efivars);
+    }
+    SECTION("efivarfs read-only: reading works, writing is refused, the watchdog is stopped") {
         a.mounts.ro = true;
         CHECK(cmd_status(a.env) == Exit::ok);
         CHECK(cmd_mark_good(a.env) == Exit::efivarfs_read_only);
+        CHECK(a.watchdog.loaded == std::vector<std::string>{"i6300esb"});
+        CHECK(a.err.str().find("the watchdog is stopped and the machine stays up") != std::string::npos);
         CHECK(cmd_reset(a.env) == Exit::efivarfs_read_only);
         CHECK(a.err.str().find("read-only") != std::string::npos);
+    }
+    SECTION("a variable write that fails (NVRAM full): the watchdog is stopped, the failure reported") {
+        REQUIRE(cmd_reset(a.env) == Exit::ok);  // both copies exist now
+        const auto both = snapshot();
+        a.flags.fake_immutable = true;  // the write path then has to clear the flag, and fails
+        a.flags.fail_set_with = ENOSPC;
+        CHECK(cmd_mark_good(a.env) == Exit::io_error);
+        CHECK(a.watchdog.loaded == std::vector<std::string>{"i6300esb"});
+        CHECK(a.err.str().find("the boot is not blessed") != std::string::npos);
+        CHECK(snapshot() == both);
+        return;
     }
     SECTION("not booted by wdboot") {
         REQUIRE(a.vars->remove(kCurrentVariable) == Status::ok);
@@ -245,10 +276,14 @@ TEST_CASE("refusals, each with its own exit code, and nothing written") {
         newer.generation += 10;
         encode_record(newer, rec);
         rec[4] = kRecordMajor + 1;
+        const uint32_t c = crc32(rec, kCrcOffset);  // intact: a real newer record
+        for (int i = 0; i < 4; ++i) rec[kCrcOffset + i] = static_cast<uint8_t>(c >> (8 * i));
         const std::string copy = kCopyNames[static_cast<int>(l.write_target())];
         REQUIRE(a.vars->write(copy, 7, rec, sizeof rec) == Status::ok);
         const auto locked = snapshot();
+        // Issue 7, loop case 4: the watchdog is stopped all the same.
         CHECK(cmd_mark_good(a.env) == Exit::state_locked);
+        CHECK(a.watchdog.loaded == std::vector<std::string>{"i6300esb"});
         CHECK(cmd_reset(a.env) == Exit::state_locked);
         CHECK(cmd_mark_bad(a.env, "") == Exit::state_locked);
         CHECK(a.err.str().find("newer") != std::string::npos);
@@ -259,13 +294,27 @@ TEST_CASE("refusals, each with its own exit code, and nothing written") {
         CHECK(nlohmann::json::parse(a.out.str())["read_only"] == true);
         return;
     }
-    SECTION("both copies corrupt: refuse to write") {
+    SECTION("both copies corrupt: refuse to write, stop the watchdog") {
         const uint8_t junk[] = {1, 2, 3, 4, 5};
         REQUIRE(a.vars->write("WdbootStateA", 7, junk, sizeof junk) == Status::ok);
         REQUIRE(a.vars->write("WdbootStateB", 7, junk, sizeof junk) == Status::ok);
         const auto broken = snapshot();
         CHECK(cmd_mark_good(a.env) == Exit::state_locked);
+        CHECK(a.watchdog.loaded == std::vector<std::string>{"i6300esb"});
         CHECK(snapshot() == broken);
+        return;
+    }
+    SECTION("one bit flipped in the version byte of the older copy: not read-only, the boot is blessed") {
+        // Issue 7, loop case 4: the version byte used to be believed before the CRC.
+        REQUIRE(cmd_reset(a.env) == Exit::ok);  // both copies exist now
+        LoadedState l = a.state();
+        const std::string older = kCopyNames[static_cast<int>(l.write_target())];
+        auto bytes = read_bytes(a.vars->path_of(older));
+        bytes[4 + 4] ^= 0x40;  // major 2 -> 66
+        REQUIRE(a.vars->write(older, 7, bytes.data() + 4, bytes.size() - 4) == Status::ok);
+        REQUIRE_FALSE(a.state().read_only);
+        CHECK(cmd_mark_good(a.env) == Exit::ok);
+        CHECK(slot(a.state(), "primary").has(kSlotGood));
         return;
     }
     SECTION("one corrupt copy: the valid one wins and the write repairs the other") {
@@ -284,22 +333,76 @@ TEST_CASE("refusals, each with its own exit code, and nothing written") {
         CHECK(fixed.copies[1].status == Status::ok);
         return;
     }
-    SECTION("blessing a boot that is not the attempt in progress is refused") {
+    SECTION("a boot the loader could not record: refused, but the watchdog is stopped") {
+        // Issue 7, loop case 2: "cannot bless boot N" used to exit before the watchdog.
         const std::string text = "slot=primary boot_id=999 watchdog=i6300esb";
         REQUIRE(a.vars->write(kCurrentVariable, 6, reinterpret_cast<const uint8_t*>(text.data()), text.size()) == Status::ok);
         CHECK(cmd_mark_good(a.env) == Exit::refused);
+        CHECK(a.watchdog.loaded == std::vector<std::string>{"i6300esb"});
+        CHECK(a.err.str().find("not the attempt on record") != std::string::npos);
     }
     CHECK(snapshot() == before);
 }
 
-TEST_CASE("mark-good: the boot is blessed even when the watchdog step fails (exit 10)") {
+TEST_CASE("mark-good: a watchdog that cannot be stopped is recorded, not blessed, and counted (exit 10)") {
+    // Issue 7, loop case 1: the bless used to be recorded; the watchdog then reset a
+    // blessed boot, which the loader does not count: the same slot booted for ever.
     Agent a;
     a.write_config(kTwoSlotConfig);
     a.watchdog.fail_load = "modprobe: FATAL: Module i6300esb not found";
-    a.boot();
+    auto b = a.boot();
     CHECK(cmd_mark_good(a.env) == Exit::watchdog);
     CHECK(a.err.str().find("Module i6300esb not found") != std::string::npos);
-    CHECK(slot(a.state(), "primary").has(kSlotGood));
+    LoadedState l = a.state();
+    CHECK_FALSE(slot(l, "primary").has(kSlotGood));
+    CHECK(slot(l, "primary").last_outcome == Outcome::unstoppable);
+    CHECK(l.state.attempt_boot_id == b.boot_id);  // still in progress: the reset will count
+    CHECK(l.state.journal_newest(0).event == Event::disarm_failed);
+    // The watchdog resets the machine: the next boot counts it as evidence.
+    a.boot(ResetCause::watchdog);
+    l = a.state();
+    CHECK(slot(l, "primary").has(kSlotFailedHard));
+    CHECK(slot(l, "primary").tries_left == 1);
+}
+
+TEST_CASE("two agents at once: the second waits for the lock and keeps the first one's change") {
+    // Issue 7, loop case 8: `mark-good` from the unit and an operator's `try` both wrote
+    // the same copy at the same generation; the last writer won and the bless was lost.
+    Agent a;
+    a.write_config(kTwoSlotConfig);
+    i6300esb_driver_available(a);
+    auto b = a.boot();
+    a.env.state_lock = a.dir / "wdbootctl.lock";
+    std::ostringstream out2, err2;
+    AgentEnv other = a.env;
+    other.out = &out2;
+    other.err = &err2;
+    Exit other_exit = Exit::failure;
+    std::atomic<bool> other_done{false};
+    std::thread t;
+    a.env.before_save = [&] {
+        // mark-good holds the lock, has read and changed the state: now the operator.
+        t = std::thread([&] {
+            other_exit = cmd_try(other, "fallback", 1);
+            other_done = true;
+        });
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        CHECK_FALSE(other_done);  // it waits for the lock
+    };
+    CHECK(cmd_mark_good(a.env) == Exit::ok);
+    t.join();
+    CHECK(other_exit == Exit::ok);
+    LoadedState l = a.state();
+    CHECK(slot(l, "primary").last_outcome == Outcome::blessed);  // the bless survived
+    CHECK(slot(l, "primary").last_boot_id == b.boot_id);
+    CHECK(l.state.trial_slot == l.state.find_slot("fallback"));  // and so did the trial
+    // A lock held for longer than the wait: exit 15, nothing written.
+    StateLock held;
+    std::string why;
+    REQUIRE(held.acquire(a.env.state_lock, 0, why) == StateLock::Result::locked);
+    other.lock_wait_ms = 100;
+    other.before_save = nullptr;
+    CHECK(cmd_reset(other) == Exit::busy);
 }
 
 TEST_CASE("mark-good in handover mode waits for systemd to hold the device") {

@@ -6,16 +6,18 @@
 
 #include "fixtures.hpp"
 #include "wdboot/boot_flow.hpp"
+#include "wdboot/crc32.hpp"
 
 using namespace wdboot;
 using wdtest::Machine;
 
-TEST_CASE("a missing primary image: fallback boots in the same boot, one write", "[flow]") {
+TEST_CASE("a missing primary image: fallback boots in the same boot, one write per attempt", "[flow]") {
     Machine m(wdtest::make_config({"primary", "fallback"}));
     auto b = m.boot(ResetCause::power_on, {"primary"});
     REQUIRE(b.took_over);
     REQUIRE(b.slot == "fallback");
-    REQUIRE(b.writes == 1);
+    // Each attempt is on record before its LoadImage (a hang there must be counted).
+    REQUIRE(b.writes == 2);
     REQUIRE(b.loaded == std::vector<std::string>{"primary", "fallback"});
     BootState st = m.state();
     const SlotState& p = st.slots[st.find_slot("primary")];
@@ -46,7 +48,7 @@ TEST_CASE("nothing loadable: every slot tried once, then back to the firmware, w
     REQUIRE_FALSE(b.took_over);
     REQUIRE(b.result.action == Action::return_to_firmware);
     REQUIRE(b.disarms == 1);
-    REQUIRE(b.writes == 1);
+    REQUIRE(b.writes == 3);  // each attempt, then the outcome
     REQUIRE(b.loaded == std::vector<std::string>{"primary", "fallback"});
     BootState st = m.state();
     REQUIRE(st.slots[0].last_outcome == Outcome::load_failed);
@@ -115,8 +117,9 @@ TEST_CASE("a watchdog that cannot be armed: boot on unless it is required", "[fl
     q.arm_result = Status::device_error;
     BootResult r = run_boot(m.cfg, m.store, q);
     REQUIRE(r.action == Action::return_to_firmware);
-    REQUIRE(q.unloads == 1);
+    REQUIRE(q.loaded.empty());  // armed before anything is loaded or recorded
     REQUIRE(q.started.empty());
+    REQUIRE(m.state().attempt_slot == kNoSlot);  // no attempt left behind to be counted
 }
 
 TEST_CASE("damaged state copies are journalled and the boot goes on", "[flow]") {
@@ -168,12 +171,15 @@ TEST_CASE("damaged state copies are journalled and the boot goes on", "[flow]") 
 TEST_CASE("a newer wdboot's record: boots the default without counting or writing", "[flow]") {
     Machine m(wdtest::make_config({"primary", "fallback"}));
     m.boot(ResetCause::power_on);
-    m.store.vars[0][4] = 9;  // major 9
+    m.store.vars[0][4] = 9;  // major 9, intact
+    uint32_t c = crc32(m.store.vars[0].data(), kCrcOffset);
+    for (int i = 0; i < 4; ++i) m.store.vars[0][kCrcOffset + i] = static_cast<uint8_t>(c >> (8 * i));
     int writes = m.store.writes;
     for (int i = 0; i < 3; ++i) {
         auto b = m.boot(ResetCause::watchdog);
         REQUIRE(b.took_over);
         REQUIRE(b.slot == "primary");
+        REQUIRE(b.arms == 0);  // its resets could not be counted: no watchdog
     }
     REQUIRE(m.store.writes == writes);
     REQUIRE(m.store.vars[0][4] == 9);
@@ -184,9 +190,51 @@ TEST_CASE("an NVRAM write failure is reported and the boot still happens", "[flo
     m.store.fail_write = Status::io_error;
     auto b = m.boot(ResetCause::power_on);
     REQUIRE(b.took_over);
-    bool warned = false;
-    for (const auto& l : b.lines) warned |= l.find("could not write the state record (I/O error)") != std::string::npos;
+    bool warned = false, unarmed = false;
+    for (const auto& l : b.lines) {
+        warned |= l.find("could not write the state record (I/O error)") != std::string::npos;
+        unarmed |= l.find("booting without the hardware watchdog") != std::string::npos;
+    }
     REQUIRE(warned);
+    // Issue 7, loop case 2: a watchdog whose reset cannot be counted is never left
+    // running: it would reset the same slot for ever, counting nothing.
+    REQUIRE(unarmed);
+    REQUIRE(b.arms == 1);
+    REQUIRE(b.disarms == 1);
+}
+
+TEST_CASE("an attempt that cannot be recorded under watchdog-required returns to the firmware", "[flow]") {
+    Config cfg = wdtest::make_config({"primary"});
+    cfg.watchdog_required = true;
+    Machine m(cfg);
+    m.store.fail_write = Status::io_error;
+    auto b = m.boot(ResetCause::power_on);
+    REQUIRE_FALSE(b.took_over);
+    REQUIRE(b.result.action == Action::return_to_firmware);
+    REQUIRE(b.loaded.empty());
+    REQUIRE(b.disarms == 1);
+}
+
+TEST_CASE("a hang in LoadImage is counted: the attempt is on record before the load", "[flow]") {
+    // Issue 7, loop case 6: LoadImage and the initrd reads used to run before the write,
+    // so a hang there left no marker and the same slot was chosen again for ever.
+    struct HangingPlatform : wdtest::FakePlatform {
+        Status load_image(const SlotConfig&, const char*) override { throw std::runtime_error("hang"); }
+    };
+    Machine m(wdtest::make_config({"primary", "fallback"}, 2));
+    for (int i = 0; i < 2; ++i) {
+        HangingPlatform p;
+        p.probe.cause = i == 0 ? ResetCause::power_on : ResetCause::watchdog;
+        REQUIRE_THROWS(run_boot(m.cfg, m.store, p));
+        REQUIRE(p.arms == 1);  // the hardware watchdog covers the load
+    }
+    // Two hangs in primary's LoadImage: the second boot counted the first, and the
+    // next one counts the second and fails over.
+    auto b = m.boot(ResetCause::watchdog);
+    REQUIRE(b.slot == "fallback");
+    BootState st = m.state();
+    REQUIRE(st.slots[st.find_slot("primary")].tries_left == 0);
+    REQUIRE(st.slots[st.find_slot("primary")].has(kSlotFailedHard));
 }
 
 TEST_CASE("a watchdog reset after a blessed boot is journalled but not counted", "[flow]") {

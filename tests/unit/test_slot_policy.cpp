@@ -19,6 +19,13 @@ bool journal_has(const BootState& st, Event e, size_t within = kJournalEntries) 
     return false;
 }
 
+bool journal_has_detail(const BootState& st, Event e, uint8_t detail) {
+    for (size_t i = 0; i < st.journal_count; ++i) {
+        if (st.journal_newest(i).event == e && st.journal_newest(i).detail == detail) return true;
+    }
+    return false;
+}
+
 }  // namespace
 
 TEST_CASE("a failing primary is tried 3 times, then the fallback boots", "[policy]") {
@@ -187,15 +194,119 @@ TEST_CASE("on-exhausted last-good boots the last blessed slot ignoring counters"
     REQUIRE(m.slot("fallback").tries_left == 2);
 }
 
-TEST_CASE("on-exhausted last-good with nothing ever blessed keeps booting the default", "[policy]") {
+TEST_CASE("on-exhausted last-good with nothing ever blessed: forced boots start at the default and rotate", "[policy]") {
     Machine m(wdtest::make_config({"primary", "fallback"}, 1));
     REQUIRE(m.boot(ResetCause::power_on).slot == "primary");
     REQUIRE(m.boot(ResetCause::watchdog).slot == "fallback");
-    for (int i = 0; i < 3; ++i) {
+    const char* expect[] = {"primary", "fallback", "primary", "fallback"};
+    for (const char* name : expect) {
         auto b = m.boot(ResetCause::watchdog);
-        REQUIRE(b.slot == "primary");
+        REQUIRE(b.slot == name);
         REQUIRE(b.writes == 1);
+        REQUIRE(m.state().journal_newest(0).event == Event::attempt_forced);
     }
+}
+
+TEST_CASE("forced boots rotate: a last-good slot that keeps failing does not hold the machine", "[policy]") {
+    // Issue 7, loop case 7: the fallback's tries were lost to power cuts, then the
+    // primary (last good) really broke: wdboot looped on a forced primary for ever.
+    Config cfg = wdtest::make_config({"primary", "fallback"}, 2);
+    Machine m(cfg);
+    auto b = m.boot(ResetCause::power_on);
+    REQUIRE(m.bless(b.boot_id) == Status::ok);  // primary is the last good slot
+    // fallback loses its tries to power cuts during two trials.
+    for (int i = 0; i < 2; ++i) {
+        REQUIRE(m.command([](BootState& s) { return request_trial(s, s.find_slot("fallback"), 1, 0); }) == Status::ok);
+        REQUIRE(m.boot(ResetCause::power_on).slot == "fallback");
+    }
+    // Now primary breaks (watchdog resets). fallback was never proven bad.
+    std::vector<std::string> seq;
+    for (int i = 0; i < 6; ++i) {
+        b = m.boot(ResetCause::watchdog);
+        seq.push_back(b.slot);
+        if (b.slot == "fallback") break;
+    }
+    REQUIRE(seq.back() == "fallback");
+    REQUIRE(seq.size() <= 4);
+    REQUIRE(m.bless(b.boot_id) == Status::ok);
+}
+
+TEST_CASE("every slot exhausted by power cuts: the unproven slots get their tries back once", "[policy]") {
+    Config cfg = wdtest::make_config({"primary", "fallback"}, 1);
+    cfg.on_exhausted = OnExhausted::halt;
+    Machine m(cfg);
+    REQUIRE(m.boot(ResetCause::power_on).slot == "primary");
+    REQUIRE(m.boot(ResetCause::power_on).slot == "fallback");
+    // Both lost their only try to unclean resets: not proven bad, so no halt yet.
+    auto b = m.boot(ResetCause::power_on);
+    REQUIRE(b.slot == "primary");
+    BootState st = m.state();
+    REQUIRE((st.flags & kStateUnprovenRestored) != 0);
+    REQUIRE(journal_has_detail(st, Event::counters_reset, static_cast<uint8_t>(CountersReset::unproven_exhausted)));
+    REQUIRE(m.boot(ResetCause::power_on).slot == "fallback");
+    // Exhausted again with no blessing in between: now on-exhausted applies.
+    b = m.boot(ResetCause::power_on);
+    REQUIRE_FALSE(b.took_over);
+    REQUIRE(b.poweroffs == 1);
+}
+
+TEST_CASE("a slot exhausted by watchdog resets is proven bad: its tries stay spent", "[policy]") {
+    Config cfg = wdtest::make_config({"primary", "fallback"}, 1);
+    cfg.on_exhausted = OnExhausted::halt;
+    Machine m(cfg);
+    REQUIRE(m.boot(ResetCause::power_on).slot == "primary");
+    REQUIRE(m.boot(ResetCause::watchdog).slot == "fallback");
+    auto b = m.boot(ResetCause::watchdog);
+    REQUIRE(b.poweroffs == 1);
+    REQUIRE(m.slot("primary").has(kSlotFailedHard));
+}
+
+TEST_CASE("a run of power cuts does not cost a good slot its place", "[policy]") {
+    Machine m(wdtest::make_config({"primary", "fallback"}, 2));
+    auto b = m.boot(ResetCause::power_on);
+    REQUIRE(m.bless(b.boot_id) == Status::ok);  // primary is good
+    REQUIRE(m.boot(ResetCause::power_on).slot == "primary");
+    REQUIRE(m.boot(ResetCause::power_on).slot == "primary");  // power cut, power cut
+    b = m.boot(ResetCause::power_on);
+    REQUIRE(b.slot == "fallback");
+    REQUIRE(m.bless(b.boot_id) == Status::ok);
+    // fallback is up and blessed; primary lost its tries only to power cuts.
+    REQUIRE(m.slot("primary").tries_left == 2);
+    REQUIRE(journal_has_detail(m.state(), Event::counters_reset, static_cast<uint8_t>(CountersReset::after_blessing)));
+    REQUIRE(m.boot(ResetCause::power_on).slot == "primary");
+}
+
+TEST_CASE("a watchdog the agent cannot stop: counted, fails over, and the forced boot is unprotected", "[policy]") {
+    // Issue 7, loop case 1: the blessing used to be recorded, the watchdog then reset a
+    // blessed boot that the loader did not count, and the same slot booted for ever.
+    Config cfg = wdtest::make_config({"primary", "fallback"}, 2);
+    Machine m(cfg);
+    auto unstoppable = [&](uint32_t id) {
+        return m.command([&](BootState& s) { return record_unstoppable(s, id, 0); });
+    };
+    ResetCause cause = ResetCause::power_on;
+    std::vector<std::string> seq;
+    for (int i = 0; i < 4; ++i) {
+        auto b = m.boot(cause);
+        seq.push_back(b.slot);
+        REQUIRE(b.arms == 1);
+        REQUIRE(unstoppable(b.boot_id) == Status::ok);
+        REQUIRE(m.state().journal_newest(0).event == Event::disarm_failed);
+        cause = ResetCause::watchdog;
+    }
+    REQUIRE(seq == std::vector<std::string>{"primary", "primary", "fallback", "fallback"});
+    // Every slot cannot be stopped: the forced boot runs without the watchdog, and the
+    // agent then blesses it (nothing to stop).
+    auto b = m.boot(cause);
+    REQUIRE(b.took_over);
+    REQUIRE(b.arms == 0);
+    REQUIRE(b.disarms >= 1);
+    bool said = false;
+    for (const auto& l : b.lines) said |= l.find("watchdog not armed") != std::string::npos;
+    REQUIRE(said);
+    REQUIRE(m.bless(b.boot_id) == Status::ok);
+    BootState st = m.state();
+    REQUIRE(st.slots[st.find_slot(b.slot.c_str())].last_outcome == Outcome::blessed);
 }
 
 TEST_CASE("on-exhausted rescue boots the rescue slot", "[policy]") {

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "fixtures.hpp"
+#include "wdboot/crc32.hpp"
 #include "wdboot/state_store.hpp"
 
 using namespace wdboot;
@@ -161,7 +162,9 @@ TEST_CASE("a record from a newer major version is never overwritten", "[store]")
         store.put(Copy::a, with_gen(4));
         store.put(Copy::b, with_gen(3));
         std::vector<uint8_t>& v = store.vars[which];
-        v[4] = 2;  // major 2
+        v[4] = kRecordMajor + 1;  // an intact record of a newer major
+        uint32_t c = crc32(v.data(), kCrcOffset);
+        for (int i = 0; i < 4; ++i) v[kCrcOffset + i] = static_cast<uint8_t>(c >> (8 * i));
         LoadedState l = load_state(store);
         REQUIRE(l.read_only);
         REQUIRE_FALSE(l.corrupt);  // foreign, not damaged

@@ -1,0 +1,597 @@
+// The whole-system liveness checker. The loader (the real run_boot() and slot policy),
+// the agent's rule for a healthy boot (the watchdog step first, then bless() or
+// record_unstoppable() in one write — what `wdbootctl mark-good` does) and the faults
+// are one state machine. It is explored exhaustively to a stated depth and then by
+// random walks, and after every step the properties of docs/boot-flow.md
+// ("Never stuck") are checked:
+//   L1 from any reachable state, if some slot not marked bad boots healthy, a blessed
+//      boot follows within kBound resets once the faults stop;
+//   L2 every reset of an attempt that is on record is counted by the next boot, and a
+//      watchdog is never armed for an attempt that is not on record;
+//   L3 a recorded blessing is never lost (no failure is ever counted for a blessed boot);
+//   L4 on the healthy path the loader writes at most once per started attempt;
+//   L5 a slot never proven bad (not bad, no hard failure) is never lost for good: in the
+//      world where it is the only healthy slot and every other one panics, it is
+//      blessed within kBound resets.
+// A failure names the property, the seed or the path, and the history of steps.
+#include <catch2/catch.hpp>
+
+#include <cstdlib>
+#include <cstring>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "fixtures.hpp"
+#include "wdboot/slot_policy.hpp"
+
+using namespace wdboot;
+
+namespace {
+
+// What a slot's image does when it is started.
+enum class Behaviour : uint8_t {
+    good,           // boots; userspace healthy; the agent blesses and disarms
+    panic,          // panics early and reboots itself (panic=N): an unclean reset
+    hang,           // hangs: only a watchdog brings the machine back
+    unloadable,     // LoadImage fails
+    start_returns,  // StartImage returns
+    unstoppable,    // userspace healthy, but the agent cannot stop the watchdog
+};
+constexpr const char* kBehaviourNames[] = {"good", "panic", "hang", "unloadable", "start-returns", "unstoppable"};
+
+// Where the power fails during a boot, if it does.
+enum class Cut : uint8_t { none, at_probe, after_arm, torn_write, in_load, before_start };
+
+// The faults of one boot and of the agent that follows it.
+struct Faults {
+    Cut cut = Cut::none;
+    bool store_fails = false;  // every NVRAM write of this boot fails (full / read-only)
+    bool hang_in_load = false;
+    enum class Agent : uint8_t { normal, never_runs, killed_after_watchdog, disarm_fails, write_fails } agent = Agent::normal;
+};
+
+struct PowerCut {};
+struct Hang {};
+
+// NVRAM that can refuse writes for good (a mode of the world) or for one boot, and
+// lose power in the middle of a write.
+class Nvram : public wdtest::FakeStore {
+public:
+    bool refuse = false;
+    bool cut_in_write = false;
+    size_t tear_at = 0;
+    Status write(Copy c, const uint8_t* data, size_t len) override {
+        if (refuse) return Status::io_error;
+        if (cut_in_write) {
+            cut_in_write = false;
+            tear_next_write_at = static_cast<int>(tear_at);
+            (void)FakeStore::write(c, data, len);
+            throw PowerCut{};
+        }
+        return FakeStore::write(c, data, len);
+    }
+};
+
+// The machine under the loader: the watchdog, the image, the power.
+class Platform : public BootPlatform {
+public:
+    ResetCause cause = ResetCause::power_on;
+    const std::vector<Behaviour>* behaviour = nullptr;
+    const Config* cfg = nullptr;
+    Faults faults;
+    uint64_t clock = 1700000000;
+
+    bool armed = false;
+    uint8_t loaded_ci = kNoSlot;
+    uint32_t boot_id = 0;
+    int attempts_loaded = 0;
+
+    WatchdogProbe probe_watchdog(const Config&) override {
+        if (faults.cut == Cut::at_probe) throw PowerCut{};
+        return {true, "i6300esb", cause, "modprobe.blacklist=i6300esb"};
+    }
+    uint64_t now() override { return clock; }
+    Status load_image(const SlotConfig& slot, const char*) override {
+        if (faults.hang_in_load) throw Hang{};
+        if (faults.cut == Cut::in_load) throw PowerCut{};
+        loaded_ci = cfg->find(slot.name);
+        ++attempts_loaded;
+        return (*behaviour)[loaded_ci] == Behaviour::unloadable ? Status::load_failed : Status::ok;
+    }
+    void unload_image() override {}
+    Status arm_watchdog(uint32_t) override {
+        armed = true;
+        if (faults.cut == Cut::after_arm) throw PowerCut{};
+        return Status::ok;
+    }
+    void disarm_watchdog() override { armed = false; }
+    void publish(const BootState&, const Decision&, uint32_t id, const WatchdogProbe&, uint32_t) override {
+        boot_id = id;
+    }
+    Status start_image() override {
+        if (faults.cut == Cut::before_start) throw PowerCut{};
+        if ((*behaviour)[loaded_ci] == Behaviour::start_returns) return Status::start_failed;
+        throw wdtest::ImageTookOver{};
+    }
+    void reset_machine() override {}
+    void power_off() override {}
+    void log(const char* line) override {
+        if (std::strstr(line, "booting") != nullptr || std::strstr(line, "exhausted") != nullptr) decision = line;
+    }
+    std::string decision;
+};
+
+// How a boot ended, seen from outside.
+enum class End : uint8_t {
+    reset,        // the machine reset; `cause` says what the watchdog will report
+    up_blessed,   // running, blessed, watchdog stopped
+    up_unblessed, // running, watchdog stopped, the blessing not on record
+    stuck,        // hung with no watchdog running
+    off,          // powered off (on-exhausted halt) or back to the firmware with nothing to boot
+};
+
+struct World {
+    Config cfg{};
+    std::vector<Behaviour> behaviour;
+    Nvram nv;
+    uint64_t clock = 1700000000;
+    ResetCause next_cause = ResetCause::power_on;
+    bool running = false;  // the machine is up (blessed or not) rather than about to boot
+    std::set<uint32_t> blessed;  // boot ids whose blessing was written
+    std::ostringstream history;
+};
+
+Config make_config(uint8_t slots, uint8_t tries, OnExhausted policy) {
+    static const char* names[] = {"primary", "fallback", "third"};
+    Config cfg = wdtest::make_config({}, tries);
+    for (uint8_t i = 0; i < slots; ++i) {
+        SlotConfig& s = cfg.slots[cfg.slot_count++];
+        std::strcpy(s.name, names[i]);
+        s.kind = ImageKind::linux_efi;
+    }
+    cfg.slots[slots - 1].rescue = true;
+    cfg.on_exhausted = policy;
+    return cfg;
+}
+
+// Sum of the tries of the configured slots, and the bound kBound of L1 and L5 built
+// from it: the tries left now, one restoration of the unproven slots' tries, one
+// rotation through the forced candidates, and the on-exhausted reset itself.
+uint32_t total_tries(const Config& cfg) {
+    uint32_t t = 0;
+    for (uint8_t i = 0; i < cfg.slot_count; ++i) t += cfg.tries_for(cfg.slots[i]);
+    return t;
+}
+uint32_t bound(const Config& cfg) { return 2 * total_tries(cfg) + cfg.slot_count + 2; }
+
+[[noreturn]] void violated(const char* property, const std::string& what, const World& w) {
+    FAIL(property << ": " << what << "\nhistory:\n" << w.history.str());
+    std::abort();
+}
+
+// Counted failures the boot journalled: new entries that blame an attempt.
+std::vector<uint32_t> counted_failures(const BootState& before, const BootState& after, bool from_copy) {
+    std::vector<uint32_t> ids;
+    size_t fresh = 0;
+    // Entries added since `before`: compare by generation-independent position.
+    while (fresh < after.journal_count) {
+        const JournalEntry& e = after.journal_newest(fresh);
+        bool old = false;
+        for (size_t j = 0; from_copy && j < before.journal_count; ++j) {
+            const JournalEntry& o = before.journal_newest(j);
+            if (std::memcmp(&o, &e, sizeof(o)) == 0) old = true;
+        }
+        if (old) break;
+        ++fresh;
+    }
+    for (size_t i = 0; i < fresh; ++i) {
+        const JournalEntry& e = after.journal_newest(i);
+        bool counted = (e.event == Event::watchdog_reset && e.detail != 0xFF) || e.event == Event::unclean_reset ||
+                       e.event == Event::load_failed || e.event == Event::start_failed;
+        if (counted) ids.push_back(e.boot_id);
+    }
+    return ids;
+}
+
+// One boot of the world and what follows it, with the given faults. Checks L2, L3
+// and L4 on the way. Returns how the boot ended.
+End step(World& w, const Faults& f, bool check) {
+    LoadedState before_l = load_state(w.nv);
+    const BootState before = before_l.state;
+    const bool attempt_on_record = before_l.from_copy && before.attempt_slot != kNoSlot;
+
+    Platform p;
+    p.cause = w.next_cause;
+    p.behaviour = &w.behaviour;
+    p.cfg = &w.cfg;
+    p.faults = f;
+    w.clock += 60;
+    p.clock = w.clock;
+    const bool refuse_before = w.nv.refuse;
+    if (f.store_fails) w.nv.refuse = true;
+    if (f.cut == Cut::torn_write) {
+        w.nv.cut_in_write = true;
+        w.nv.tear_at = static_cast<size_t>(w.clock % kRecordSize);
+    }
+    const int writes_before = w.nv.writes;
+    End end = End::reset;
+    ResetCause cause = ResetCause::power_on;
+    bool took_over = false;
+    BootResult r{};
+    try {
+        r = run_boot(w.cfg, w.nv, p);
+        end = r.action == Action::reset_machine ? End::reset : End::off;
+    } catch (const wdtest::ImageTookOver&) {
+        took_over = true;
+    } catch (const PowerCut&) {
+        end = End::reset;
+    } catch (const Hang&) {
+        // A hang in LoadImage: the hardware watchdog if armed, else the firmware's.
+        end = End::reset;
+        cause = p.armed ? ResetCause::watchdog : ResetCause::power_on;
+    }
+    w.nv.cut_in_write = false;
+    w.nv.refuse = refuse_before;
+    const int writes = w.nv.writes - writes_before;
+    LoadedState after_l = load_state(w.nv);
+    const BootState after = after_l.state;
+    const bool recorded = took_over && after_l.from_copy && after.attempt_slot != kNoSlot &&
+                          after.attempt_boot_id == p.boot_id;
+
+    if (check) {
+        // L2: the reset that ended the previous attempt is counted now.
+        auto counted = counted_failures(before, after, before_l.from_copy);
+        bool counted_prev = false;
+        for (uint32_t id : counted) counted_prev |= id == before.attempt_boot_id;
+        const bool loader_ran_to_accounting = f.cut != Cut::at_probe;
+        const bool accounting_saved = after_l.from_copy && after.generation != before.generation;
+        if (attempt_on_record && loader_ran_to_accounting && accounting_saved && !counted_prev) {
+            violated("L2", "the reset of boot " + std::to_string(before.attempt_boot_id) + " was not counted", w);
+        }
+        // L2: never a watchdog running for an attempt that is not on record.
+        if (took_over && p.armed && !recorded) violated("L2", "a watchdog is armed for an attempt not on record", w);
+        // L3: a blessed boot is never counted as a failure.
+        for (uint32_t id : counted) {
+            if (w.blessed.count(id)) violated("L3", "a failure was counted for blessed boot " + std::to_string(id), w);
+        }
+        // L4: the healthy path writes once per started attempt.
+        if (took_over && writes > p.attempts_loaded) {
+            violated("L4", std::to_string(writes) + " writes for " + std::to_string(p.attempts_loaded) + " loaded images", w);
+        }
+    }
+
+    w.history << "  boot(cause " << to_string(w.next_cause) << ", cut " << static_cast<int>(f.cut)
+              << (f.store_fails ? ", store fails" : "") << (f.hang_in_load ? ", hang in load" : "") << ") -> ";
+    if (!took_over) {
+        w.history << (end == End::off ? to_string(r.action) : "reset") << "\n";
+        w.next_cause = cause;
+        w.running = false;
+        return end;
+    }
+
+    const Behaviour b = w.behaviour[p.loaded_ci];
+    w.history << "[" << p.decision << "] ";
+    w.history << w.cfg.slots[p.loaded_ci].name << " (" << kBehaviourNames[static_cast<int>(b)] << ", "
+              << (p.armed ? "armed" : "unarmed") << ")";
+    if (b == Behaviour::panic) {
+        w.history << ": panic reboot\n";
+        w.next_cause = ResetCause::power_on;
+        w.running = false;
+        return End::reset;
+    }
+    if (b == Behaviour::hang) {
+        w.history << ": hang\n";
+        w.running = false;
+        w.next_cause = ResetCause::watchdog;
+        return p.armed ? End::reset : End::stuck;
+    }
+
+    // Userspace is up: the agent (its rule, as cmd_mark_good applies it).
+    using A = Faults::Agent;
+    if (f.agent == A::never_runs) {
+        w.history << ": agent never ran\n";
+        w.running = !p.armed;
+        w.next_cause = ResetCause::watchdog;
+        return p.armed ? End::reset : End::up_unblessed;
+    }
+    // Nothing armed (an unprotected boot): the agent has nothing to stop.
+    const bool watchdog_ok = !p.armed || (b != Behaviour::unstoppable && f.agent != A::disarm_fails);
+    if (watchdog_ok) p.armed = false;
+    bool wrote_bless = false;
+    if (f.agent != A::killed_after_watchdog && f.agent != A::write_fails && !w.nv.refuse) {
+        LoadedState l = load_state(w.nv);
+        BootState next = l.state;
+        Status s = watchdog_ok ? bless(next, p.boot_id, w.clock) : record_unstoppable(next, p.boot_id, w.clock);
+        if (s == Status::ok && !l.read_only && l.from_copy) {
+            bool wrote = false;
+            if (save_state(w.nv, l, next, &wrote) == Status::ok && watchdog_ok) wrote_bless = true;
+        }
+    }
+    if (wrote_bless) w.blessed.insert(p.boot_id);
+    w.history << (watchdog_ok ? ": watchdog stopped" : ": watchdog NOT stopped")
+              << (wrote_bless ? ", blessed\n" : ", not blessed\n");
+    if (p.armed) {
+        w.next_cause = ResetCause::watchdog;
+        w.running = false;
+        return End::reset;
+    }
+    w.running = true;
+    return wrote_bless ? End::up_blessed : End::up_unblessed;
+}
+
+// What can happen to a running machine before its next boot.
+enum class Later : uint8_t { reboot, power_cut, runtime_crash, try_other, set_default_other, mark_bad_other, reset_counters };
+constexpr int kLaterCount = 7;
+
+void later(World& w, Later e, uint8_t target) {
+    auto command = [&](auto f, const char* name) {
+        LoadedState l = load_state(w.nv);
+        BootState next = l.state;
+        uint8_t ri = next.find_slot(w.cfg.slots[target].name);
+        if (ri == kNoSlot || f(next, ri) != Status::ok || l.read_only || !l.from_copy) return;
+        (void)save_state(w.nv, l, next, nullptr);
+        w.history << "    " << name << " " << w.cfg.slots[target].name << "\n";
+    };
+    switch (e) {
+        case Later::reboot: w.next_cause = ResetCause::power_on; w.running = false; w.history << "    reboot\n"; break;
+        case Later::power_cut: w.next_cause = ResetCause::power_on; w.running = false; w.history << "    power cut\n"; break;
+        case Later::runtime_crash:
+            // A hang at run time under a handed-over watchdog.
+            w.next_cause = ResetCause::watchdog;
+            w.running = false;
+            w.history << "    runtime crash (watchdog)\n";
+            break;
+        case Later::try_other: command([&](BootState& s, uint8_t ri) { return request_trial(s, ri, 1, w.clock); }, "try"); break;
+        case Later::set_default_other: command([&](BootState& s, uint8_t ri) { return set_default(s, ri, w.clock); }, "set-default"); break;
+        case Later::mark_bad_other: command([&](BootState& s, uint8_t ri) { return mark_bad(s, ri, w.clock); }, "mark-bad"); break;
+        case Later::reset_counters: command([&](BootState& s, uint8_t) { return reset_counters(s, w.clock); }, "reset"); break;
+    }
+}
+
+std::string summary(const World& w) {
+    LoadedState l = load_state(const_cast<Nvram&>(w.nv));
+    BootState st = l.state;
+    std::ostringstream o;
+    o << "  gen " << st.generation << " corrupt " << int(l.corrupt_mask) << " copies " << to_string(l.copies[0].status) << "/"
+      << to_string(l.copies[1].status) << "\n";
+    o << "  policy " << to_string(w.cfg.on_exhausted) << ", state flags " << int(st.flags) << ", last good "
+      << int(st.last_good_slot) << ", trial " << int(st.trial_slot) << ", attempt " << int(st.attempt_slot) << "\n";
+    for (uint8_t i = 0; i < kMaxSlots; ++i) {
+        const SlotState& s = st.slots[i];
+        if (!s.used()) continue;
+        o << "  [" << int(i) << "] " << s.name << " tries " << int(s.tries_left) << "/" << int(s.max_tries) << " flags "
+          << int(s.flags) << " outcome " << to_string(s.last_outcome) << "\n";
+    }
+    return o.str();
+}
+
+// L1 and L5: copies the world, lets the faults stop (NVRAM writable, the agent works),
+// and boots until a blessed boot. Returns the number of resets, or -1 if there was
+// none within `limit` boots, -2 if the machine got stuck or went off.
+int resets_until_blessed(const World& from, const std::vector<Behaviour>& behaviour, uint32_t limit,
+                         std::string* trace = nullptr) {
+    World w;
+    w.cfg = from.cfg;
+    w.behaviour = behaviour;
+    w.nv.vars[0] = from.nv.vars[0];
+    w.nv.vars[1] = from.nv.vars[1];
+    w.nv.present[0] = from.nv.present[0];
+    w.nv.present[1] = from.nv.present[1];
+    w.clock = from.clock;
+    w.next_cause = from.next_cause;
+    w.history << summary(w);
+    int resets = 0;
+    if (from.running) {
+        // A running unblessed machine: its next boot is a reboot.
+        w.next_cause = ResetCause::power_on;
+    }
+    for (uint32_t i = 0; i < limit; ++i) {
+        End e = step(w, Faults{}, false);
+        if (trace != nullptr) {
+            w.history << summary(w);
+            *trace = w.history.str();
+        }
+        if (e == End::up_blessed) return resets;
+        if (e == End::up_unblessed) return -3;  // cannot happen without faults
+        if (e == End::stuck || e == End::off) return -2;
+        ++resets;
+    }
+    return -1;
+}
+
+bool marked_bad(const World& w, uint8_t ci) {
+    BootState st = load_state(const_cast<Nvram&>(w.nv)).state;
+    uint8_t ri = st.find_slot(w.cfg.slots[ci].name);
+    return ri != kNoSlot && st.slots[ri].has(kSlotBad);
+}
+
+bool proven_bad(const World& w, uint8_t ci) {
+    BootState st = load_state(const_cast<Nvram&>(w.nv)).state;
+    uint8_t ri = st.find_slot(w.cfg.slots[ci].name);
+    return ri != kNoSlot && (st.slots[ri].has(kSlotBad) || st.slots[ri].has(kSlotFailedHard));
+}
+
+struct Stats {
+    uint64_t steps = 0;
+    uint64_t liveness_checks = 0;
+    int worst_l1 = 0;
+};
+
+// L1 and L5 at the current state of the world.
+void check_liveness(const World& w, Stats& stats) {
+    if (w.cfg.on_exhausted == OnExhausted::halt) return;  // halting is the operator's choice
+    const uint32_t limit = bound(w.cfg);
+    bool some_good = false;
+    for (uint8_t ci = 0; ci < w.cfg.slot_count; ++ci) {
+        if (w.behaviour[ci] == Behaviour::good && !marked_bad(w, ci)) some_good = true;
+    }
+    ++stats.liveness_checks;
+    if (some_good) {
+        int n = resets_until_blessed(w, w.behaviour, 4 * limit);
+        if (n < 0 || static_cast<uint32_t>(n) > limit) {
+            std::string trace;
+            (void)resets_until_blessed(w, w.behaviour, 4 * limit, &trace);
+            violated("L1", "no blessed boot within " + std::to_string(limit) + " resets (" + std::to_string(n) + "); then:\n" + trace, w);
+        }
+        if (n > stats.worst_l1) stats.worst_l1 = n;
+    }
+    // L5: each slot never proven bad, made the only one that can be blessed: every
+    // other slot panics from now on (fails without evidence, so that only the rules
+    // about unproven slots can bring this one back).
+    for (uint8_t ci = 0; ci < w.cfg.slot_count; ++ci) {
+        if (proven_bad(w, ci)) continue;
+        std::vector<Behaviour> alone(w.cfg.slot_count, Behaviour::panic);
+        alone[ci] = Behaviour::good;
+        int n = resets_until_blessed(w, alone, 4 * limit);
+        if (n < 0 || static_cast<uint32_t>(n) > limit) {
+            std::string trace;
+            (void)resets_until_blessed(w, alone, 4 * limit, &trace);
+            violated("L5", std::string("slot \"") + w.cfg.slots[ci].name + "\" (never proven bad) was not blessed within " +
+                               std::to_string(limit) + " resets (" + std::to_string(n) + "); then:\n" + trace,
+                     w);
+        }
+    }
+}
+
+// The faults the explorer picks from for one boot.
+std::vector<Faults> fault_menu() {
+    std::vector<Faults> m;
+    using A = Faults::Agent;
+    for (A a : {A::normal, A::never_runs, A::killed_after_watchdog, A::disarm_fails, A::write_fails}) {
+        Faults f;
+        f.agent = a;
+        m.push_back(f);
+    }
+    for (Cut c : {Cut::at_probe, Cut::after_arm, Cut::torn_write, Cut::in_load, Cut::before_start}) {
+        Faults f;
+        f.cut = c;
+        m.push_back(f);
+    }
+    Faults full;
+    full.store_fails = true;
+    m.push_back(full);
+    Faults hang;
+    hang.hang_in_load = true;
+    m.push_back(hang);
+    return m;
+}
+
+World new_world(const Config& cfg, const std::vector<Behaviour>& behaviour) {
+    World w;
+    w.cfg = cfg;
+    w.behaviour = behaviour;
+    return w;
+}
+
+void copy_world(World& to, const World& from) {
+    to.cfg = from.cfg;
+    to.behaviour = from.behaviour;
+    to.nv.vars[0] = from.nv.vars[0];
+    to.nv.vars[1] = from.nv.vars[1];
+    to.nv.present[0] = from.nv.present[0];
+    to.nv.present[1] = from.nv.present[1];
+    to.nv.refuse = from.nv.refuse;
+    to.nv.writes = from.nv.writes;
+    to.clock = from.clock;
+    to.next_cause = from.next_cause;
+    to.running = from.running;
+    to.blessed = from.blessed;
+    to.history.str(from.history.str());
+    to.history.seekp(0, std::ios_base::end);
+}
+
+// Depth-first over every sequence of `depth` events: a boot with any one fault (or
+// none), or, while the machine runs, any later event.
+void explore(const World& w, int depth, const std::vector<Faults>& menu, Stats& stats) {
+    check_liveness(w, stats);
+    if (depth == 0) return;
+    if (w.running) {
+        for (int e = 0; e < kLaterCount; ++e) {
+            for (uint8_t t = 0; t < (e >= 3 && e <= 5 ? w.cfg.slot_count : 1); ++t) {
+                World next;
+                copy_world(next, w);
+                later(next, static_cast<Later>(e), t);
+                ++stats.steps;
+                explore(next, depth - 1, menu, stats);
+            }
+        }
+        return;
+    }
+    for (const Faults& f : menu) {
+        World next;
+        copy_world(next, w);
+        End end = step(next, f, true);
+        ++stats.steps;
+        if (end == End::stuck || end == End::off) continue;  // nothing follows (see docs)
+        explore(next, depth - 1, menu, stats);
+    }
+}
+
+std::vector<std::vector<Behaviour>> behaviour_pairs() {
+    const Behaviour all[] = {Behaviour::good, Behaviour::panic, Behaviour::hang, Behaviour::unloadable,
+                             Behaviour::start_returns, Behaviour::unstoppable};
+    std::vector<std::vector<Behaviour>> v;
+    for (Behaviour a : all)
+        for (Behaviour b : all) v.push_back({a, b});
+    return v;
+}
+
+}  // namespace
+
+TEST_CASE("liveness: every fault sequence of depth 4 on two slots keeps L1-L5", "[liveness]") {
+    Stats stats;
+    const auto menu = fault_menu();
+    for (OnExhausted policy : {OnExhausted::last_good, OnExhausted::rescue, OnExhausted::reset, OnExhausted::halt}) {
+        for (const auto& behaviour : behaviour_pairs()) {
+            World w = new_world(make_config(2, 2, policy), behaviour);
+            w.history << "policy " << to_string(policy) << ", slots " << kBehaviourNames[static_cast<int>(behaviour[0])]
+                      << "/" << kBehaviourNames[static_cast<int>(behaviour[1])] << "\n";
+            explore(w, 4, menu, stats);
+        }
+    }
+    INFO("steps " << stats.steps << ", liveness checks " << stats.liveness_checks << ", worst L1 " << stats.worst_l1);
+    CHECK(stats.steps > 100000);
+    WARN("exhaustive: " << stats.steps << " steps, " << stats.liveness_checks << " liveness checks, worst resets to a "
+                        "blessed boot " << stats.worst_l1);
+}
+
+TEST_CASE("liveness: a million random steps on two and three slots keep L1-L5", "[liveness][random]") {
+    const uint64_t kSteps = std::getenv("WDBOOT_LIVENESS_STEPS") ? std::strtoull(std::getenv("WDBOOT_LIVENESS_STEPS"), nullptr, 10)
+                                                                 : 1000000;
+    Stats stats;
+    const auto menu = fault_menu();
+    const Behaviour all[] = {Behaviour::good, Behaviour::panic, Behaviour::hang, Behaviour::unloadable,
+                             Behaviour::start_returns, Behaviour::unstoppable};
+    const OnExhausted policies[] = {OnExhausted::last_good, OnExhausted::rescue, OnExhausted::reset, OnExhausted::halt};
+    uint32_t seed = 0;
+    while (stats.steps < kSteps) {
+        ++seed;
+        std::mt19937 rng(seed);
+        auto pick = [&](uint32_t n) { return static_cast<uint32_t>(rng() % n); };
+        uint8_t slots = static_cast<uint8_t>(2 + pick(2));
+        std::vector<Behaviour> behaviour;
+        for (uint8_t i = 0; i < slots; ++i) behaviour.push_back(all[pick(6)]);
+        World w = new_world(make_config(slots, static_cast<uint8_t>(1 + pick(3)), policies[pick(4)]), behaviour);
+        w.nv.refuse = pick(20) == 0;  // NVRAM full or read-only from the start
+        w.history << "seed " << seed << "\n";
+        for (int i = 0; i < 200 && stats.steps < kSteps; ++i) {
+            ++stats.steps;
+            if (w.running) {
+                later(w, static_cast<Later>(pick(kLaterCount)), static_cast<uint8_t>(pick(slots)));
+            } else {
+                Faults f = pick(3) == 0 ? menu[pick(static_cast<uint32_t>(menu.size()))] : Faults{};
+                End end = step(w, f, true);
+                if (end == End::stuck || end == End::off) break;
+            }
+            if (pick(16) == 0 && !w.nv.refuse) check_liveness(w, stats);
+            if (pick(50) == 0) w.nv.refuse = !w.nv.refuse;  // the store fills up, or is cleaned
+            if (w.history.tellp() > 20000) w.history.str("(history cut)\n");
+        }
+    }
+    WARN("random: " << stats.steps << " steps over " << seed << " seeds, " << stats.liveness_checks
+                    << " liveness checks, worst resets to a blessed boot " << stats.worst_l1);
+    CHECK(stats.steps >= kSteps);
+}
