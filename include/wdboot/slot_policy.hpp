@@ -87,6 +87,10 @@ Status bless(BootState& st, uint32_t boot_id, uint64_t now);
 // slot, as evidence), the outcome says why, and disarm-failed is journalled. Same
 // errors as bless().
 Status record_unstoppable(BootState& st, uint32_t boot_id, uint64_t now);
+// The agent's record of a healthy boot, once it has tried to stop (or hand over) the
+// watchdog: bless() if it did, record_unstoppable() if it could not. `wdbootctl
+// mark-good` calls it after the watchdog step; the liveness checker calls it too.
+Status record_healthy_boot(BootState& st, uint32_t boot_id, bool watchdog_stopped, uint64_t now);
 // Marks a slot bad (no tries, skipped) and clears the attempt marker if it was that slot's.
 Status mark_bad(BootState& st, uint8_t record_slot, uint64_t now);
 // Makes a slot the default (first in order) and clears its bad flag with fresh tries.

@@ -160,7 +160,7 @@ Exit cmd_mark_good(AgentEnv& env) {
             while (!record_error.empty() && record_error.back() == '\n') record_error.pop_back();
         } else {
             BootState next = s.loaded.state;
-            Status st = r.ok ? bless(next, cur.boot_id, env.now()) : record_unstoppable(next, cur.boot_id, env.now());
+            Status st = record_healthy_boot(next, cur.boot_id, r.ok, env.now());
             if (st != Status::ok) {
                 record_exit = Exit::refused;
                 record_error = "boot " + std::to_string(cur.boot_id) + " of slot \"" + cur.slot +

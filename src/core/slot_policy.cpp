@@ -436,6 +436,10 @@ Status record_unstoppable(BootState& st, uint32_t boot_id, uint64_t now) {
     return Status::ok;
 }
 
+Status record_healthy_boot(BootState& st, uint32_t boot_id, bool watchdog_stopped, uint64_t now) {
+    return watchdog_stopped ? bless(st, boot_id, now) : record_unstoppable(st, boot_id, now);
+}
+
 Status mark_bad(BootState& st, uint8_t ri, uint64_t now) {
     if (!valid_record_slot(st, ri)) return Status::not_found;
     uint32_t boot = current_boot_id(st);
