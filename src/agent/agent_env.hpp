@@ -4,6 +4,7 @@
 // command runner.
 #pragma once
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <functional>
 #include <memory>
@@ -39,6 +40,7 @@ struct AgentEnv {
     std::string cmdline_file = "/proc/cmdline";
     std::string kernel_release;  // uname -r
     std::string loader_image;    // the wdbootx64.efi that `install` copies
+    uid_t health_owner = 0;      // who must own health-dir and its checks (tests: their own uid)
 
     uint64_t now() const { return clock ? clock() : 0; }
 };
