@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "agent_config.hpp"
+#include "atomic_file.hpp"
 #include "command_runner.hpp"
 #include "current_boot.hpp"
 #include "efivarfs.hpp"
@@ -41,6 +42,7 @@ struct AgentEnv {
     std::string kernel_release;  // uname -r
     std::string loader_image;    // the wdbootx64.efi that `install` copies
     uid_t health_owner = 0;      // who must own health-dir and its checks (tests: their own uid)
+    FileSync* file_sync = nullptr;  // fsync/rename for ESP writes; nullptr: the real calls
 
     uint64_t now() const { return clock ? clock() : 0; }
 };
