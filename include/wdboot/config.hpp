@@ -161,8 +161,10 @@ Status apply_load_options(const LoadOptions& opts, Config& cfg);
 // then returns to the firmware without touching the state. Otherwise ok.
 Status finish_config(Config& cfg);
 
-// True for 1..15 characters of [A-Za-z0-9._-] followed by NUL (the agent uses it for
-// slot names typed by the operator).
+// True for 1..15 characters of [A-Za-z0-9._-] followed by NUL, not starting with '.'
+// or '-' (so never ".", ".." or an option). The same rule as `slot NAME` and `default`
+// in the parser; the agent uses it for slot names typed by the operator, which become
+// folder names on the ESP.
 bool is_valid_slot_name(const char* name);
 
 // The spelling used in wdboot.conf ("linux", "last-good", "i6300esb", ...). Never null.

@@ -4,6 +4,7 @@
 // command runner.
 #pragma once
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <functional>
 #include <memory>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "agent_config.hpp"
+#include "atomic_file.hpp"
 #include "command_runner.hpp"
 #include "current_boot.hpp"
 #include "efivarfs.hpp"
@@ -40,6 +42,8 @@ struct AgentEnv {
     std::string cmdline_file = "/proc/cmdline";
     std::string kernel_release;  // uname -r
     std::string loader_image;    // the wdbootx64.efi that `install` copies
+    uid_t health_owner = 0;      // who must own health-dir and its checks (tests: their own uid)
+    FileSync* file_sync = nullptr;  // fsync/rename for ESP writes; nullptr: the real calls
 
     // The lock every state change holds from its read to its write (state_lock.hpp).
     std::string state_lock = kDefaultStateLock;

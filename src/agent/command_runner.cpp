@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cctype>
+#include <cstring>
 
 #include "fd.hpp"
 
@@ -24,6 +25,7 @@ CommandResult ProcessRunner::run(const std::vector<std::string>& argv) {
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     args.push_back(nullptr);
 
+    ChildReaping reaping;
     pid_t pid = fork();
     if (pid < 0) {
         result.output = "fork failed";
@@ -45,7 +47,12 @@ CommandResult ProcessRunner::run(const std::vector<std::string>& argv) {
         result.output.append(buf, static_cast<size_t>(n));
     }
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    if (wait_child(wait_, pid, status, 0) != pid) {
+        const int e = errno;
+        if (!result.output.empty() && result.output.back() != '\n') result.output += "\n";
+        result.output += std::string("cannot wait for ") + argv[0] + ": " + std::strerror(e) +
+                         " (its exit status is unknown; counted as a failure)";
+        return result;
     }
     if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
     else if (WIFSIGNALED(status)) result.exit_code = 128 + WTERMSIG(status);

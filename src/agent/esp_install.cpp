@@ -30,28 +30,10 @@ bool read_file(const std::string& path, std::string& out) {
     return true;
 }
 
-// Writes through a temporary file and rename(), so a crash never leaves a half config
-// for the loader (rename is atomic on vfat as far as the directory entry goes).
-bool write_file_atomic(const std::string& path, const std::string& text, std::string& err) {
-    const std::string tmp = path + ".tmp";
-    {
-        std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-        if (!out) {
-            err = "cannot create " + tmp + ": " + strerror(errno);
-            return false;
-        }
-        out << text;
-        out.flush();
-        if (!out) {
-            err = "cannot write " + tmp;
-            return false;
-        }
-    }
-    if (rename(tmp.c_str(), path.c_str()) != 0) {
-        err = "cannot rename " + tmp + ": " + strerror(errno);
-        return false;
-    }
-    return true;
+FileSync& file_sync(AgentEnv& env) { return env.file_sync != nullptr ? *env.file_sync : system_file_sync(); }
+
+bool write_to_esp(AgentEnv& env, const std::string& path, const std::string& text, std::string& err) {
+    return write_file_atomic(file_sync(env), path, text, err);
 }
 
 bool copy_to_esp(AgentEnv& env, const std::string& from, const std::string& to, bool dry_run, std::string& err) {
@@ -63,16 +45,79 @@ bool copy_to_esp(AgentEnv& env, const std::string& from, const std::string& to, 
         err = "cannot create " + fs::path(to).parent_path().string() + ": " + ec.message();
         return false;
     }
-    fs::copy_file(from, to, fs::copy_options::overwrite_existing, ec);
-    if (ec) {
-        err = "cannot copy " + from + " to " + to + ": " + ec.message();
-        return false;
+    return copy_file_atomic(file_sync(env), from, to, err);
+}
+
+// A file to copy to the ESP: from a local path to an ESP path (\EFI\...).
+struct Copy {
+    std::string from;
+    std::string to;
+};
+
+// Every copy's source is a readable regular file; otherwise why not.
+bool sources_readable(const std::vector<Copy>& copies, std::string& err) {
+    for (const auto& c : copies) {
+        struct stat st {};
+        if (stat(c.from.c_str(), &st) != 0 || access(c.from.c_str(), R_OK) != 0) {
+            err = "cannot read " + c.from + ": " + strerror(errno);
+            return false;
+        }
+        if (!S_ISREG(st.st_mode)) {
+            err = "cannot copy " + c.from + ": not a regular file";
+            return false;
+        }
     }
     return true;
 }
 
+// Deletes files this command created (never one it replaced: that may be the loader).
+void remove_created(const std::vector<std::string>& created) {
+    std::error_code ec;
+    for (const auto& f : created) fs::remove(f, ec);
+}
+
+// Copies in order. `created`: the destinations that did not exist before. On a failure
+// those are removed again.
+bool copy_all(AgentEnv& env, const std::string& esp, const std::vector<Copy>& copies, std::vector<std::string>& created,
+              std::string& err) {
+    created.clear();
+    for (const auto& c : copies) {
+        const std::string to = esp_file(esp, c.to);
+        const bool existed = access(to.c_str(), F_OK) == 0;
+        if (!copy_to_esp(env, c.from, to, false, err)) {
+            remove_created(created);
+            created.clear();
+            return false;
+        }
+        if (!existed) created.push_back(to);
+    }
+    return true;
+}
+
+// FAT compares names without case: so do the reference counts.
+std::string esp_key(const std::string& esp_path) {
+    std::string k = esp_path;
+    for (char& c : k) {
+        if (c == '/') c = '\\';
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return k;
+}
+
+// ESP files the slots of `cfg` boot (images and initrds), by esp_key, with the slot
+// that uses each.
+std::map<std::string, std::string> referenced_files(const Config& cfg) {
+    std::map<std::string, std::string> refs;
+    for (uint8_t i = 0; i < cfg.slot_count; ++i) {
+        const SlotConfig& s = cfg.slots[i];
+        if (s.kind == ImageKind::linux_efi || s.kind == ImageKind::efi_app) refs.emplace(esp_key(s.path), s.name);
+        for (uint8_t j = 0; j < s.initrd_count; ++j) refs.emplace(esp_key(s.initrds[j]), s.name);
+    }
+    return refs;
+}
+
 // Checks a whole config text with the loader's own parser before it goes to the ESP.
-bool validate_config_text(const std::string& text, std::string& problems) {
+bool validate_config_text(const std::string& text, std::string& problems, std::unique_ptr<Config>* parsed = nullptr) {
     auto cfg = std::make_unique<Config>();
     config_defaults(*cfg);
     Status a = parse_config(text.data(), text.size(), *cfg);
@@ -82,7 +127,9 @@ bool validate_config_text(const std::string& text, std::string& problems) {
         if (d.severity == Severity::error)
             problems += "line " + std::to_string(d.line) + ": " + d.message + "\n";
     }
-    return a == Status::ok && b == Status::ok && cfg->diagnostics.errors == 0;
+    const bool ok = a == Status::ok && b == Status::ok && cfg->diagnostics.errors == 0;
+    if (parsed != nullptr) *parsed = std::move(cfg);
+    return ok;
 }
 
 std::string esp_kernel_dir(const std::string& version) { return std::string(kEspKernels) + "\\" + version; }
@@ -238,10 +285,11 @@ Exit cmd_install(AgentEnv& env, const InstallOptions& opts) {
     if (env.loader_image.empty() || access(env.loader_image.c_str(), R_OK) != 0)
         return fail(env, Exit::install, "loader image " + env.loader_image + " not found (build with -DWDBOOT_EFI=ON)");
     std::string err;
-    if (!copy_to_esp(env, env.loader_image, esp_file(esp, kEspLoader), opts.dry_run, err)) return fail(env, Exit::install, err);
-
     // The starter config: the running kernel first, the previous version as fallback.
+    // It is built and checked before anything is copied.
     const std::string conf_path = esp_file(esp, env.config.config_path);
+    std::vector<Copy> copies{{env.loader_image, kEspLoader}};
+    std::string text;
     if (access(conf_path.c_str(), F_OK) == 0 && !opts.force_config) {
         note(env, "keeping the existing " + conf_path + " (--force-config replaces it)");
     } else {
@@ -257,30 +305,36 @@ Exit cmd_install(AgentEnv& env, const InstallOptions& opts) {
         std::string cmdline;
         (void)read_file(env.cmdline_file, cmdline);
         const std::string options = reusable_cmdline(cmdline);
-        std::string text = "# wdboot.conf written by wdbootctl install; syntax in wdboot.conf(5)\n"
-                           "timeout " + std::to_string(opts.timeout_s) + "\n"
-                           "tries 3\nwatchdog auto\non-exhausted last-good\n";
+        text = "# wdboot.conf written by wdbootctl install; syntax in wdboot.conf(5)\n"
+               "timeout " + std::to_string(opts.timeout_s) + "\n"
+               "tries 3\nwatchdog auto\non-exhausted last-good\n";
         std::vector<std::pair<std::string, std::string>> slots{{"primary", env.kernel_release}};
         if (!previous.empty()) slots.push_back({"fallback", previous});
         else note(env, "only one kernel in " + env.boot_dir + ": no fallback slot (add one later with add-slot)");
         for (const auto& [name, version] : slots) {
             const std::string dir = esp_kernel_dir(version);
-            if (!copy_to_esp(env, env.boot_dir + "/vmlinuz-" + version, esp_file(esp, dir + "\\vmlinuz"), opts.dry_run, err))
-                return fail(env, Exit::install, err);
+            copies.push_back({env.boot_dir + "/vmlinuz-" + version, dir + "\\vmlinuz"});
             std::vector<std::string> initrds;
             const std::string initrd = env.boot_dir + "/initrd.img-" + version;
             if (access(initrd.c_str(), R_OK) == 0) {
-                if (!copy_to_esp(env, initrd, esp_file(esp, dir + "\\initrd.img"), opts.dry_run, err))
-                    return fail(env, Exit::install, err);
+                copies.push_back({initrd, dir + "\\initrd.img"});
                 initrds.push_back(dir + "\\initrd.img");
             }
             text += "\n" + slot_stanza(name, "linux", dir + "\\vmlinuz", initrds, options, 0, false);
         }
         std::string problems;
         if (!validate_config_text(text, problems))
-            return fail(env, Exit::config, "the generated wdboot.conf does not parse:\n" + problems);
+            return fail(env, Exit::config, "the generated wdboot.conf does not parse; nothing changed:\n" + problems);
+    }
+    if (!sources_readable(copies, err)) return fail(env, Exit::install, err + "; nothing changed");
+    if (opts.dry_run) {
+        for (const auto& c : copies) (void)copy_to_esp(env, c.from, esp_file(esp, c.to), true, err);
+    } else if (std::vector<std::string> created; !copy_all(env, esp, copies, created, err)) {
+        return fail(env, Exit::install, err);
+    }
+    if (!text.empty()) {
         note(env, (opts.dry_run ? "would write " : "write ") + conf_path + ":\n" + text);
-        if (!opts.dry_run && !write_file_atomic(conf_path, text, err)) return fail(env, Exit::install, err);
+        if (!opts.dry_run && !write_to_esp(env, conf_path, text, err)) return fail(env, Exit::install, err);
     }
     if (opts.no_boot_entry) return Exit::ok;
 
@@ -324,7 +378,7 @@ Exit cmd_install(AgentEnv& env, const InstallOptions& opts) {
     if ((e = run_efibootmgr(env, {"--bootorder", join(order, ",")}, false, out)) != Exit::ok) return e;
     const std::string state_text = "# written by wdbootctl install; read by wdbootctl uninstall\nbootnum=" + num +
                                    "\nbootorder=" + prev_order + "\n";
-    if (!write_file_atomic(state_path, state_text, err)) return fail(env, Exit::install, err);
+    if (!write_to_esp(env, state_path, state_text, err)) return fail(env, Exit::install, err);
     if (env.json) {
         *env.out << nlohmann::json{{"esp", esp}, {"bootnum", num}, {"bootorder", order}, {"previous_bootorder", prev_order}}.dump(2) << "\n";
     } else {
@@ -374,9 +428,10 @@ Exit cmd_uninstall(AgentEnv& env, const std::string& esp_arg, bool purge, bool d
 }
 
 Exit cmd_add_slot(AgentEnv& env, const SlotSpec& spec, const std::string& esp_arg) {
-    if (!env.is_root) return fail(env, Exit::not_root, "add-slot changes the ESP: run it as root");
+    if (!spec.dry_run && !env.is_root) return fail(env, Exit::not_root, "add-slot changes the ESP: run it as root");
     if (!is_valid_slot_name(spec.name.c_str()))
-        return fail(env, Exit::usage, "invalid slot name \"" + spec.name + "\" (1..15 of A-Z a-z 0-9 . _ -)");
+        return fail(env, Exit::usage,
+                    "invalid slot name \"" + spec.name + "\" (1..15 of A-Z a-z 0-9 . _ -, not starting with . or -)");
     int images = !spec.kernel.empty() + !spec.linux_path.empty() + !spec.efi_path.empty() + !spec.boot_entry.empty();
     if (images != 1) return fail(env, Exit::usage, "give exactly one of --kernel, --linux, --efi, --bootentry");
     const std::string esp = esp_arg.empty() ? find_esp(env) : esp_arg;
@@ -387,12 +442,15 @@ Exit cmd_add_slot(AgentEnv& env, const SlotSpec& spec, const std::string& esp_ar
     std::string unused;
     if (remove_stanza(text, spec.name, unused)) return fail(env, Exit::usage, "slot \"" + spec.name + "\" already exists");
 
+    // First the whole plan (stanza, files to copy), checked; then the copies; then the
+    // config. A refusal changes nothing on the ESP.
     std::string err, key, image;
+    std::vector<Copy> copies;
     const std::string dir = std::string(kEspKernels) + "\\" + spec.name;
     if (!spec.kernel.empty()) {
         key = "linux";
         image = dir + "\\vmlinuz";
-        if (!copy_to_esp(env, spec.kernel, esp_file(esp, image), false, err)) return fail(env, Exit::install, err);
+        copies.push_back({spec.kernel, image});
     } else if (!spec.linux_path.empty()) {
         key = "linux";
         image = spec.linux_path;
@@ -410,7 +468,7 @@ Exit cmd_add_slot(AgentEnv& env, const SlotSpec& spec, const std::string& esp_ar
             continue;
         }
         const std::string dst = dir + "\\initrd" + (i == 0 ? "" : std::to_string(i)) + ".img";
-        if (!copy_to_esp(env, spec.initrds[i], esp_file(esp, dst), false, err)) return fail(env, Exit::install, err);
+        copies.push_back({spec.initrds[i], dst});
         initrds.push_back(dst);
     }
     std::string options = spec.options;
@@ -419,18 +477,105 @@ Exit cmd_add_slot(AgentEnv& env, const SlotSpec& spec, const std::string& esp_ar
         (void)read_file(env.cmdline_file, cmdline);
         options = reusable_cmdline(cmdline);
     }
-    if (!text.empty() && text.back() != '\n') text += "\n";
-    text += "\n" + slot_stanza(spec.name, key, image, initrds, options, spec.tries, spec.rescue);
+    const std::string stanza = slot_stanza(spec.name, key, image, initrds, options, spec.tries, spec.rescue);
     std::string problems;
+    std::unique_ptr<Config> before;
+    if (!validate_config_text(text, problems, &before))
+        return fail(env, Exit::config, conf_path + " does not parse as it is; nothing changed:\n" + problems);
+    if (!text.empty() && text.back() != '\n') text += "\n";
+    text += "\n" + stanza;
     if (!validate_config_text(text, problems))
         return fail(env, Exit::config, "wdboot.conf would not parse with this slot; nothing changed:\n" + problems);
-    if (!write_file_atomic(conf_path, text, err)) return fail(env, Exit::install, err);
+    if (!sources_readable(copies, err)) return fail(env, Exit::install, err + "; nothing changed");
+    // A copy must not replace a file another slot boots (e.g. left behind by remove-slot
+    // because that slot still used it).
+    const auto refs = referenced_files(*before);
+    for (const auto& c : copies) {
+        auto it = refs.find(esp_key(c.to));
+        if (it != refs.end())
+            return fail(env, Exit::install, c.to + " is used by slot \"" + it->second + "\"; nothing changed");
+    }
+
+    if (spec.dry_run) {
+        for (const auto& c : copies) (void)copy_to_esp(env, c.from, esp_file(esp, c.to), true, err);
+        *env.out << "would add to " << conf_path << ":\n" << stanza;
+        return Exit::ok;
+    }
+    std::vector<std::string> created;
+    if (!copy_all(env, esp, copies, created, err)) return fail(env, Exit::install, err + "; wdboot.conf not changed");
+    if (!write_to_esp(env, conf_path, text, err)) {
+        remove_created(created);
+        return fail(env, Exit::install, err + "; wdboot.conf not changed");
+    }
     *env.out << "slot \"" << spec.name << "\" added to " << conf_path << "\n";
     return Exit::ok;
 }
 
+namespace {
+
+// After `name` left the config: deletes the files under \EFI\wdboot\kernels\NAME\ that
+// no remaining slot boots, and the folders that end up empty. Nothing outside that
+// folder, nothing another slot still uses, never the loader, wdboot.conf or
+// install.state, never through a symbolic link.
+void remove_unreferenced_slot_files(AgentEnv& env, const std::string& esp, const std::string& name, const Config& rest) {
+    const std::string esp_dir = std::string(kEspKernels) + "\\" + name;
+    const fs::path kernels = esp_file(esp, kEspKernels);
+    const fs::path folder = esp_file(esp, esp_dir);
+    std::error_code ec;
+    fs::file_status st = fs::symlink_status(folder, ec);
+    if (ec || !fs::exists(st)) return;
+    if (!fs::is_directory(st)) {
+        note(env, "left " + folder.string() + " alone: not a folder");
+        return;
+    }
+    // The folder must really be kernels/NAME, not reached through a link further up.
+    std::error_code ec1, ec2;
+    const fs::path real = fs::canonical(folder, ec1);
+    const fs::path real_kernels = fs::canonical(kernels, ec2);
+    if (ec1 || ec2 || real != real_kernels / name) {
+        note(env, "left " + folder.string() + " alone: it is not inside " + kernels.string());
+        return;
+    }
+    auto keep = referenced_files(rest);
+    for (const char* p : {kEspLoader, kEspInstallState}) keep.emplace(esp_key(p), "");
+    keep.emplace(esp_key(env.config.config_path), "");
+
+    std::vector<fs::path> dirs{folder};
+    for (auto it = fs::recursive_directory_iterator(folder, ec); !ec && it != fs::recursive_directory_iterator();
+         it.increment(ec)) {
+        const fs::path p = it->path();
+        fs::file_status s = it->symlink_status(ec);
+        if (ec) break;
+        if (fs::is_directory(s)) {
+            dirs.push_back(p);
+            continue;
+        }
+        if (!fs::is_regular_file(s)) continue;  // links and the like: left alone
+        std::string rel = fs::relative(p, folder, ec).string();
+        const std::string esp_path = esp_dir + "\\" + rel;
+        auto ref = keep.find(esp_key(esp_path));
+        if (ref != keep.end()) {
+            note(env, "kept " + p.string() + (ref->second.empty() ? "" : " (used by slot \"" + ref->second + "\")"));
+            continue;
+        }
+        std::error_code rm;
+        if (fs::remove(p, rm)) note(env, "deleted " + p.string());
+        else note(env, "could not delete " + p.string() + ": " + rm.message());
+    }
+    // Deepest first; a folder that still holds something stays.
+    std::sort(dirs.begin(), dirs.end(), [](const fs::path& a, const fs::path& b) { return a.string().size() > b.string().size(); });
+    for (const auto& d : dirs) {
+        std::error_code rm;
+        if (fs::is_empty(d, rm) && !rm) fs::remove(d, rm);
+    }
+}
+
+}  // namespace
+
 Exit cmd_remove_slot(AgentEnv& env, const std::string& name, const std::string& esp_arg) {
     if (!env.is_root) return fail(env, Exit::not_root, "remove-slot changes the ESP: run it as root");
+    // Also keeps a hand-written `slot ..` (which the loader ignores) from naming a folder.
+    if (!is_valid_slot_name(name.c_str())) return fail(env, Exit::usage, "invalid slot name \"" + name + "\"");
     const std::string esp = esp_arg.empty() ? find_esp(env) : esp_arg;
     if (esp.empty()) return fail(env, Exit::install, "no ESP found: pass --esp PATH");
     const std::string conf_path = esp_file(esp, env.config.config_path);
@@ -438,11 +583,11 @@ Exit cmd_remove_slot(AgentEnv& env, const std::string& name, const std::string& 
     if (!read_file(conf_path, text)) return fail(env, Exit::config, "cannot read " + conf_path);
     if (!remove_stanza(text, name, rest)) return fail(env, Exit::usage, "no slot \"" + name + "\" in " + conf_path);
     std::string problems;
-    if (!validate_config_text(rest, problems))
+    std::unique_ptr<Config> remaining;
+    if (!validate_config_text(rest, problems, &remaining))
         return fail(env, Exit::config, "wdboot.conf would not be usable without \"" + name + "\"; nothing changed:\n" + problems);
-    if (!write_file_atomic(conf_path, rest, err)) return fail(env, Exit::install, err);
-    std::error_code ec;
-    fs::remove_all(esp_file(esp, std::string(kEspKernels) + "\\" + name), ec);
+    if (!write_to_esp(env, conf_path, rest, err)) return fail(env, Exit::install, err);
+    remove_unreferenced_slot_files(env, esp, name, *remaining);
     *env.out << "slot \"" << name << "\" removed from " << conf_path << "\n";
     return Exit::ok;
 }

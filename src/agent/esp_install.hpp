@@ -40,12 +40,19 @@ struct SlotSpec {
     unsigned tries = 0;                // 0: the global `tries`
     bool rescue = false;
     bool same_options = false;         // use the running kernel's command line
+    bool dry_run = false;              // print the copies and the stanza, change nothing
 };
 
 Exit cmd_install(AgentEnv& env, const InstallOptions& opts);
 // purge: also delete \EFI\wdboot and the state variables.
 Exit cmd_uninstall(AgentEnv& env, const std::string& esp, bool purge, bool dry_run);
+// Checks everything first (name, the new stanza with the existing file through the
+// loader's parser, readable sources, no file of another slot overwritten), then copies
+// the files (each atomically), then replaces wdboot.conf atomically. Any refusal: nothing
+// on the ESP changed.
 Exit cmd_add_slot(AgentEnv& env, const SlotSpec& spec, const std::string& esp);
+// Removes the stanza, then deletes the files in \EFI\wdboot\kernels\NAME\ that no
+// remaining slot boots (never anything outside that folder).
 Exit cmd_remove_slot(AgentEnv& env, const std::string& name, const std::string& esp);
 
 // Pieces exposed for the tests.

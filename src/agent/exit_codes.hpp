@@ -19,6 +19,7 @@ enum class Exit : int {
     health_failed = 11,      // a health check failed or timed out
     config = 12,             // agent.conf or wdboot.conf unusable
     install = 13,            // install/uninstall/add-slot/remove-slot failed (files, efibootmgr)
+    health_refused = 14,     // the checks that ran passed, but unsafe ones (owner/mode) were not run
     busy = 15,               // another wdbootctl held the state lock for longer than the wait
 };
 

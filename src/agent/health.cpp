@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdio.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -11,6 +12,8 @@
 
 #include <algorithm>
 #include <cstdlib>
+
+#include "child_wait.hpp"
 
 namespace wdboot::agent {
 namespace {
@@ -26,16 +29,15 @@ void sleep_ms(unsigned ms) {
     nanosleep(&ts, nullptr);
 }
 
-// Waits for pid until deadline (monotonic ms). True when it exited; status set.
-bool wait_until(pid_t pid, uint64_t deadline, int& status) {
+enum class Wait { exited, running, error };
+
+// Waits for pid until deadline (monotonic ms). exited: status set; error: errno set.
+Wait wait_until(const HealthOptions& opts, pid_t pid, uint64_t deadline, int& status) {
     for (;;) {
-        pid_t r = waitpid(pid, &status, WNOHANG);
-        if (r == pid) return true;
-        if (r < 0 && errno != EINTR) {
-            status = 0;
-            return true;
-        }
-        if (now_ms() >= deadline) return false;
+        pid_t r = wait_child(opts.wait, pid, status, WNOHANG);
+        if (r == pid) return Wait::exited;
+        if (r < 0) return Wait::error;
+        if (now_ms() >= deadline) return Wait::running;
         sleep_ms(10);
     }
 }
@@ -68,18 +70,43 @@ HealthCheckResult run_one(const HealthOptions& opts, const std::string& name) {
     setpgid(pid, pid);  // also from the parent, so the group exists before we may kill it
     res.started = true;
     int status = 0;
-    if (!wait_until(pid, start + opts.timeout_ms, status)) {
+    Wait w = wait_until(opts, pid, start + opts.timeout_ms, status);
+    if (w == Wait::running) {
         res.timed_out = true;
         kill(-pid, SIGTERM);
-        if (!wait_until(pid, now_ms() + opts.kill_grace_ms, status)) {
+        w = wait_until(opts, pid, now_ms() + opts.kill_grace_ms, status);
+        if (w == Wait::running) {
             kill(-pid, SIGKILL);
-            while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-            }
+            w = wait_child(opts.wait, pid, status, 0) == pid ? Wait::exited : Wait::error;
         }
     }
-    res.exit_code = exit_code_of(status);
+    if (w == Wait::error) {
+        // No exit status: the check did not pass. Kill whatever may still run of it.
+        res.wait_errno = errno;
+        kill(-pid, SIGKILL);
+    } else {
+        res.exit_code = exit_code_of(status);
+    }
     res.elapsed_ms = now_ms() - start;
     return res;
+}
+
+// Why `path` must not be run as root, or empty: it must belong to `owner` and must not
+// be writable by group or others (else anyone in that group could run code as root).
+std::string unsafe_because(const std::string& path, uid_t owner) {
+    struct stat st {};
+    if (stat(path.c_str(), &st) != 0) return std::string("cannot stat: ") + strerror(errno);
+    char buf[96];
+    if (st.st_uid != owner) {
+        snprintf(buf, sizeof buf, "owned by uid %u, not %u", static_cast<unsigned>(st.st_uid), static_cast<unsigned>(owner));
+        return buf;
+    }
+    if ((st.st_mode & (S_IWGRP | S_IWOTH)) != 0) {
+        snprintf(buf, sizeof buf, "%s-writable (mode %04o)", (st.st_mode & S_IWOTH) ? "world" : "group",
+                 static_cast<unsigned>(st.st_mode & 07777));
+        return buf;
+    }
+    return "";
 }
 
 }  // namespace
@@ -114,7 +141,18 @@ HealthReport run_health_checks(const HealthOptions& opts) {
         report.dir_missing = true;
         return report;
     }
+    ChildReaping reaping;
+    std::string why = unsafe_because(opts.dir, opts.owner);
+    if (!why.empty()) {
+        report.refused.push_back({opts.dir, why});
+        return report;
+    }
     for (const auto& name : list_health_checks(opts.dir, &report.skipped)) {
+        why = unsafe_because(opts.dir + "/" + name, opts.owner);
+        if (!why.empty()) {
+            report.refused.push_back({opts.dir + "/" + name, why});
+            continue;
+        }
         HealthCheckResult r = run_one(opts, name);
         report.checks.push_back(r);
         if (!r.passed()) {

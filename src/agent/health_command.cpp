@@ -1,5 +1,7 @@
 #include "health_command.hpp"
 
+#include <string.h>
+
 #include <nlohmann/json.hpp>
 
 #include "health.hpp"
@@ -10,6 +12,8 @@ namespace {
 
 std::string describe(const HealthCheckResult& r) {
     if (!r.started) return "could not be started";
+    if (r.wait_errno != 0)
+        return std::string("could not be waited for (") + strerror(r.wait_errno) + "): exit status unknown, counted as failed";
     if (r.timed_out) return "timed out after " + std::to_string(r.elapsed_ms / 1000) + " s and was killed";
     if (r.exit_code == 0) return "passed";
     if (r.exit_code > 128) return "killed by signal " + std::to_string(r.exit_code - 128);
@@ -44,6 +48,7 @@ Exit cmd_health(AgentEnv& env, bool no_action) {
     HealthOptions opts;
     opts.dir = env.config.health_dir;
     opts.timeout_ms = static_cast<uint64_t>(env.config.health_timeout_s) * 1000u;
+    opts.owner = env.health_owner;
     CurrentBoot cb;
     std::string why;
     if (env.efivars->availability() != Availability::missing && read_current_boot(env, cb, why)) {
@@ -58,6 +63,11 @@ Exit cmd_health(AgentEnv& env, bool no_action) {
     HealthReport report = run_health_checks(opts);
     if (report.dir_missing) note(env, "health: " + opts.dir + " does not exist: no checks to run");
     for (const auto& n : report.skipped) note(env, "health: skipped " + n + " (not an executable check)");
+    for (const auto& r : report.refused) {
+        *env.err << "wdbootctl: error: health: refused " << r.path << ": " << r.problem
+                 << "; not run (it would run as root: make it owned by root and not writable by group or others,"
+                    " e.g. chown root: and chmod go-w)\n";
+    }
     for (const auto& r : report.checks) {
         std::ostream& o = env.json || !r.passed() ? *env.err : *env.out;
         o << "health: " << r.name << " " << describe(r) << "\n";
@@ -78,22 +88,30 @@ Exit cmd_health(AgentEnv& env, bool no_action) {
                               {"timed_out", r.timed_out},
                               {"elapsed_ms", r.elapsed_ms}});
         }
+        nlohmann::json refused = nlohmann::json::array();
+        for (const auto& r : report.refused) refused.push_back({{"path", r.path}, {"problem", r.problem}});
         *env.out << nlohmann::json{{"ok", report.ok},
                                    {"dir", opts.dir},
                                    {"checks", checks},
                                    {"skipped", report.skipped},
+                                   {"refused", refused},
                                    {"action", to_string(env.config.health_action)},
                                    {"action_taken", taken},
                                    {"action_result", action_text}}
                         .dump(2)
                  << "\n";
-    } else if (report.ok) {
+    } else if (report.ok && report.refused.empty()) {
         *env.out << "health: all " << report.checks.size() << " checks passed\n";
+    } else if (report.ok) {
+        *env.out << "health: " << report.checks.size() << " checks passed, " << report.refused.size()
+                 << " refused and not run (see above)\n";
     }
     if (!report.ok) {
         if (!env.json) *env.err << "wdbootctl: health check failed: this boot must not be blessed\n";
         return Exit::health_failed;
     }
+    // Not a failure: a file mode says nothing about this kernel (see HealthReport).
+    if (!report.refused.empty()) return Exit::health_refused;
     return Exit::ok;
 }
 

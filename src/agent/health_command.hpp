@@ -7,7 +7,9 @@
 
 namespace wdboot::agent {
 
-// no_action: report only, never mark bad or reboot.
+// no_action: report only, never mark bad or reboot. Exit 11 when a check failed; 14
+// (health_refused) when all checks that ran passed but unsafe ones were refused; the
+// units count 14 as success, so a file mode never stops the blessing.
 Exit cmd_health(AgentEnv& env, bool no_action);
 
 }  // namespace wdboot::agent

@@ -112,6 +112,7 @@ int main(int argc, char** argv) {
     add_slot->add_option("--tries", spec.tries, "Tries for this slot")->check(CLI::Range(1, 100));
     add_slot->add_flag("--rescue", spec.rescue, "Target of on-exhausted rescue");
     add_slot->add_option("--esp", esp, "ESP mount point");
+    add_slot->add_flag("--dry-run", spec.dry_run, "Show the copies and the stanza, change nothing");
     auto* remove_slot = app.add_subcommand("remove-slot", "Remove a slot stanza from wdboot.conf");
     remove_slot->add_option("NAME", slot, "Slot name")->required();
     remove_slot->add_option("--esp", esp, "ESP mount point");

@@ -80,7 +80,8 @@ bool valid_name_char(char c) {
            c == '-';
 }
 
-// Checks a slot name; on failure adds `what` and the reason to the message.
+// Checks a slot name (the one rule for the parser and is_valid_slot_name); on failure
+// adds the reason to the message.
 bool check_name(Span name, Message& why) {
     if (name.empty()) {
         why.append("is empty");
@@ -95,6 +96,12 @@ bool check_name(Span name, Message& why) {
             why.append("may only contain A-Z a-z 0-9 . _ -");
             return false;
         }
+    }
+    // The agent makes \EFI\wdboot\kernels\NAME and takes NAME on its command line:
+    // "." and ".." would name a parent folder, a leading '-' an option.
+    if (name.p[0] == '.' || name.p[0] == '-') {
+        why.append("may not start with '.' or '-'");
+        return false;
     }
     return true;
 }

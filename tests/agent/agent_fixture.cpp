@@ -4,6 +4,7 @@
 #include <setjmp.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -166,6 +167,7 @@ Agent::Agent() {
     env.cmdline_file = dir / "cmdline";
     env.esp_candidates = {};
     env.state_lock = dir / "wdbootctl.lock";
+    env.health_owner = getuid();
 }
 
 void Agent::write_config(const std::string& text) { write_text(dir / "esp/EFI/wdboot/wdboot.conf", text); }

@@ -1,6 +1,7 @@
 // The real wdbootctl binary, run as a process against the fake efivarfs, a fake sysfs
 // and a fake /dev: argument parsing, exit codes and JSON on stdout.
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <cstdio>
@@ -77,4 +78,17 @@ TEST_CASE("binary: exit codes for refusals and usage errors") {
     write_text(a.dir / "agent.conf", "watchdog-mode = sometimes\n");
     CHECK(run(a, "status").code == 12);
     CHECK(read_text(a.dir / "stderr").find("agent.conf:1: error") != std::string::npos);
+}
+
+TEST_CASE("binary: add-slot --dry-run shows the stanza and changes nothing") {
+    Agent a;
+    a.write_config(kTwoSlotConfig);
+    write_text(a.dir / "agent.conf", "esp = " + (a.dir / "esp") + "\n");
+    write_text(a.dir / "boot/vmlinuz-7", "kernel");
+    Run r = run(a, "add-slot extra --kernel '" + (a.dir / "boot/vmlinuz-7") + "' --options root=/dev/vda2 --dry-run");
+    CHECK(r.code == 0);
+    CHECK(r.out.find("would copy " + (a.dir / "boot/vmlinuz-7")) != std::string::npos);
+    CHECK(r.out.find("slot extra\n    linux \\EFI\\wdboot\\kernels\\extra\\vmlinuz\n") != std::string::npos);
+    CHECK(read_text(a.dir / "esp/EFI/wdboot/wdboot.conf") == kTwoSlotConfig);
+    CHECK(access((a.dir / "esp/EFI/wdboot/kernels/extra").c_str(), F_OK) != 0);
 }

@@ -1,5 +1,11 @@
-// The health runner with real scripts: passing, failing, timing out, skipped files.
+// The health runner with real scripts: passing, failing, timing out, skipped files,
+// a parent that ignores SIGCHLD, wait errors, unsafe owners and modes.
+#include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <catch2/catch.hpp>
 #include <chrono>
@@ -14,6 +20,30 @@ using namespace wdtest;
 namespace {
 void script(const TempDir& d, const std::string& name, const std::string& body, unsigned mode = 0755) {
     write_text(d / ("health.d/" + name), "#!/bin/sh\n" + body + "\n", mode);
+    chmod((d / "health.d").c_str(), 0755);  // whatever the umask: only the owner may write
+}
+
+// The checks belong to whoever runs the tests; that is the owner the runner expects.
+HealthOptions options_for(const TempDir& d) {
+    HealthOptions o;
+    o.dir = d / "health.d";
+    o.owner = getuid();
+    return o;
+}
+
+// SIGCHLD ignored, as under a parent that set SIG_IGN before exec'ing the agent.
+struct IgnoredSigchld {
+    IgnoredSigchld() { previous = signal(SIGCHLD, SIG_IGN); }
+    ~IgnoredSigchld() { signal(SIGCHLD, previous); }
+    void (*previous)(int);
+};
+
+// A waitpid() that loses the status like an auto-reaping kernel: it reaps the child
+// itself (no zombie left) and then reports ECHILD.
+pid_t reaped_elsewhere(pid_t pid, int* status, int) {
+    (void)waitpid(pid, status, 0);
+    errno = ECHILD;
+    return -1;
 }
 }  // namespace
 
@@ -25,8 +55,7 @@ TEST_CASE("checks run in name order with output forwarded; skipped files are lis
     script(d, "40-backup~", "exit 1");
     script(d, "50-x.dpkg-old", "exit 1");
     Fd out(open((d / "out").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644));
-    HealthOptions o;
-    o.dir = d / "health.d";
+    HealthOptions o = options_for(d);
     o.out_fd = out.get();
     o.err_fd = out.get();
     o.env["WDBOOT_SLOT"] = "primary";
@@ -42,8 +71,7 @@ TEST_CASE("a failing check stops the run and fails it") {
     TempDir d;
     script(d, "10-fail", "exit 3");
     script(d, "20-never", "touch " + (d / "ran"));
-    HealthOptions o;
-    o.dir = d / "health.d";
+    HealthOptions o = options_for(d);
     HealthReport r = run_health_checks(o);
     CHECK_FALSE(r.ok);
     REQUIRE(r.checks.size() == 1);
@@ -54,8 +82,7 @@ TEST_CASE("a failing check stops the run and fails it") {
 TEST_CASE("a check that outlives its timeout is killed with its children") {
     TempDir d;
     script(d, "10-hang", "sleep 30 & sleep 30");
-    HealthOptions o;
-    o.dir = d / "health.d";
+    HealthOptions o = options_for(d);
     o.timeout_ms = 300;
     o.kill_grace_ms = 300;
     auto t0 = std::chrono::steady_clock::now();
@@ -104,4 +131,95 @@ TEST_CASE("wdbootctl health: exit 11 on failure; mark-bad-reboot marks the boote
             CHECK(a.runner.calls.empty());
         }
     }
+}
+
+TEST_CASE("a parent that ignores SIGCHLD does not turn a failing check into a passing one") {
+    TempDir d;
+    IgnoredSigchld ignored;
+    script(d, "10-ok", "exit 0");
+    HealthOptions o = options_for(d);
+    // Robust: the exit status is collected although the agent inherited SIG_IGN ...
+    HealthReport good = run_health_checks(o);
+    CHECK(good.ok);
+    REQUIRE(good.checks.size() == 1);
+    CHECK(good.checks[0].wait_errno == 0);
+    script(d, "20-fail", "exit 3");
+    HealthReport bad = run_health_checks(o);
+    CHECK_FALSE(bad.ok);
+    REQUIRE(bad.checks.size() == 2);
+    CHECK(bad.checks[1].exit_code == 3);
+    // ... and the agent's own disposition is given back afterwards.
+    struct sigaction now {};
+    sigaction(SIGCHLD, nullptr, &now);
+    CHECK(now.sa_handler == SIG_IGN);
+}
+
+TEST_CASE("a check whose exit status cannot be collected fails") {
+    TempDir d;
+    script(d, "10-fail", "exit 3");
+    HealthOptions o = options_for(d);
+    o.wait = reaped_elsewhere;
+    HealthReport r = run_health_checks(o);
+    CHECK_FALSE(r.ok);
+    REQUIRE(r.checks.size() == 1);
+    CHECK(r.checks[0].wait_errno == ECHILD);
+    CHECK_FALSE(r.checks[0].passed());
+}
+
+TEST_CASE("checks and a directory with an unsafe owner or mode are refused, not run") {
+    TempDir d;
+    script(d, "10-ok", "exit 0");
+    script(d, "20-group", "touch " + (d / "group-ran"), 0775);
+    script(d, "30-world", "touch " + (d / "world-ran"), 0757);
+    HealthOptions o = options_for(d);
+    SECTION("group- or world-writable checks") {
+        HealthReport r = run_health_checks(o);
+        CHECK(r.ok);
+        REQUIRE(r.checks.size() == 1);
+        CHECK(r.checks[0].name == "10-ok");
+        REQUIRE(r.refused.size() == 2);
+        CHECK(r.refused[0].path == d / "health.d/20-group");
+        CHECK(r.refused[0].problem == "group-writable (mode 0775)");
+        CHECK(r.refused[1].path == d / "health.d/30-world");
+        CHECK(r.refused[1].problem == "world-writable (mode 0757)");
+        CHECK(access((d / "group-ran").c_str(), F_OK) != 0);
+        CHECK(access((d / "world-ran").c_str(), F_OK) != 0);
+    }
+    SECTION("checks owned by someone else") {
+        o.owner = getuid() + 1;
+        HealthReport r = run_health_checks(o);
+        CHECK(r.checks.empty());
+        REQUIRE(r.refused.size() == 1);  // the directory: nothing in it runs
+        CHECK(r.refused[0].path == d / "health.d");
+        CHECK(r.refused[0].problem.find("owned by uid " + std::to_string(getuid())) == 0);
+    }
+    SECTION("a group-writable directory") {
+        chmod((d / "health.d").c_str(), 0775);
+        HealthReport r = run_health_checks(o);
+        CHECK(r.checks.empty());
+        REQUIRE(r.refused.size() == 1);
+        CHECK(r.refused[0].problem == "group-writable (mode 0775)");
+    }
+}
+
+TEST_CASE("wdbootctl health: a refused check is exit 14 and takes no action; a failure still wins") {
+    Agent a;
+    a.write_config(kTwoSlotConfig);
+    a.boot();
+    a.env.config.health_dir = a.dir / "health.d";
+    a.env.config.health_timeout_s = 5;
+    a.env.config.health_action = HealthAction::mark_bad_reboot;
+    write_text(a.dir / "health.d/10-ok", "#!/bin/sh\nexit 0\n", 0755);
+    write_text(a.dir / "health.d/20-writable", "#!/bin/sh\nexit 1\n", 0777);
+    chmod((a.dir / "health.d").c_str(), 0755);
+    CHECK(cmd_health(a.env, false) == Exit::health_refused);
+    CHECK(a.err.str().find("refused " + a.dir / "health.d/20-writable" + ": world-writable (mode 0777)") !=
+          std::string::npos);
+    // Not a failed boot: no mark-bad, no reboot, so the boot can still be blessed.
+    CHECK(a.runner.calls.empty());
+    CHECK_FALSE(a.state().state.slots[a.state().state.find_slot("primary")].has(kSlotBad));
+
+    write_text(a.dir / "health.d/30-bad", "#!/bin/sh\nexit 1\n", 0755);
+    CHECK(cmd_health(a.env, false) == Exit::health_failed);
+    CHECK(a.runner.calls.size() == 1);
 }

@@ -1,5 +1,9 @@
 // install / uninstall / add-slot / remove-slot against a temporary /boot and ESP and a
-// model of efibootmgr.
+// model of efibootmgr; every ESP write durable; slot names and shared files.
+#include <errno.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <filesystem>
 
@@ -173,4 +177,216 @@ TEST_CASE("add-slot and remove-slot edit wdboot.conf and keep it valid") {
     REQUIRE(cmd_remove_slot(a.env, "rescue", "") == Exit::ok);
     // Removing the last slot would leave the loader nothing to boot.
     CHECK(cmd_remove_slot(a.env, "primary", "") == Exit::config);
+}
+
+namespace {
+
+std::string fd_path(int fd) {
+    char buf[4096];
+    ssize_t n = readlink(("/proc/self/fd/" + std::to_string(fd)).c_str(), buf, sizeof buf - 1);
+    return n > 0 ? std::string(buf, static_cast<size_t>(n)) : std::string();
+}
+
+// Records every fsync (by path) and rename, in order; can fail the fsync of one file.
+class RecordingSync final : public FileSync {
+public:
+    int fsync(int fd) override {
+        const std::string p = fd_path(fd);
+        events.push_back("fsync " + p);
+        if (!fail_fsync_of.empty() && p == fail_fsync_of) {
+            errno = EIO;
+            return -1;
+        }
+        return ::fsync(fd);
+    }
+    int rename(const char* from, const char* to) override {
+        events.push_back(std::string("rename ") + from + " " + to);
+        return ::rename(from, to);
+    }
+    std::vector<std::string> events;
+    std::string fail_fsync_of;
+};
+
+long index_of(const std::vector<std::string>& v, const std::string& x, long from = 0) {
+    for (size_t i = static_cast<size_t>(from); i < v.size(); ++i)
+        if (v[i] == x) return static_cast<long>(i);
+    return -1;
+}
+
+// `file` was written as: temporary file fsync'ed, renamed over `file`, folder fsync'ed.
+void check_durable(const RecordingSync& sync, const std::string& file) {
+    INFO(file);
+    const std::filesystem::path real_dir = std::filesystem::canonical(std::filesystem::path(file).parent_path());
+    const std::string tmp = file + ".tmp";
+    const long synced = index_of(sync.events, "fsync " + (real_dir / (std::filesystem::path(file).filename().string() + ".tmp")).string());
+    const long renamed = index_of(sync.events, "rename " + tmp + " " + file, synced + 1);
+    const long dir_synced = index_of(sync.events, "fsync " + real_dir.string(), renamed + 1);
+    CHECK(synced >= 0);
+    CHECK(renamed > synced);
+    CHECK(dir_synced > renamed);
+}
+
+std::vector<std::string> files_under(const std::string& dir) {
+    std::vector<std::string> files;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(dir))
+        if (e.is_regular_file()) files.push_back(e.path().string());
+    std::sort(files.begin(), files.end());
+    return files;
+}
+
+}  // namespace
+
+TEST_CASE("every file install, add-slot and remove-slot write on the ESP is fsynced, renamed, its folder fsynced") {
+    Agent a;
+    machine(a);
+    RecordingSync sync;
+    a.env.file_sync = &sync;
+    InstallOptions o;
+    o.disk = "/dev/vda";
+    o.part = "1";
+    REQUIRE(cmd_install(a.env, o) == Exit::ok);
+    const std::string esp = a.dir / "esp";
+    const auto installed = files_under(esp);
+    // The loader, two kernels, two initrds, wdboot.conf, install.state.
+    CHECK(installed.size() == 7);
+    for (const auto& f : installed) {
+        CHECK(f.find(".tmp") == std::string::npos);
+        check_durable(sync, f);
+    }
+
+    sync.events.clear();
+    SlotSpec s;
+    s.name = "new";
+    s.kernel = a.dir / "boot/vmlinuz-6.1.0-9-amd64";
+    s.initrds = {a.dir / "boot/initrd.img-6.1.0-17-amd64"};
+    REQUIRE(cmd_add_slot(a.env, s, "") == Exit::ok);
+    check_durable(sync, esp + "/EFI/wdboot/kernels/new/vmlinuz");
+    check_durable(sync, esp + "/EFI/wdboot/kernels/new/initrd.img");
+    check_durable(sync, esp + "/EFI/wdboot/wdboot.conf");
+
+    sync.events.clear();
+    REQUIRE(cmd_remove_slot(a.env, "new", "") == Exit::ok);
+    check_durable(sync, esp + "/EFI/wdboot/wdboot.conf");
+}
+
+TEST_CASE("a failed fsync leaves the old wdboot.conf and no copied files") {
+    Agent a;
+    machine(a);
+    a.write_config(kTwoSlotConfig);
+    RecordingSync sync;
+    a.env.file_sync = &sync;
+    const std::string conf = a.dir / "esp/EFI/wdboot/wdboot.conf";
+    sync.fail_fsync_of = (std::filesystem::canonical(a.dir / "esp/EFI/wdboot") / "wdboot.conf.tmp").string();
+    SlotSpec s;
+    s.name = "extra";
+    s.kernel = a.dir / "boot/vmlinuz-6.1.0-9-amd64";
+    CHECK(cmd_add_slot(a.env, s, "") == Exit::install);
+    CHECK(read_text(conf) == kTwoSlotConfig);
+    CHECK(access((conf + ".tmp").c_str(), F_OK) != 0);
+    CHECK(access((a.dir / "esp/EFI/wdboot/kernels/extra/vmlinuz").c_str(), F_OK) != 0);
+    INFO(a.err.str());
+    CHECK(a.err.str().find("cannot fsync") != std::string::npos);
+}
+
+TEST_CASE("add-slot checks everything before it copies anything") {
+    Agent a;
+    machine(a);
+    a.write_config(kTwoSlotConfig);
+    const std::string conf = a.dir / "esp/EFI/wdboot/wdboot.conf";
+    const std::string copied = a.dir / "esp/EFI/wdboot/kernels/extra/vmlinuz";
+    SlotSpec s;
+    s.name = "extra";
+    s.kernel = a.dir / "boot/vmlinuz-6.1.0-9-amd64";
+    SECTION("a stanza the loader's parser rejects (options too long)") {
+        s.options = std::string(kOptionsMax + 10, 'x');
+        CHECK(cmd_add_slot(a.env, s, "") == Exit::config);
+        CHECK(a.err.str().find("nothing changed") != std::string::npos);
+    }
+    SECTION("an initrd that cannot be read") {
+        s.initrds = {a.dir / "boot/initrd.img-missing"};
+        CHECK(cmd_add_slot(a.env, s, "") == Exit::install);
+        CHECK(a.err.str().find("initrd.img-missing") != std::string::npos);
+    }
+    SECTION("a file another slot boots would be overwritten") {
+        a.write_config(std::string(kTwoSlotConfig) + "slot other\n  linux \\EFI\\wdboot\\kernels\\extra\\vmlinuz\n");
+        write_text(copied, "in use");
+        CHECK(cmd_add_slot(a.env, s, "") == Exit::install);
+        CHECK(a.err.str().find("used by slot \"other\"") != std::string::npos);
+        CHECK(read_text(copied) == "in use");
+        return;
+    }
+    SECTION("--dry-run shows the copies and the stanza (and needs no root)") {
+        a.env.is_root = false;
+        s.dry_run = true;
+        s.options = "root=/dev/vda2";
+        CHECK(cmd_add_slot(a.env, s, "") == Exit::ok);
+        CHECK(a.out.str().find("would copy " + s.kernel + " -> " + copied) != std::string::npos);
+        CHECK(a.out.str().find("slot extra\n    linux \\EFI\\wdboot\\kernels\\extra\\vmlinuz\n    options root=/dev/vda2\n") !=
+              std::string::npos);
+    }
+    CHECK(access(copied.c_str(), F_OK) != 0);
+    CHECK(access((a.dir / "esp/EFI/wdboot/kernels/extra").c_str(), F_OK) != 0);
+    CHECK(read_text(conf) == kTwoSlotConfig);
+}
+
+TEST_CASE("slot names that are path components or options are refused by add-slot and remove-slot") {
+    Agent a;
+    machine(a);
+    write_text(a.dir / "esp/EFI/wdboot/wdbootx64.efi", "MZ fake loader");
+    // A hand-written stanza the loader drops (error), but that remove-slot could find.
+    const std::string text = std::string(kTwoSlotConfig) + "slot ..\n  efi \\EFI\\x.efi\n";
+    a.write_config(text);
+    for (const char* bad : {".", "..", ".x", "-x", "--help"}) {
+        INFO(bad);
+        SlotSpec s;
+        s.name = bad;
+        s.efi_path = "\\EFI\\x.efi";
+        CHECK(cmd_add_slot(a.env, s, "") == Exit::usage);
+        CHECK(cmd_remove_slot(a.env, bad, "") == Exit::usage);
+    }
+    CHECK(read_text(a.dir / "esp/EFI/wdboot/wdboot.conf") == text);
+    CHECK(read_text(a.dir / "esp/EFI/wdboot/wdbootx64.efi") == "MZ fake loader");
+}
+
+TEST_CASE("remove-slot deletes only the files of the slot's folder that no other slot uses") {
+    Agent a;
+    machine(a);
+    const std::string k = a.dir / "esp/EFI/wdboot/kernels";
+    SECTION("a kernel shared with another slot stays; the rest of the folder goes") {
+        a.write_config("slot primary\n  linux \\EFI\\wdboot\\kernels\\primary\\vmlinuz\n"
+                       "  initrd \\EFI\\wdboot\\kernels\\primary\\initrd.img\n"
+                       "slot other\n  linux /EFI/wdboot/kernels/primary/vmlinuz\n"
+                       "slot third\n  efi \\EFI\\x.efi\n");
+        write_text(k + "/primary/vmlinuz", "shared kernel");
+        write_text(k + "/primary/initrd.img", "own initrd");
+        write_text(k + "/primary/sub/stale", "stale");
+        REQUIRE(cmd_remove_slot(a.env, "primary", "") == Exit::ok);
+        CHECK(read_text(k + "/primary/vmlinuz") == "shared kernel");
+        CHECK(access((k + "/primary/initrd.img").c_str(), F_OK) != 0);
+        CHECK(access((k + "/primary/sub").c_str(), F_OK) != 0);
+        CHECK(a.out.str().find("used by slot \"other\"") != std::string::npos);
+
+        // The slot that used it goes too: now the folder is deleted.
+        write_text(k + "/other/own", "x");
+        REQUIRE(cmd_remove_slot(a.env, "other", "") == Exit::ok);
+        CHECK(access((k + "/other").c_str(), F_OK) != 0);
+        CHECK(read_text(k + "/primary/vmlinuz") == "shared kernel");  // not other's folder
+    }
+    SECTION("wdboot.conf in the slot's folder is never deleted") {
+        a.env.config.config_path = "\\EFI\\wdboot\\kernels\\primary\\wdboot.conf";
+        write_text(k + "/primary/wdboot.conf", kTwoSlotConfig);
+        write_text(k + "/primary/vmlinuz", "kernel");
+        REQUIRE(cmd_remove_slot(a.env, "primary", "") == Exit::ok);
+        CHECK(read_text(k + "/primary/wdboot.conf").find("slot fallback") != std::string::npos);
+        CHECK(access((k + "/primary/vmlinuz").c_str(), F_OK) != 0);
+    }
+    SECTION("a slot folder that is a link is left alone") {
+        a.write_config(std::string(kTwoSlotConfig) + "slot evil\n  efi \\EFI\\x.efi\n");
+        write_text(a.dir / "esp/EFI/wdboot/keep-me", "keep");
+        std::filesystem::create_directories(k);
+        std::filesystem::create_directory_symlink("..", k + "/evil");
+        REQUIRE(cmd_remove_slot(a.env, "evil", "") == Exit::ok);
+        CHECK(read_text(a.dir / "esp/EFI/wdboot/keep-me") == "keep");
+        CHECK(a.out.str().find("left " + k + "/evil alone") != std::string::npos);
+    }
 }

@@ -343,6 +343,33 @@ TEST_CASE("config: is_valid_slot_name", "[config]") {
     CHECK_FALSE(is_valid_slot_name("caf\xc3\xa9"));
 }
 
+// A slot name becomes \EFI\wdboot\kernels\NAME and a wdbootctl argument: "." and ".."
+// would be parent folders (remove-slot .. emptied \EFI\wdboot), "-x" an option.
+TEST_CASE("config: a slot name is never a path component like . or .., nor an option", "[config]") {
+    for (const char* bad : {".", "..", "...", ".hidden", "-", "--help", "-x"}) {
+        INFO(bad);
+        CHECK_FALSE(is_valid_slot_name(bad));
+    }
+    CHECK(is_valid_slot_name("a.b"));
+    CHECK(is_valid_slot_name("a-"));
+    CHECK(is_valid_slot_name("a.."));
+    CHECK(is_valid_slot_name("_x"));
+    CHECK(is_valid_slot_name("6.1.0-18"));
+}
+
+TEST_CASE("config: the parser rejects 'slot ..' and friends with a line-numbered error", "[config]") {
+    auto p = parse(kOneSlot + "slot ..\nlinux \\k\nslot .x\nlinux \\k\nslot -x\nlinux \\k\n");
+    CHECK(has_error(p->diagnostics, 3, "slot name '..' may not start with '.' or '-'"));
+    CHECK(has_error(p->diagnostics, 5, "may not start with '.' or '-'"));
+    CHECK(has_error(p->diagnostics, 7, "may not start with '.' or '-'"));
+    REQUIRE(p->slot_count == 1);  // only "a"; the bad stanzas and their bodies are dropped
+    CHECK(std::string(p->slots[0].name) == "a");
+
+    auto d = parse("default ..\n" + kOneSlot);
+    CHECK(has_error(d->diagnostics, 1, "may not start with '.' or '-'"));
+    CHECK(std::string(d->default_slot).empty());
+}
+
 TEST_CASE("config: paths are normalised and limited to 255 characters", "[config]") {
     auto p = parse("slot a\nlinux /EFI//debian\\\\/vmlinuz\ninitrd \\\\a/b\ninitrd /x.img\n");
     INFO(describe(p->diagnostics));
