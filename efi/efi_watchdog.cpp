@@ -5,6 +5,7 @@
 #include "wdboot/i6300esb.hpp"
 #include "wdboot/itco.hpp"
 #include "wdboot/text.hpp"
+#include "wdboot/watchdog_drivers.hpp"
 #include "x86_register_io.hpp"
 
 namespace wdboot::efi {
@@ -13,11 +14,12 @@ namespace {
 
 constexpr WatchdogProbe kNoWatchdog = {false, "none", ResetCause::unknown, ""};
 
-// Each Linux driver would take over (i6300esb: stop; iTCO_wdt: reprogram to its own
-// heartbeat and let the kernel feed it) a timer that must keep running until the agent
-// has blessed the boot; the agent loads the driver itself then (docs/watchdogs.md).
-constexpr char kI6300esbKernelArgs[] = "modprobe.blacklist=i6300esb";
-constexpr char kItcoKernelArgs[] = "modprobe.blacklist=iTCO_wdt";
+// The kernel arguments come from the core's driver table, which the config checks read
+// too: a slot whose options leave no room for them is refused when the config is parsed.
+const char* kernel_args(WatchdogChoice c) {
+    const WatchdogDriverFacts* f = watchdog_driver(c);
+    return f != nullptr ? f->kernel_args : "";
+}
 
 using Line = TextBuffer<200>;
 
@@ -95,7 +97,7 @@ WatchdogProbe WatchdogDevice::probe_i6300esb(bool quiet_if_absent) {
     console_line(line.c_str());
     kind_ = Kind::i6300esb;
     esb_ = pci;
-    return {true, "i6300esb", cause, kI6300esbKernelArgs};
+    return {true, "i6300esb", cause, kernel_args(WatchdogChoice::i6300esb)};
 }
 
 WatchdogProbe WatchdogDevice::probe_itco() {
@@ -124,7 +126,7 @@ WatchdogProbe WatchdogDevice::probe_itco() {
     kind_ = Kind::itco;
     tco_base_ = base;
     rcba_ = rcba;
-    return {true, "itco", cause, kItcoKernelArgs};
+    return {true, "itco", cause, kernel_args(WatchdogChoice::itco)};
 }
 
 Status WatchdogDevice::arm(uint32_t timeout_s) {

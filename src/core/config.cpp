@@ -4,6 +4,7 @@
 #include "wdboot/config.hpp"
 
 #include "wdboot/text.hpp"
+#include "wdboot/watchdog_drivers.hpp"
 
 namespace wdboot {
 namespace {
@@ -505,6 +506,7 @@ void add_options(Stanza& st, Diagnostics& d, Span value, uint32_t line) {
     if (have > 0) s.options[have++] = ' ';
     for (size_t i = 0; i < value.n; ++i) s.options[have++] = value.p[i];
     s.options[have] = '\0';
+    s.options_line = line;
 }
 
 void set_slot_tries(Stanza& st, Diagnostics& d, Span value, uint32_t line) {
@@ -622,6 +624,50 @@ void parse_line(Span raw, uint32_t line, Config& cfg, Stanza& st) {
     } else {
         set_image(st, d, key, value, line);
     }
+}
+
+// The watchdog's name in messages: "itco", or "auto (which may pick itco)".
+void append_watchdog(Message& m, WatchdogChoice choice, const WatchdogDriverFacts* driver) {
+    m.append("watchdog ").append(to_string(choice));
+    if (choice == WatchdogChoice::auto_detect && driver != nullptr) {
+        m.append(" (may pick ").append(driver->name).append(")");
+    }
+}
+
+// The checks that need the final `watchdog` choice (the load options may change it), so
+// they run in finish_config: what parses must also boot protected.
+void check_against_watchdog(Config& cfg) {
+    Diagnostics& d = cfg.diagnostics;
+    const WatchdogLimits limits = watchdog_limits(cfg.watchdog);
+    if (cfg.timeout_s < limits.min_timeout_s || cfg.timeout_s > limits.max_timeout_s) {
+        uint32_t clamped = cfg.timeout_s < limits.min_timeout_s ? limits.min_timeout_s : limits.max_timeout_s;
+        Message m;
+        m.append("timeout ").append_uint(cfg.timeout_s).append(" is outside what ");
+        append_watchdog(m, cfg.watchdog, limits.limiting);
+        m.append(" can arm (").append_uint(limits.min_timeout_s).append("..").append_uint(limits.max_timeout_s);
+        m.append(" seconds); ").append_uint(clamped).append(" is used so that the boot stays protected");
+        report(d, cfg.key_lines.timeout, Severity::error, m);
+        cfg.timeout_s = clamped;
+    }
+    if (limits.args_length == 0) return;
+    // Room for the slot's options, the separating space and the watchdog's arguments.
+    const size_t room = kOptionsChars - 1 - limits.args_length;
+    uint8_t kept = 0;
+    for (uint8_t i = 0; i < cfg.slot_count && i < kMaxSlots; ++i) {
+        const SlotConfig& s = cfg.slots[i];
+        size_t n = text_length(s.options);
+        if (n > room) {
+            Message m;
+            m.append("options of slot '").append(s.name).append("' are ").append_uint(n);
+            m.append(" characters; with watchdog ").append(to_string(cfg.watchdog)).append("'s '");
+            m.append(limits.longest_args).append("' at most ").append_uint(room).append(" fit; slot dropped");
+            report(d, s.options_line != 0 ? s.options_line : s.line, Severity::error, m);
+            continue;
+        }
+        if (kept != i) cfg.slots[kept] = s;
+        ++kept;
+    }
+    cfg.slot_count = kept;
 }
 
 }  // namespace
@@ -761,6 +807,7 @@ Status apply_load_options(const LoadOptions& opts, Config& cfg) {
 
 Status finish_config(Config& cfg) {
     Diagnostics& d = cfg.diagnostics;
+    check_against_watchdog(cfg);
     if (cfg.slot_count == 0) {
         cfg.default_slot[0] = '\0';  // nothing to name; the error below says all
         d.add(kNoLine, Severity::error, "no usable slot: wdboot returns to the firmware");

@@ -11,7 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "wdboot/boot_flow.hpp"
 #include "wdboot/config.hpp"
+#include "wdboot/watchdog_drivers.hpp"
 
 using namespace wdboot;
 
@@ -554,6 +556,137 @@ TEST_CASE("config: finish_config checks what needs the whole file", "[config]") 
     }
 }
 
+TEST_CASE("config: options must leave room for the watchdog's kernel arguments", "[config]") {
+    struct Case {
+        const char* watchdog;
+        size_t room;  // the longest options that still fit with the arguments
+    };
+    // "modprobe.blacklist=i6300esb" and "modprobe.blacklist=iTCO_wdt": 27 characters.
+    const Case cases[] = {{"auto", 1023 - 1 - 27}, {"i6300esb", 1023 - 1 - 27}, {"itco", 1023 - 1 - 27},
+                          {"none", 1023}, {"wdat", 1023}};
+    for (const Case& c : cases) {
+        for (const char* image : {"linux \\k", "efi \\k", "bootentry 0001"}) {
+            INFO("watchdog " << c.watchdog << ", " << image);
+            auto fits = parse(std::string("watchdog ") + c.watchdog + "\nslot a\n" + image + "\noptions " +
+                              std::string(c.room, 'o') + "\n");
+            CHECK(finish_config(*fits) == Status::ok);
+            INFO(describe(fits->diagnostics));
+            CHECK(fits->diagnostics.errors == 0);
+            CHECK(fits->slot_count == 1);
+            if (c.room == 1023) continue;
+            auto over = parse(std::string("watchdog ") + c.watchdog + "\nslot a\n" + image + "\noptions " +
+                              std::string(c.room - 10, 'o') + "\noptions " + std::string(10, 'p') +
+                              "\nslot b\nlinux \\k\n");
+            CHECK(finish_config(*over) == Status::ok);
+            INFO(describe(over->diagnostics));
+            CHECK(has_error(over->diagnostics, 5,
+                            "options of slot 'a' are " + std::to_string(c.room + 1) + " characters; with watchdog " +
+                                c.watchdog + "'s 'modprobe.blacklist="));
+            CHECK(has_error(over->diagnostics, 5, "at most " + std::to_string(c.room) + " fit; slot dropped"));
+            REQUIRE(over->slot_count == 1);
+            CHECK(std::string(over->slots[0].name) == "b");
+        }
+    }
+    SECTION("the only slot dropped leaves no usable slot") {
+        auto p = parse("watchdog itco\nslot a\nlinux \\k\noptions " + std::string(1000, 'o') + "\n");
+        CHECK(finish_config(*p) == Status::not_found);
+        CHECK(has_error(p->diagnostics, 4, "slot dropped"));
+    }
+    SECTION("the check uses the watchdog the load options chose") {
+        auto p = parse("watchdog i6300esb\nslot a\nlinux \\k\noptions " + std::string(1000, 'o') + "\n");
+        LoadOptions lo{};
+        Diagnostics d{};
+        REQUIRE(parse_load_options("watchdog=none", 13, lo, d) == Status::ok);
+        CHECK(apply_load_options(lo, *p) == Status::ok);
+        CHECK(finish_config(*p) == Status::ok);
+        CHECK(p->slot_count == 1);
+    }
+}
+
+TEST_CASE("config: every slot that survives finish_config gets its command line built", "[config]") {
+    // What the parser accepts the loader can boot: for each choice and each driver it may
+    // arm, build_command_line (the loader's own step) must succeed for every kept slot.
+    for (WatchdogChoice choice : {WatchdogChoice::auto_detect, WatchdogChoice::i6300esb, WatchdogChoice::itco,
+                                  WatchdogChoice::none, WatchdogChoice::wdat}) {
+        for (size_t n = 980; n <= kOptionsMax - 1; ++n) {
+            auto p = parse(std::string("watchdog ") + to_string(choice) + "\nslot a\nlinux \\k\noptions " +
+                           std::string(n, 'o') + "\n");
+            (void)finish_config(*p);
+            for (const WatchdogDriverFacts& f : kWatchdogDrivers) {
+                bool may_arm = choice == WatchdogChoice::auto_detect ? f.picked_by_auto : f.choice == choice;
+                if (!may_arm) continue;
+                WatchdogProbe probe{true, f.name, ResetCause::unknown, f.kernel_args};
+                for (uint8_t i = 0; i < p->slot_count; ++i) {
+                    char cmdline[kOptionsMax];
+                    INFO(to_string(choice) << ", " << f.name << ", options " << n);
+                    CHECK(build_command_line(p->slots[i], probe, cmdline));
+                }
+            }
+        }
+    }
+}
+
+TEST_CASE("config: a timeout the watchdog cannot arm is an error and is clamped", "[config]") {
+    struct Case {
+        std::string text;
+        uint32_t timeout;     // after finish_config
+        const char* message;  // on line 2 (the timeout line), or nullptr: no error
+    };
+    const Case cases[] = {
+        {"watchdog itco\ntimeout 1228\n", 1227,
+         "timeout 1228 is outside what watchdog itco can arm (5..1227 seconds); 1227 is used so that the boot stays "
+         "protected"},
+        {"watchdog itco\ntimeout 2000\n", 1227, "(5..1227 seconds); 1227 is used"},
+        {"watchdog auto\ntimeout 2000\n", 1227,
+         "timeout 2000 is outside what watchdog auto (may pick itco) can arm (5..1227 seconds)"},
+        {"watchdog itco\ntimeout 1227\n", 1227, nullptr},
+        {"watchdog itco\ntimeout 5\n", 5, nullptr},
+        {"watchdog i6300esb\ntimeout 2000\n", 2000, nullptr},
+        {"watchdog none\ntimeout 2000\n", 2000, nullptr},
+        {"watchdog wdat\ntimeout 2000\n", 2000, nullptr},
+    };
+    for (const Case& c : cases) {
+        INFO(c.text);
+        auto p = parse(c.text + kOneSlot);
+        CHECK(p.status == Status::ok);
+        CHECK(finish_config(*p) == Status::ok);
+        INFO(describe(p->diagnostics));
+        CHECK(p->timeout_s == c.timeout);
+        if (c.message == nullptr) {
+            CHECK(p->diagnostics.errors == 0);
+        } else {
+            CHECK(has_error(p->diagnostics, 2, c.message));
+        }
+        CHECK(p->slot_count == 1);  // the slot still boots, protected
+    }
+    SECTION("every accepted timeout is one every driver the choice may arm accepts") {
+        for (WatchdogChoice choice : {WatchdogChoice::auto_detect, WatchdogChoice::i6300esb, WatchdogChoice::itco}) {
+            for (uint32_t t = kMinTimeoutSeconds; t <= kMaxTimeoutSeconds; ++t) {
+                auto p = parse(std::string("watchdog ") + to_string(choice) + "\ntimeout " + std::to_string(t) +
+                               "\n" + kOneSlot);
+                (void)finish_config(*p);
+                for (const WatchdogDriverFacts& f : kWatchdogDrivers) {
+                    bool may_arm = choice == WatchdogChoice::auto_detect ? f.picked_by_auto : f.choice == choice;
+                    if (!may_arm) continue;
+                    INFO(to_string(choice) << " timeout " << t << " driver " << f.name);
+                    CHECK(p->timeout_s * 1000 >= f.min_timeout_ms);
+                    CHECK(p->timeout_s * 1000 <= f.max_timeout_ms);
+                }
+            }
+        }
+    }
+    SECTION("a timeout from the load options is checked too (line 0)") {
+        auto p = parse("watchdog itco\n" + kOneSlot);
+        LoadOptions lo{};
+        Diagnostics d{};
+        REQUIRE(parse_load_options("timeout=1500", 12, lo, d) == Status::ok);
+        CHECK(apply_load_options(lo, *p) == Status::ok);
+        CHECK(finish_config(*p) == Status::ok);
+        CHECK(has_error(p->diagnostics, kNoLine, "timeout 1500 is outside what watchdog itco can arm"));
+        CHECK(p->timeout_s == 1227);
+    }
+}
+
 TEST_CASE("config: diagnostics are bounded and counted", "[config]") {
     std::string text;
     for (int i = 0; i < 40; ++i) text += "bogus" + std::to_string(i) + "\n";
@@ -774,7 +907,8 @@ TEST_CASE("config: random input keeps the invariants", "[config]") {
                            "timeout", "watchdog", "watchdog-required", "on-exhausted", "default", "#",
                            "a", "b", "primary", "\\k", "/x/y", "0003", "yes", "none", "30", "0", "101",
                            "=", "\r", "\t", " ", "\n", "\n", "\n", "<NUL>",
-                           "\xff", "abcdefghijklmnopq"};
+                           "\xff", "abcdefghijklmnopq", "\xEF\xBB\xBF", "\xc3\xa9", "itco", "auto",
+                           "1500", "2000"};
     std::mt19937 rng(20261125);
     std::uniform_int_distribution<size_t> pick(0, sizeof(words) / sizeof(words[0]) - 1);
     std::uniform_int_distribution<int> length(0, 120);
@@ -805,8 +939,12 @@ TEST_CASE("config: random input keeps the invariants", "[config]") {
         REQUIRE(p->timeout_s <= kMaxTimeoutSeconds);
         REQUIRE(p->tries >= 1);
         REQUIRE(p->tries <= kMaxTries);
+        const WatchdogLimits limits = watchdog_limits(p->watchdog);
+        REQUIRE(p->timeout_s >= limits.min_timeout_s);
+        REQUIRE(p->timeout_s <= limits.max_timeout_s);
         for (uint8_t i = 0; i < p->slot_count; ++i) {
             const SlotConfig& slot = p->slots[i];
+            if (limits.args_length > 0) REQUIRE(std::strlen(slot.options) + 1 + limits.args_length <= kOptionsMax - 1);
             REQUIRE(is_valid_slot_name(slot.name));
             REQUIRE(p->find(slot.name) == i);
             REQUIRE(slot.kind != ImageKind::none);
