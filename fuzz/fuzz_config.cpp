@@ -80,7 +80,8 @@ void check_config(const Config& cfg, Status finished) {
         if (s.kind != ImageKind::linux_efi) require(s.initrd_count == 0);
         for (uint8_t k = 0; k < s.initrd_count; ++k) check_path(s.initrds[k]);
         size_t n = bounded_length(s.options, kOptionsMax);
-        for (size_t k = 0; k < n; ++k) require(static_cast<unsigned char>(s.options[k]) < 0x80);
+        // Printable ASCII and tabs only: other bytes make their line an error.
+        for (size_t k = 0; k < n; ++k) require((s.options[k] >= 0x20 && s.options[k] < 0x7F) || s.options[k] == '\t');
         if (limits.args_length > 0) require(n + 1 + limits.args_length <= kOptionsMax - 1);
     }
     check_diagnostics(cfg.diagnostics);

@@ -136,6 +136,89 @@ TEST_CASE("config: control characters outside comments are errors", "[config]") 
     CHECK(p->timeout_s == kDefaultTimeoutSeconds);
 }
 
+TEST_CASE("config: a UTF-8 byte order mark at the start is not part of the first line", "[config]") {
+    const std::string bom = "\xEF\xBB\xBF";
+    for (const std::string eol : {"\n", "\r\n"}) {
+        auto p = parse(bom + "slot primary" + eol + "linux \\a" + eol + "slot fallback" + eol + "linux \\b" + eol);
+        INFO(describe(p->diagnostics));
+        CHECK(p.status == Status::ok);
+        CHECK(p->diagnostics.count == 0);
+        REQUIRE(p->slot_count == 2);
+        CHECK(std::string(p->slots[0].name) == "primary");  // not the fallback
+        CHECK(p->slots[0].line == 1);
+
+        auto q = parse(bom + "timeout 30" + eol + kOneSlot);
+        CHECK(q->diagnostics.count == 0);
+        CHECK(q->timeout_s == 30);
+    }
+    auto bad = parse(bom + "bogus 1\n");
+    CHECK(has_error(bad->diagnostics, 1, "unknown key 'bogus'"));  // line numbers unchanged
+}
+
+TEST_CASE("config: a UTF-16 file is named as such", "[config]") {
+    for (const std::string& bom : {std::string("\xFF\xFE"), std::string("\xFE\xFF")}) {
+        auto p = parse(bom + std::string("s\0l\0o\0t\0 \0a\0", 12));
+        CHECK(p.status == Status::invalid_argument);
+        REQUIRE(p->diagnostics.count == 1);
+        CHECK(has_error(p->diagnostics, 1, "the file is UTF-16 text"));
+        CHECK(p->slot_count == 0);
+    }
+}
+
+TEST_CASE("config: a byte that is not ASCII is an error that names it and its column", "[config]") {
+    struct Case {
+        std::string line;     // line 2, after "tries 2"
+        const char* message;  // nullptr: accepted, timeout 60
+    };
+    const Case cases[] = {
+        {"timeout 60\xc2\xa0", "line contains non-ASCII character U+00a0 at column 11 (only ASCII is allowed outside comments); line ignored"},
+        {"timeout\xc2\xa0" "60", "non-ASCII character U+00a0 at column 8"},
+        {"\xEF\xBB\xBFtimeout 60", "line contains byte order mark U+FEFF at column 1"},
+        {"timeout 60\xff", "line contains non-ASCII byte 0xff at column 11"},
+        {"timeout 60\xc3", "non-ASCII byte 0xc3 at column 11"},  // a cut UTF-8 sequence
+        {"timeout\v60", "line contains control character 0x0b at column 8; line ignored"},
+        {"timeout 60\f", "control character 0x0c at column 11"},
+        {"timeout 6\r0", "control character 0x0d at column 10"},
+        {std::string("timeout 60\0", 11), "line contains a NUL byte at column 11; line ignored"},
+        {"timeout 60\r", nullptr},
+        {"timeout 60 \t\r", nullptr},
+        {"timeout 60 # caf\xc3\xa9 \x07", nullptr},
+        {"# caf\xc3\xa9 \x1b", nullptr},
+    };
+    for (const Case& c : cases) {
+        INFO(c.line);
+        auto p = parse("tries 2\n" + c.line + "\n" + (c.line[0] == '#' ? "timeout 60\n" : "") + kOneSlot);
+        INFO(describe(p->diagnostics));
+        if (c.message == nullptr) {
+            CHECK(p.status == Status::ok);
+            CHECK(p->timeout_s == 60);
+        } else {
+            CHECK(has_error(p->diagnostics, 2, c.message));
+            CHECK(p->diagnostics.count == 1);
+            CHECK(p->timeout_s == kDefaultTimeoutSeconds);  // never read with the byte left out
+        }
+        CHECK(p->tries == 2);
+        CHECK(p->slot_count == 1);
+    }
+    SECTION("a slot line with a bad byte drops its own stanza, not the one before") {
+        auto p = parse("slot a\nlinux \\a\nslot b\xc3\xa9\nlinux \\b\ninitrd \\i\nslot c\nlinux \\c\n");
+        INFO(describe(p->diagnostics));
+        CHECK(has_error(p->diagnostics, 3, "non-ASCII character U+00e9 at column 7 (only ASCII is allowed outside comments); the stanza is skipped"));
+        CHECK(p->diagnostics.count == 1);
+        REQUIRE(p->slot_count == 2);
+        CHECK(std::string(p->slots[0].name) == "a");
+        CHECK(std::string(p->slots[0].path) == "\\a");
+        CHECK(p->slots[0].initrd_count == 0);
+        CHECK(std::string(p->slots[1].name) == "c");
+    }
+    SECTION("an options line with a bad byte is not half-used") {
+        auto p = parse("slot a\nlinux \\a\noptions root=/dev/sda1 quiet\xc2\xa0splash\n");
+        CHECK(has_error(p->diagnostics, 3, "U+00a0 at column 29"));
+        REQUIRE(p->slot_count == 1);
+        CHECK(p->slots[0].options[0] == '\0');
+    }
+}
+
 TEST_CASE("config: CRLF, tabs, indentation and a missing final newline", "[config]") {
     const std::string crlf =
         "timeout\t45\r\n"
@@ -289,9 +372,9 @@ TEST_CASE("config: every bad value of a slot key drops that line, not the slot",
         {"initrd initrd.img", "path must start with '\\' or '/', got 'initrd.img'"},
         {"initrd \\EFI\\", "path names a directory"},
         {"initrd \\EFI\\a:b", "path contains ':', which FAT does not allow"},
-        {"initrd \\EFI\\a\xc3\xa9", "path must be printable ASCII"},
+        {"initrd \\EFI\\a\xc3\xa9", "line contains non-ASCII character U+00e9 at column 14"},
         {"initrd \\a \\b", "unexpected '\\b' after the value of 'initrd'"},
-        {"options caf\xc3\xa9", "options must be ASCII"},
+        {"options caf\xc3\xa9", "line contains non-ASCII character U+00e9 at column 12 (only ASCII is allowed outside comments); line ignored"},
         {"rescue yes", "'rescue' takes no value"},
         {"timeout 30", "'timeout' is a global key: move it above the first 'slot' line"},
         {"default a", "'default' is a global key"},
