@@ -167,6 +167,14 @@ Status apply_load_options(const LoadOptions& opts, Config& cfg);
 // then returns to the firmware without touching the state. Otherwise ok.
 Status finish_config(Config& cfg);
 
+// Normalises an ESP path exactly as wdboot.conf and `config=` do ('/' and '\' both
+// separate, runs collapse, the result uses '\'; absolute, a file, printable ASCII
+// without spaces or the characters FAT forbids, at most kPathMax-1 characters). On
+// failure out is empty and the reason (as in the config's messages) is copied to
+// why[why_cap] when why is not null. The agent uses it for agent.conf's `config`, so
+// that a path one side accepts the other accepts too.
+bool normalise_esp_path(const char* text, size_t len, char (&out)[kPathMax], char* why, size_t why_cap);
+
 // True for 1..15 characters of [A-Za-z0-9._-] followed by NUL (the agent uses it for
 // slot names typed by the operator).
 bool is_valid_slot_name(const char* name);

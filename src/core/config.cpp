@@ -879,6 +879,13 @@ Status finish_config(Config& cfg) {
     return Status::ok;
 }
 
+bool normalise_esp_path(const char* text, size_t len, char (&out)[kPathMax], char* why, size_t why_cap) {
+    Message m;
+    bool ok = normalise_path(Span{text, text != nullptr ? len : 0}, out, m);
+    if (!ok && why != nullptr) (void)text_copy(why, why_cap, m.c_str());
+    return ok;
+}
+
 bool is_valid_slot_name(const char* name) {
     if (name == nullptr) return false;
     size_t n = 0;
