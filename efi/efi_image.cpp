@@ -150,19 +150,20 @@ EFI_STATUS ImageLoader::load_boot_entry(uint16_t number, const char* cmdline) {
         }
     }
 
-    char text[kOptionsMax];
-    bool is_text = load_options_text(opt.optional_data, opt.optional_bytes, text, sizeof(text));
-    if (is_text) {
-        TextBuffer<kOptionsMax> joined;
-        joined.append(text);
-        if (cmdline[0] != '\0' && joined.size() > 0) joined.append_char(' ');
-        joined.append(cmdline);
-        if (joined.truncated()) {
-            log_failure(name, ": load options too long", EFI_BAD_BUFFER_SIZE);
-            unload();
-            return EFI_BAD_BUFFER_SIZE;
-        }
-        s = set_options_text(joined.c_str());
+    // The entry's text (same decoder as wdboot's own options), then the slot's options
+    // and the watchdog's arguments: a byte order mark, a trailing line end or a non-ASCII
+    // character in the entry must not cost the boot its watchdog arguments.
+    static uint16_t joined[kOptionsMax];
+    size_t units = 0;
+    OptionsText kind =
+        join_boot_entry_options(opt.optional_data, opt.optional_bytes, cmdline, joined, kOptionsMax, units);
+    if (kind == OptionsText::too_long) {
+        log_failure(name, ": load options too long", EFI_BAD_BUFFER_SIZE);
+        unload();
+        return EFI_BAD_BUFFER_SIZE;
+    }
+    if (kind == OptionsText::text) {
+        s = set_options(joined, units * sizeof(uint16_t));
     } else {
         if (cmdline[0] != '\0') {
             TextBuffer<kLine> line;

@@ -5,7 +5,7 @@
 #include "wdboot/i6300esb.hpp"
 #include "wdboot/itco.hpp"
 #include "wdboot/text.hpp"
-#include "wdboot/watchdog_kernel_args.hpp"
+#include "wdboot/watchdog_drivers.hpp"
 #include "x86_register_io.hpp"
 
 namespace wdboot::efi {
@@ -13,6 +13,13 @@ namespace wdboot::efi {
 namespace {
 
 constexpr WatchdogProbe kNoWatchdog = {false, "none", ResetCause::unknown, ""};
+
+// The kernel arguments come from the core's driver table, which the config checks read
+// too: a slot whose options leave no room for them is refused when the config is parsed.
+const char* kernel_args(WatchdogChoice c) {
+    const WatchdogDriverFacts* f = watchdog_driver(c);
+    return f != nullptr ? f->kernel_args : "";
+}
 
 using Line = TextBuffer<200>;
 
@@ -90,7 +97,7 @@ WatchdogProbe WatchdogDevice::probe_i6300esb(bool quiet_if_absent) {
     console_line(line.c_str());
     kind_ = Kind::i6300esb;
     esb_ = pci;
-    return {true, "i6300esb", cause, kI6300esbKernelArgs};
+    return {true, "i6300esb", cause, kernel_args(WatchdogChoice::i6300esb)};
 }
 
 WatchdogProbe WatchdogDevice::probe_itco() {
@@ -119,7 +126,7 @@ WatchdogProbe WatchdogDevice::probe_itco() {
     kind_ = Kind::itco;
     tco_base_ = base;
     rcba_ = rcba;
-    return {true, "itco", cause, kItcoKernelArgs};
+    return {true, "itco", cause, kernel_args(WatchdogChoice::itco)};
 }
 
 Status WatchdogDevice::arm(uint32_t timeout_s) {

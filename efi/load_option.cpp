@@ -1,5 +1,8 @@
 #include "load_option.hpp"
 
+#include "wdboot/text.hpp"
+#include "wdboot/text_encoding.hpp"
+
 namespace wdboot::efi {
 
 namespace {
@@ -49,51 +52,204 @@ bool parse_load_option(const uint8_t* data, size_t len, LoadOptionView& out) {
 
 namespace {
 
-bool printable(uint32_t c) { return c == '\t' || (c >= 0x20 && c < 0x7F); }
+constexpr uint32_t kBom = kByteOrderMark;
 
-// Copies units[0..count) as text. efibootmgr separates arguments with NULs (several
-// `--unicode` words, or `-@ file`), so a NUL between words counts as a space and only
-// trailing NULs end the text. False, with out empty, for a non-printable unit or when
-// out is too small.
-template <typename ReadUnit>
-bool copy_text(size_t count, ReadUnit unit, char* out, size_t cap) {
-    size_t n = 0;
-    bool gap = false;
-    for (size_t i = 0; i < count; ++i) {
-        uint32_t c = unit(i);
-        if (c == 0) {
-            gap = n > 0;
-            continue;
+bool is_ascii_text(uint32_t c) { return (c >= 0x20 && c < 0x7F) || c == '\t' || c == '\r' || c == '\n'; }
+// NUL separates words (efibootmgr puts one between separate arguments, the UEFI shell
+// ends its command line with one); blanks and line ends separate words too.
+bool is_separator(uint32_t c) { return c == 0 || c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+// The load options as a sequence of characters: UCS-2 units, or bytes (UTF-8 sequences
+// decoded), after a byte order mark.
+struct TextView {
+    const uint8_t* data;
+    size_t size;  // bytes after the byte order mark
+    bool wide;
+
+    // The character at byte offset `at` and its length in bytes; a UCS-2 surrogate pair
+    // is one character, an unpaired surrogate or a malformed UTF-8 byte stands for itself.
+    uint32_t at(size_t i, size_t& length) const {
+        if (wide) {
+            uint32_t u = unit(i);
+            length = 2;
+            if (u >= 0xD800 && u <= 0xDBFF && i + 4 <= size) {
+                uint32_t lo = unit(i + 2);
+                if (lo >= 0xDC00 && lo <= 0xDFFF) {
+                    length = 4;
+                    return 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
+                }
+            }
+            return u;
         }
-        bool room = n + (gap ? 2 : 1) < cap;
-        if (!printable(c) || !room) {
-            out[0] = '\0';
-            return false;
+        uint32_t code = 0;
+        if (data[i] >= 0x80 && decode_utf8(reinterpret_cast<const char*>(data + i), size - i, code, length)) {
+            return code;
         }
-        if (gap) out[n++] = ' ';
-        gap = false;
-        out[n++] = static_cast<char>(c);
+        length = 1;
+        return data[i];
     }
-    out[n] = '\0';
-    return true;
+    uint32_t unit(size_t i) const { return static_cast<uint32_t>(data[i] | (data[i + 1] << 8)); }
+};
+
+// Text, or binary data: mostly printable ASCII (at most one other character for four
+// ASCII ones), as UCS-2 (efibootmgr --unicode) or as bytes (without it), where bytes
+// above 0x7F must be well-formed UTF-8. A byte order mark at the start decides the
+// encoding (U+FEFF as UCS-2 little-endian or as UTF-8) and is not part of the text.
+// Firmware-made entries carry binary data (a GUID), which fails the test.
+bool classify(const uint8_t* b, size_t size, TextView& v) {
+    if (size % 2 == 0 && size >= 2) {
+        if ((b[0] | (b[1] << 8)) == kBom) {
+            v = TextView{b + 2, size - 2, true};
+            return true;
+        }
+        v = TextView{b, size, true};
+        size_t text = 0, other = 0;
+        for (size_t i = 0; i < size; i += 2) {
+            uint32_t u = v.unit(i);
+            if (u == 0) continue;
+            if (is_ascii_text(u)) ++text;
+            else ++other;
+        }
+        if (text > 0 && other * 4 <= text) return true;
+    }
+    size_t bom = utf8_bom_length(reinterpret_cast<const char*>(b), size);
+    v = TextView{b + bom, size - bom, false};
+    size_t text = 0, other = 0;
+    for (size_t i = 0; i < v.size;) {
+        size_t length = 1;
+        uint32_t c = v.at(i, length);
+        if (c >= 0x80 && length == 1) return false;  // not UTF-8
+        if (c != 0) {
+            if (is_ascii_text(c)) ++text;
+            else ++other;
+        }
+        i += length;
+    }
+    return bom > 0 || (text > 0 && other * 4 <= text) || (text == 0 && other == 0);
+}
+
+void note_problem(OptionsProblem* problem, const TextView& v, size_t word_start, size_t word_end, size_t bad_at,
+                  uint32_t bad) {
+    if (problem == nullptr) return;
+    ++problem->words_dropped;
+    if (problem->words_dropped > 1) return;
+    problem->code = bad;
+    // Characters from the start of the text (after a byte order mark), counting from 1.
+    size_t position = 1;
+    for (size_t i = 0; i < bad_at;) {
+        size_t length = 1;
+        (void)v.at(i, length);
+        i += length;
+        ++position;
+    }
+    problem->position = position;
+    size_t n = 0;
+    for (size_t i = word_start; i < word_end && n + 1 < sizeof(problem->word);) {
+        size_t length = 1;
+        uint32_t c = v.at(i, length);
+        problem->word[n++] = c > 0x20 && c < 0x7F ? static_cast<char>(c) : '?';
+        i += length;
+    }
+    problem->word[n] = '\0';
 }
 
 }  // namespace
 
-bool load_options_text(const void* data, size_t size, char* out, size_t cap) {
+OptionsText load_options_text(const void* data, size_t size, char* out, size_t cap, OptionsProblem* problem) {
     out[0] = '\0';
-    if (data == nullptr || size == 0) return true;
-    const uint8_t* b = static_cast<const uint8_t*>(data);
+    if (problem != nullptr) *problem = OptionsProblem{};
+    if (data == nullptr || size == 0) return OptionsText::text;
+    TextView v{};
+    if (!classify(static_cast<const uint8_t*>(data), size, v)) return OptionsText::binary;
 
-    // UCS-2 when every unit is printable ASCII or NUL.
-    if (size % 2 == 0) {
-        auto wide = [b](size_t i) { return static_cast<uint32_t>(b[2 * i] | (b[2 * i + 1] << 8)); };
-        bool ucs2 = true;
-        for (size_t i = 0; i < size / 2 && ucs2; ++i) ucs2 = wide(i) == 0 || printable(wide(i));
-        if (ucs2) return copy_text(size / 2, wide, out, cap);
+    size_t n = 0;
+    size_t i = 0;
+    while (i < v.size) {
+        size_t length = 1;
+        while (i < v.size && is_separator(v.at(i, length))) i += length;
+        size_t word_start = i;
+        size_t bad_at = v.size;
+        uint32_t bad = 0;
+        while (i < v.size) {
+            uint32_t c = v.at(i, length);
+            if (is_separator(c)) break;
+            if ((c <= 0x20 || c >= 0x7F) && bad_at == v.size) {
+                bad_at = i;
+                bad = c;
+            }
+            i += length;
+        }
+        if (i == word_start) break;
+        if (bad_at != v.size) {
+            // Only this word is dropped: the others (config= above all) keep working.
+            note_problem(problem, v, word_start, i, bad_at, bad);
+            continue;
+        }
+        size_t chars = (i - word_start) / (v.wide ? 2 : 1);
+        if (n + (n > 0 ? 1 : 0) + chars + 1 > cap) {
+            out[0] = '\0';
+            return OptionsText::too_long;
+        }
+        if (n > 0) out[n++] = ' ';
+        for (size_t k = word_start; k < i; k += v.wide ? 2 : 1) out[n++] = static_cast<char>(v.at(k, length));
+        out[n] = '\0';
     }
-    // Plain ASCII bytes.
-    return copy_text(size, [b](size_t i) { return static_cast<uint32_t>(b[i]); }, out, cap);
+    return OptionsText::text;
+}
+
+void describe_problem(const OptionsProblem& problem, char* out, size_t cap) {
+    TextBuffer<160> m;
+    m.append("load option '").append(problem.word).append("' ignored: ");
+    append_character_name(m, problem.code, true);
+    m.append(" at character ").append_uint(problem.position).append(" (only ASCII is read)");
+    if (problem.words_dropped > 1) m.append("; ").append_uint(problem.words_dropped - 1).append(" more such word(s)");
+    (void)text_copy(out, cap, m.c_str());
+}
+
+OptionsText join_boot_entry_options(const void* data, size_t size, const char* append, uint16_t* out, size_t cap,
+                                    size_t& units) {
+    units = 0;
+    out[0] = 0;
+    TextView v{};
+    if (data != nullptr && size > 0 && !classify(static_cast<const uint8_t*>(data), size, v)) {
+        return OptionsText::binary;
+    }
+    size_t n = 0;
+    bool gap = false;
+    auto put = [&](uint32_t u) {
+        if (n + 1 >= cap) return false;
+        out[n++] = static_cast<uint16_t>(u);
+        return true;
+    };
+    // The entry's own text, character for character: only the byte order mark goes, and
+    // NULs and line ends between words become one space (as for wdboot's own options).
+    for (size_t i = 0; data != nullptr && i < v.size;) {
+        size_t length = 1;
+        uint32_t c = v.at(i, length);
+        i += length;
+        if (c == 0 || c == '\r' || c == '\n') {
+            gap = n > 0;
+            continue;
+        }
+        if (gap && !put(' ')) return OptionsText::too_long;
+        gap = false;
+        if (c >= 0x10000) {
+            if (!put(0xD800 + ((c - 0x10000) >> 10)) || !put(0xDC00 + ((c - 0x10000) & 0x3FF)))
+                return OptionsText::too_long;
+        } else if (!put(c)) {
+            return OptionsText::too_long;
+        }
+    }
+    while (n > 0 && (out[n - 1] == ' ' || out[n - 1] == '\t')) --n;
+    if (append != nullptr && append[0] != '\0') {
+        if (n > 0 && !put(' ')) return OptionsText::too_long;
+        for (const char* p = append; *p != '\0'; ++p) {
+            if (!put(static_cast<uint8_t>(*p))) return OptionsText::too_long;
+        }
+    }
+    out[n] = 0;
+    units = n == 0 ? 0 : n + 1;
+    return OptionsText::text;
 }
 
 }  // namespace wdboot::efi

@@ -51,12 +51,22 @@ void print_diagnostics(const Diagnostics& diag, const char* name) {
     }
 }
 
-// Our boot entry's LoadOptions (efibootmgr --unicode "config=... timeout=30").
+// Our boot entry's LoadOptions (efibootmgr --unicode "config=... timeout=30"). A word
+// with a character that is not ASCII is dropped alone (and named), so that config= and
+// the other words still apply.
 void read_load_options(const EFI_LOADED_IMAGE* self) {
     static char text[kOptionsMax];
-    if (!load_options_text(self->LoadOptions, self->LoadOptionsSize, text, sizeof(text))) {
+    OptionsProblem problem{};
+    OptionsText kind = load_options_text(self->LoadOptions, self->LoadOptionsSize, text, sizeof(text), &problem);
+    if (kind == OptionsText::binary) {
         console_line("wdboot: load options are not text (a firmware-made boot entry): ignored");
-        text[0] = '\0';
+    } else if (kind == OptionsText::too_long) {
+        console_line("wdboot: load options: longer than 1023 characters: ignored");
+    }
+    if (problem.words_dropped != 0) {
+        char message[kDiagnosticBytes];
+        describe_problem(problem, message, sizeof(message));
+        g_option_diagnostics.add(kNoLine, Severity::error, message);
     }
     (void)parse_load_options(text, text_length(text), g_options, g_option_diagnostics);
     print_diagnostics(g_option_diagnostics, "load options");

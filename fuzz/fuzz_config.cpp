@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "wdboot/config.hpp"
+#include "wdboot/watchdog_drivers.hpp"
 
 using namespace wdboot;
 
@@ -53,6 +54,10 @@ void check_config(const Config& cfg, Status finished) {
     require((finished == Status::ok) == (cfg.slot_count > 0));
     require(finished == Status::ok || finished == Status::not_found);
     require(cfg.timeout_s >= kMinTimeoutSeconds && cfg.timeout_s <= kMaxTimeoutSeconds);
+    // What parses also boots protected: every driver the choice may arm accepts the
+    // timeout, and every slot's options leave room for the longest kernel arguments.
+    const WatchdogLimits limits = watchdog_limits(cfg.watchdog);
+    require(cfg.timeout_s >= limits.min_timeout_s && cfg.timeout_s <= limits.max_timeout_s);
     require(cfg.tries >= 1 && cfg.tries <= kMaxTries);
     require(static_cast<uint8_t>(cfg.watchdog) <= static_cast<uint8_t>(WatchdogChoice::wdat));
     require(static_cast<uint8_t>(cfg.on_exhausted) <= static_cast<uint8_t>(OnExhausted::halt));
@@ -75,7 +80,9 @@ void check_config(const Config& cfg, Status finished) {
         if (s.kind != ImageKind::linux_efi) require(s.initrd_count == 0);
         for (uint8_t k = 0; k < s.initrd_count; ++k) check_path(s.initrds[k]);
         size_t n = bounded_length(s.options, kOptionsMax);
-        for (size_t k = 0; k < n; ++k) require(static_cast<unsigned char>(s.options[k]) < 0x80);
+        // Printable ASCII and tabs only: other bytes make their line an error.
+        for (size_t k = 0; k < n; ++k) require((s.options[k] >= 0x20 && s.options[k] < 0x7F) || s.options[k] == '\t');
+        if (limits.args_length > 0) require(n + 1 + limits.args_length <= kOptionsMax - 1);
     }
     check_diagnostics(cfg.diagnostics);
 }

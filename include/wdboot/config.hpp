@@ -95,6 +95,7 @@ struct SlotConfig {
     uint8_t tries;              // 0: use the global `tries`
     bool rescue;                // the target of on-exhausted rescue
     uint32_t line;              // line of the `slot NAME` that opened the stanza
+    uint32_t options_line;      // line of the last `options` line used (0: none)
 };
 
 struct Config {
@@ -154,12 +155,25 @@ Status parse_load_options(const char* text, size_t len, LoadOptions& out, Diagno
 // Returns ok unless an error was reported.
 Status apply_load_options(const LoadOptions& opts, Config& cfg);
 
-// Final checks after parsing and overrides: `default` names an existing slot (else a
-// warning, default cleared: file order applies); several `rescue` slots, on-exhausted
-// rescue without one, and watchdog-required with watchdog none are warned about.
+// Final checks after parsing and overrides. Against what the chosen watchdog needs
+// (watchdog_limits(), for auto every driver auto may pick): a slot whose options leave
+// no room for the watchdog's kernel arguments in kOptionsMax is an error and is dropped
+// (the loader could not build its command line); a timeout outside the range the
+// driver can arm is an error and is clamped to the nearest value it supports, so the
+// boot stays protected. Then: `default` names an existing slot (else a warning, default
+// cleared: file order applies); several `rescue` slots, on-exhausted rescue without
+// one, and watchdog-required with watchdog none are warned about.
 // Returns Status::not_found (with an error) when no usable slot exists: the loader
 // then returns to the firmware without touching the state. Otherwise ok.
 Status finish_config(Config& cfg);
+
+// Normalises an ESP path exactly as wdboot.conf and `config=` do ('/' and '\' both
+// separate, runs collapse, the result uses '\'; absolute, a file, printable ASCII
+// without spaces or the characters FAT forbids, at most kPathMax-1 characters). On
+// failure out is empty and the reason (as in the config's messages) is copied to
+// why[why_cap] when why is not null. The agent uses it for agent.conf's `config`, so
+// that a path one side accepts the other accepts too.
+bool normalise_esp_path(const char* text, size_t len, char (&out)[kPathMax], char* why, size_t why_cap);
 
 // True for 1..15 characters of [A-Za-z0-9._-] followed by NUL, not starting with '.'
 // or '-' (so never ".", ".." or an option). The same rule as `slot NAME` and `default`

@@ -2,7 +2,11 @@
 
 #include <cctype>
 #include <cstdlib>
+#include <fstream>
 #include <sstream>
+
+#include "wdboot/config.hpp"
+#include "wdboot/text_encoding.hpp"
 
 namespace wdboot::agent {
 namespace {
@@ -40,18 +44,37 @@ const char* to_string(DisarmMethod m) {
 const char* to_string(HealthAction a) { return a == HealthAction::mark_bad_reboot ? "mark-bad-reboot" : "none"; }
 
 bool parse_agent_config(const std::string& text, AgentConfig& out, std::vector<ConfigMessage>& messages) {
-    std::istringstream in(text);
-    std::string raw;
     unsigned line = 0;
     bool ok = true;
     auto error = [&](const std::string& m) {
         messages.push_back({line, true, m});
         ok = false;
     };
+    if (starts_with_utf16_bom(text.data(), text.size())) {
+        line = 1;
+        error("the file is UTF-16 text (it starts with a UTF-16 byte order mark); save it as ASCII or UTF-8");
+        return ok;
+    }
+    // The same byte rules as wdboot.conf (wdboot/text_encoding.hpp): a UTF-8 byte order
+    // mark at the start is skipped, CRLF line ends are accepted, and outside comments
+    // any byte that is not printable ASCII or a tab makes its line an error.
+    std::istringstream in(text.substr(utf8_bom_length(text.data(), text.size())));
+    std::string raw;
     while (std::getline(in, raw)) {
         ++line;
         size_t hash = raw.find('#');
-        std::string l = trim(hash == std::string::npos ? raw : raw.substr(0, hash));
+        std::string code = hash == std::string::npos ? raw : raw.substr(0, hash);
+        while (!code.empty() && (code.back() == '\r' || code.back() == ' ' || code.back() == '\t')) code.pop_back();
+        BadCharacter bad{};
+        if (find_bad_character(code.data(), code.size(), bad)) {
+            TextBuffer<120> m;
+            m.append("line contains ");
+            append_character_name(m, bad.code, bad.decoded);
+            m.append(" at column ").append_uint(bad.offset + 1).append("; line ignored");
+            error(m.c_str());
+            continue;
+        }
+        std::string l = trim(code);
         if (l.empty()) continue;
         size_t eq = l.find('=');
         if (eq == std::string::npos) {
@@ -93,13 +116,37 @@ bool parse_agent_config(const std::string& text, AgentConfig& out, std::vector<C
             if (value == "auto" || value.rfind("/", 0) == 0) out.esp = value;
             else error("esp must be auto or an absolute path");
         } else if (key == "config") {
-            if (value.rfind("\\", 0) == 0) out.config_path = value;
-            else error("config must be an ESP path starting with a backslash");
+            // The loader's own rule (config= in its load options, paths in wdboot.conf).
+            char path[kPathMax];
+            char why[kDiagnosticBytes];
+            if (normalise_esp_path(value.data(), value.size(), path, why, sizeof(why))) out.config_path = path;
+            else error(std::string("config: ") + why);
         } else {
             messages.push_back({line, false, "unknown key \"" + key + "\" ignored"});
         }
     }
     return ok;
+}
+
+bool load_agent_config(const std::string& path, bool explicit_path, AgentConfig& cfg, std::ostream& err) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        if (!explicit_path) return true;
+        err << path << ": error: cannot read it\n";
+        cfg = AgentConfig{};
+        return false;
+    }
+    std::stringstream ss;
+    ss << in.rdbuf();
+    std::vector<ConfigMessage> msgs;
+    bool ok = parse_agent_config(ss.str(), cfg, msgs);
+    for (const auto& m : msgs) err << path << ":" << m.line << ": " << (m.error ? "error: " : "warning: ") << m.text << "\n";
+    if (!ok) cfg = AgentConfig{};
+    return ok;
+}
+
+bool runs_with_broken_agent_config(const std::string& command) {
+    return command == "mark-good" || command == "disarm";
 }
 
 }  // namespace wdboot::agent

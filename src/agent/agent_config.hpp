@@ -4,6 +4,7 @@
 #pragma once
 #include <stdint.h>
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -39,7 +40,23 @@ struct ConfigMessage {
 };
 
 // Parses agent.conf text into `out` (which holds defaults). Unknown keys are warnings;
-// bad values are errors and leave the default in place. Returns false on any error.
+// bad values, and lines with a byte that is not printable ASCII or a tab outside a
+// comment, are errors and leave the default in place. A UTF-8 byte order mark at the
+// start and CRLF line ends are accepted. `config` is checked and normalised by the
+// core's normalise_esp_path(), as the loader reads paths. Returns false on any error.
 bool parse_agent_config(const std::string& text, AgentConfig& out, std::vector<ConfigMessage>& messages);
+
+// Reads agent.conf at `path` into cfg (which holds defaults) and prints every message on
+// `err` as "PATH:LINE: error: ..." / "warning: ...". A missing file is all defaults
+// unless the path was given explicitly (--agent-config). Returns false when the file is
+// unusable (unreadable explicit path, or any error in it); cfg then holds the built-in
+// defaults, never half of the file. Called by main() before any command runs.
+bool load_agent_config(const std::string& path, bool explicit_path, AgentConfig& cfg, std::ostream& err);
+
+// Whether `command` still runs, with the built-in defaults, when agent.conf is unusable:
+// mark-good and disarm, because no problem in agent.conf may keep the watchdog from
+// being disarmed (the machine would be reset into the next slot although the boot was
+// good). Every other command refuses with Exit::config.
+bool runs_with_broken_agent_config(const std::string& command);
 
 }  // namespace wdboot::agent

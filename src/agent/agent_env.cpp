@@ -111,6 +111,18 @@ std::string find_esp(const AgentEnv& env) {
     return "";
 }
 
+Exit run_with_agent_config(AgentEnv& env, const std::string& path, bool explicit_path, const std::string& command,
+                           const std::function<Exit(AgentEnv&)>& run) {
+    if (load_agent_config(path, explicit_path, env.config, *env.err)) return run(env);
+    if (!runs_with_broken_agent_config(command))
+        return fail(env, Exit::config, path + " is unusable: " + command + " refused");
+    *env.err << "wdbootctl: " << path << " is unusable: " << command
+             << " runs with the built-in defaults (watchdog-mode " << to_string(env.config.watchdog_mode)
+             << ") and exits with code " << code(Exit::config) << " when it succeeds\n";
+    Exit e = run(env);
+    return e == Exit::ok ? Exit::config : e;
+}
+
 bool load_boot_config(const AgentEnv& env, Config& cfg, std::string& path) {
     config_defaults(cfg);
     const std::string esp = find_esp(env);

@@ -99,6 +99,15 @@ std::string find_esp(const AgentEnv& env);
 // Converts an ESP path (\EFI\wdboot\x) to a path under the mount point.
 std::string esp_file(const std::string& esp, const std::string& efi_path);
 
+// Runs one command (named as on the command line) after loading agent.conf into
+// env.config with load_agent_config(). When agent.conf is unusable, a command for
+// which runs_with_broken_agent_config() holds runs with the built-in defaults (said on
+// env.err) and its Exit::ok becomes Exit::config afterwards, so the problem is not
+// missed; any other failure keeps its own code. Every other command does not run:
+// Exit::config. Called by main().
+Exit run_with_agent_config(AgentEnv& env, const std::string& path, bool explicit_path, const std::string& command,
+                           const std::function<Exit(AgentEnv&)>& run);
+
 // Reads and parses wdboot.conf from the ESP into cfg (defaults first). False when the
 // file cannot be read; parse diagnostics are left in cfg.diagnostics.
 bool load_boot_config(const AgentEnv& env, Config& cfg, std::string& path);

@@ -6,9 +6,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <ctime>
-#include <fstream>
 #include <iostream>
-#include <sstream>
 
 #include "agent_env.hpp"
 #include "esp_install.hpp"
@@ -27,25 +25,6 @@ namespace {
 std::string env_or(const char* name, const char* fallback) {
     const char* v = std::getenv(name);
     return v != nullptr && *v != '\0' ? v : fallback;
-}
-
-// agent.conf is optional; a broken one is an error (exit 12) so that a typo in
-// watchdog-mode never silently changes what happens to the watchdog.
-bool load_agent_config(const std::string& path, bool explicit_path, AgentConfig& cfg) {
-    std::ifstream in(path);
-    if (!in) {
-        if (explicit_path) {
-            std::cerr << "wdbootctl: cannot read " << path << "\n";
-            return false;
-        }
-        return true;
-    }
-    std::stringstream ss;
-    ss << in.rdbuf();
-    std::vector<ConfigMessage> msgs;
-    bool ok = parse_agent_config(ss.str(), cfg, msgs);
-    for (const auto& m : msgs) std::cerr << path << ":" << m.line << ": " << (m.error ? "error: " : "warning: ") << m.text << "\n";
-    return ok;
 }
 
 }  // namespace
@@ -131,7 +110,6 @@ int main(int argc, char** argv) {
     }
 
     AgentEnv env;
-    if (!load_agent_config(agent_conf, conf_opt->count() > 0, env.config)) return code(Exit::config);
     IoctlFileFlags flags;
     StatvfsMountProbe mounts;
     Efivarfs vars(efivarfs, flags, mounts);
@@ -150,20 +128,26 @@ int main(int argc, char** argv) {
     if (uname(&u) == 0) env.kernel_release = u.release;
     env.loader_image = env_or("WDBOOT_EFI_IMAGE", WDBOOT_EFI_IMAGE);
 
-    Exit e = Exit::failure;
-    if (*status) e = cmd_status(env);
-    else if (*log) e = cmd_log(env, log_limit);
-    else if (*mark_good) e = cmd_mark_good(env);
-    else if (*mark_bad) e = cmd_mark_bad(env, slot);
-    else if (*set_default) e = cmd_set_default(env, slot);
-    else if (*try_cmd) e = cmd_try(env, slot, tries);
-    else if (*reset) e = cmd_reset(env);
-    else if (*disarm) e = cmd_disarm(env, driver);
-    else if (*health) e = cmd_health(env, no_action);
-    else if (*install) e = cmd_install(env, iopts);
-    else if (*uninstall) e = cmd_uninstall(env, esp, purge, dry_run);
-    else if (*add_slot) e = cmd_add_slot(env, spec, esp);
-    else if (*remove_slot) e = cmd_remove_slot(env, slot, esp);
+    // agent.conf is read here, not earlier: mark-good and disarm run even when it is
+    // broken (run_with_agent_config), so the environment must be complete first.
+    const std::string command = app.get_subcommands().front()->get_name();
+    auto run = [&](AgentEnv& e) -> Exit {
+        if (*status) return cmd_status(e);
+        if (*log) return cmd_log(e, log_limit);
+        if (*mark_good) return cmd_mark_good(e);
+        if (*mark_bad) return cmd_mark_bad(e, slot);
+        if (*set_default) return cmd_set_default(e, slot);
+        if (*try_cmd) return cmd_try(e, slot, tries);
+        if (*reset) return cmd_reset(e);
+        if (*disarm) return cmd_disarm(e, driver);
+        if (*health) return cmd_health(e, no_action);
+        if (*install) return cmd_install(e, iopts);
+        if (*uninstall) return cmd_uninstall(e, esp, purge, dry_run);
+        if (*add_slot) return cmd_add_slot(e, spec, esp);
+        if (*remove_slot) return cmd_remove_slot(e, slot, esp);
+        return Exit::failure;
+    };
+    Exit e = run_with_agent_config(env, agent_conf, conf_opt->count() > 0, command, run);
     std::cout.flush();
     return code(e);
 }

@@ -12,15 +12,15 @@
 #include <fstream>
 
 #include "fd.hpp"
-#include "wdboot/watchdog_kernel_args.hpp"
+#include "wdboot/watchdog_drivers.hpp"
 
 namespace wdboot::agent {
 namespace {
 
 constexpr DriverFacts kDrivers[] = {
-    {"i6300esb", "i6300esb", "i6300esb", true, kI6300esbKernelArgs},
-    {"itco", "iTCO_wdt", "itco", false, kItcoKernelArgs},
-    {"wdat", "wdat_wdt", "wdat", false, ""},
+    {"i6300esb", "i6300esb", "i6300esb", true},
+    {"itco", "iTCO_wdt", "itco", false},
+    {"wdat", "wdat_wdt", "wdat", false},
 };
 
 std::string read_line(const std::string& path) {
@@ -148,8 +148,8 @@ std::string driver_from_cmdline(const std::string& cmdline) {
     std::string word;
     std::string found;
     auto check = [&] {
-        for (const auto& d : kDrivers) {
-            if (d.kernel_args[0] != '\0' && word == d.kernel_args) found = d.loader_name;
+        for (const auto& d : kWatchdogDrivers) {
+            if (d.kernel_args[0] != '\0' && word == d.kernel_args) found = d.name;
         }
         word.clear();
     };

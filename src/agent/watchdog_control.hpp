@@ -57,13 +57,13 @@ struct DriverFacts {
     const char* module;        // kernel module that drives it
     const char* identity_key;  // lower-case substring of its sysfs identity
     bool probe_stops_timer;    // loading the module stops a running timer
-    const char* kernel_args;   // what the loader appends for it (wdboot/watchdog_kernel_args.hpp)
 };
 // nullptr for "none" and for names we do not know.
 const DriverFacts* driver_facts(const std::string& loader_name);
 
 // The watchdog wdboot armed for the running kernel, recognised from the kernel command
-// line by the arguments the loader appends for it; "" when none is there. For when
+// line by the arguments the loader appends for it (the core's kWatchdogDrivers); ""
+// when none is there. For when
 // WdbootCurrent cannot be read (efivarfs missing, EFI runtime services disabled).
 std::string driver_from_cmdline(const std::string& cmdline);
 

@@ -4,6 +4,8 @@
 #include "wdboot/config.hpp"
 
 #include "wdboot/text.hpp"
+#include "wdboot/text_encoding.hpp"
+#include "wdboot/watchdog_drivers.hpp"
 
 namespace wdboot {
 namespace {
@@ -383,12 +385,18 @@ void close_stanza(Stanza& st, Config& cfg) {
     cfg.slots[cfg.slot_count++] = s;
 }
 
-// `slot NAME`: closes the previous stanza and opens the next one.
-void open_stanza(Stanza& st, Config& cfg, Span rest, uint32_t line) {
+// Closes the previous stanza and opens one that will be dropped (its lines are still
+// checked and reported); open_stanza() keeps it when the `slot` line is good.
+void open_dropped_stanza(Stanza& st, Config& cfg, uint32_t line) {
     close_stanza(st, cfg);
     st = Stanza{};
     st.open = true;
     st.slot.line = line;
+}
+
+// `slot NAME`: closes the previous stanza and opens the next one.
+void open_stanza(Stanza& st, Config& cfg, Span rest, uint32_t line) {
+    open_dropped_stanza(st, cfg, line);
     Diagnostics& d = cfg.diagnostics;
     Message m;
     Span after;
@@ -494,13 +502,7 @@ void add_initrd(Stanza& st, Diagnostics& d, Span value, uint32_t line) {
 void add_options(Stanza& st, Diagnostics& d, Span value, uint32_t line) {
     SlotConfig& s = st.slot;
     Message m;
-    for (size_t i = 0; i < value.n; ++i) {
-        if (static_cast<unsigned char>(value.p[i]) >= 0x80) {
-            report(d, line, Severity::error, m.append("options must be ASCII"));
-            return;
-        }
-    }
-    if (value.empty()) return;
+    if (value.empty()) return;  // parse_line() has checked that the bytes are ASCII
     size_t have = text_length(s.options);
     size_t need = have + (have > 0 ? 1 : 0) + value.n;
     if (need > kOptionsChars) {
@@ -512,6 +514,7 @@ void add_options(Stanza& st, Diagnostics& d, Span value, uint32_t line) {
     if (have > 0) s.options[have++] = ' ';
     for (size_t i = 0; i < value.n; ++i) s.options[have++] = value.p[i];
     s.options[have] = '\0';
+    s.options_line = line;
 }
 
 void set_slot_tries(Stanza& st, Diagnostics& d, Span value, uint32_t line) {
@@ -532,23 +535,43 @@ void set_slot_tries(Stanza& st, Diagnostics& d, Span value, uint32_t line) {
     st.slot.tries = static_cast<uint8_t>(v);
 }
 
-// Checks bytes that make a line unusable: NUL anywhere, other control characters
-// outside comments. Returns false after reporting.
-bool line_bytes_ok(Span raw, bool comment, Diagnostics& d, uint32_t line) {
+// Where a line's comment starts: at the first word that begins with '#' (the whole
+// line for a comment line), or nowhere (n) in an `options` line, where '#' is text.
+size_t comment_start(Span raw, Span key) {
+    if (key.is("options")) return raw.n;
     for (size_t i = 0; i < raw.n; ++i) {
-        unsigned char c = static_cast<unsigned char>(raw.p[i]);
-        if (c == 0) {
-            d.add(line, Severity::error, "line contains a NUL byte; skipped");
-            return false;
-        }
-        if (!comment && ((c < 0x20 && c != '\t' && c != '\r' && c != '\v' && c != '\f') || c == 0x7F)) {
+        if (raw.p[i] == '#' && (i == 0 || is_space(raw.p[i - 1]))) return i;
+    }
+    return raw.n;
+}
+
+// Checks the bytes of a line. A NUL byte makes any line unusable, a comment included.
+// Outside comments only printable ASCII and tabs may appear, and a CR only in the
+// trailing blanks (CRLF files): any other byte (a control character, a non-ASCII
+// character, a byte order mark inside the file) is reported with what it is and its
+// column, and the line is ignored rather than read as something else. Returns false
+// after reporting.
+bool line_bytes_ok(Span raw, Span key, Diagnostics& d, uint32_t line, const char* consequence) {
+    for (size_t i = 0; i < raw.n; ++i) {
+        if (raw.p[i] == '\0') {
             Message m;
-            m.append("line contains control character 0x").append_hex(c, 2).append("; skipped");
+            m.append("line contains a NUL byte at column ").append_uint(i + 1).append("; ").append(consequence);
             report(d, line, Severity::error, m);
             return false;
         }
     }
-    return true;
+    size_t end = comment_start(raw, key);
+    while (end > 0 && (raw.p[end - 1] == ' ' || raw.p[end - 1] == '\t' || raw.p[end - 1] == '\r')) --end;
+    BadCharacter bad{};
+    if (!find_bad_character(raw.p, end, bad)) return true;
+    Message m;
+    m.append("line contains ");
+    append_character_name(m, bad.code, bad.decoded);
+    m.append(" at column ").append_uint(bad.offset + 1);
+    if (bad.code >= 0x80) m.append(" (only ASCII is allowed outside comments)");
+    m.append("; ").append(consequence);
+    report(d, line, Severity::error, m);
+    return false;
 }
 
 // A value that must be one word: anything after it other than a comment is an error.
@@ -573,14 +596,19 @@ bool single_value(Span key, Span rest, Span& value, Diagnostics& d, uint32_t lin
 void parse_line(Span raw, uint32_t line, Config& cfg, Stanza& st) {
     Diagnostics& d = cfg.diagnostics;
     Span text = trim(raw);
-    bool comment = text.empty() || text.p[0] == '#';
-    if (!line_bytes_ok(raw, comment, d, line) || comment) return;
-
     Span rest;
     Span key = next_token(text, rest);
+    bool slot_line = key.is("slot");
+    if (!line_bytes_ok(raw, key, d, line, slot_line ? "the stanza is skipped" : "line ignored")) {
+        // A `slot` line that cannot be read still starts a stanza, so that the lines
+        // below it are not taken for the previous slot's.
+        if (slot_line) open_dropped_stanza(st, cfg, line);
+        return;
+    }
+    if (text.empty() || text.p[0] == '#') return;
     Message m;
 
-    if (key.is("slot")) {
+    if (slot_line) {
         open_stanza(st, cfg, rest, line);
         return;
     }
@@ -631,6 +659,50 @@ void parse_line(Span raw, uint32_t line, Config& cfg, Stanza& st) {
     }
 }
 
+// The watchdog's name in messages: "itco", or "auto (which may pick itco)".
+void append_watchdog(Message& m, WatchdogChoice choice, const WatchdogDriverFacts* driver) {
+    m.append("watchdog ").append(to_string(choice));
+    if (choice == WatchdogChoice::auto_detect && driver != nullptr) {
+        m.append(" (may pick ").append(driver->name).append(")");
+    }
+}
+
+// The checks that need the final `watchdog` choice (the load options may change it), so
+// they run in finish_config: what parses must also boot protected.
+void check_against_watchdog(Config& cfg) {
+    Diagnostics& d = cfg.diagnostics;
+    const WatchdogLimits limits = watchdog_limits(cfg.watchdog);
+    if (cfg.timeout_s < limits.min_timeout_s || cfg.timeout_s > limits.max_timeout_s) {
+        uint32_t clamped = cfg.timeout_s < limits.min_timeout_s ? limits.min_timeout_s : limits.max_timeout_s;
+        Message m;
+        m.append("timeout ").append_uint(cfg.timeout_s).append(" is outside what ");
+        append_watchdog(m, cfg.watchdog, limits.limiting);
+        m.append(" can arm (").append_uint(limits.min_timeout_s).append("..").append_uint(limits.max_timeout_s);
+        m.append(" seconds); ").append_uint(clamped).append(" is used so that the boot stays protected");
+        report(d, cfg.key_lines.timeout, Severity::error, m);
+        cfg.timeout_s = clamped;
+    }
+    if (limits.args_length == 0) return;
+    // Room for the slot's options, the separating space and the watchdog's arguments.
+    const size_t room = kOptionsChars - 1 - limits.args_length;
+    uint8_t kept = 0;
+    for (uint8_t i = 0; i < cfg.slot_count && i < kMaxSlots; ++i) {
+        const SlotConfig& s = cfg.slots[i];
+        size_t n = text_length(s.options);
+        if (n > room) {
+            Message m;
+            m.append("options of slot '").append(s.name).append("' are ").append_uint(n);
+            m.append(" characters; with watchdog ").append(to_string(cfg.watchdog)).append("'s '");
+            m.append(limits.longest_args).append("' at most ").append_uint(room).append(" fit; slot dropped");
+            report(d, s.options_line != 0 ? s.options_line : s.line, Severity::error, m);
+            continue;
+        }
+        if (kept != i) cfg.slots[kept] = s;
+        ++kept;
+    }
+    cfg.slot_count = kept;
+}
+
 }  // namespace
 
 void Diagnostics::add(uint32_t line_no, Severity severity, const char* message) {
@@ -665,9 +737,17 @@ void config_defaults(Config& cfg) {
 Status parse_config(const char* text, size_t len, Config& cfg) {
     uint32_t errors_before = cfg.diagnostics.errors;
     if (text == nullptr) len = 0;
+    if (starts_with_utf16_bom(text, len)) {
+        cfg.diagnostics.add(1, Severity::error,
+                            "the file is UTF-16 text (it starts with a UTF-16 byte order mark); save it as ASCII "
+                            "or UTF-8");
+        return Status::invalid_argument;
+    }
     Stanza st;
     uint32_t line = 0;
-    size_t start = 0;
+    // Editors on Windows start UTF-8 files with a byte order mark; it is not part of the
+    // first line (which would otherwise be lost, e.g. the first `slot`).
+    size_t start = utf8_bom_length(text, len);
     while (start < len) {
         size_t end = start;
         while (end < len && text[end] != '\n') ++end;
@@ -768,6 +848,7 @@ Status apply_load_options(const LoadOptions& opts, Config& cfg) {
 
 Status finish_config(Config& cfg) {
     Diagnostics& d = cfg.diagnostics;
+    check_against_watchdog(cfg);
     if (cfg.slot_count == 0) {
         cfg.default_slot[0] = '\0';  // nothing to name; the error below says all
         d.add(kNoLine, Severity::error, "no usable slot: wdboot returns to the firmware");
@@ -803,6 +884,13 @@ Status finish_config(Config& cfg) {
                m.append("watchdog-required yes with watchdog none: wdboot will refuse to boot any slot"));
     }
     return Status::ok;
+}
+
+bool normalise_esp_path(const char* text, size_t len, char (&out)[kPathMax], char* why, size_t why_cap) {
+    Message m;
+    bool ok = normalise_path(Span{text, text != nullptr ? len : 0}, out, m);
+    if (!ok && why != nullptr) (void)text_copy(why, why_cap, m.c_str());
+    return ok;
 }
 
 bool is_valid_slot_name(const char* name) {

@@ -11,7 +11,9 @@
 #include <string>
 #include <vector>
 
+#include "wdboot/boot_flow.hpp"
 #include "wdboot/config.hpp"
+#include "wdboot/watchdog_drivers.hpp"
 
 using namespace wdboot;
 
@@ -132,6 +134,89 @@ TEST_CASE("config: control characters outside comments are errors", "[config]") 
     CHECK(has_error(p->diagnostics, 1, "control character 0x1b"));
     CHECK(p->diagnostics.count == 1);
     CHECK(p->timeout_s == kDefaultTimeoutSeconds);
+}
+
+TEST_CASE("config: a UTF-8 byte order mark at the start is not part of the first line", "[config]") {
+    const std::string bom = "\xEF\xBB\xBF";
+    for (const std::string eol : {"\n", "\r\n"}) {
+        auto p = parse(bom + "slot primary" + eol + "linux \\a" + eol + "slot fallback" + eol + "linux \\b" + eol);
+        INFO(describe(p->diagnostics));
+        CHECK(p.status == Status::ok);
+        CHECK(p->diagnostics.count == 0);
+        REQUIRE(p->slot_count == 2);
+        CHECK(std::string(p->slots[0].name) == "primary");  // not the fallback
+        CHECK(p->slots[0].line == 1);
+
+        auto q = parse(bom + "timeout 30" + eol + kOneSlot);
+        CHECK(q->diagnostics.count == 0);
+        CHECK(q->timeout_s == 30);
+    }
+    auto bad = parse(bom + "bogus 1\n");
+    CHECK(has_error(bad->diagnostics, 1, "unknown key 'bogus'"));  // line numbers unchanged
+}
+
+TEST_CASE("config: a UTF-16 file is named as such", "[config]") {
+    for (const std::string& bom : {std::string("\xFF\xFE"), std::string("\xFE\xFF")}) {
+        auto p = parse(bom + std::string("s\0l\0o\0t\0 \0a\0", 12));
+        CHECK(p.status == Status::invalid_argument);
+        REQUIRE(p->diagnostics.count == 1);
+        CHECK(has_error(p->diagnostics, 1, "the file is UTF-16 text"));
+        CHECK(p->slot_count == 0);
+    }
+}
+
+TEST_CASE("config: a byte that is not ASCII is an error that names it and its column", "[config]") {
+    struct Case {
+        std::string line;     // line 2, after "tries 2"
+        const char* message;  // nullptr: accepted, timeout 60
+    };
+    const Case cases[] = {
+        {"timeout 60\xc2\xa0", "line contains non-ASCII character U+00a0 at column 11 (only ASCII is allowed outside comments); line ignored"},
+        {"timeout\xc2\xa0" "60", "non-ASCII character U+00a0 at column 8"},
+        {"\xEF\xBB\xBFtimeout 60", "line contains byte order mark U+FEFF at column 1"},
+        {"timeout 60\xff", "line contains non-ASCII byte 0xff at column 11"},
+        {"timeout 60\xc3", "non-ASCII byte 0xc3 at column 11"},  // a cut UTF-8 sequence
+        {"timeout\v60", "line contains control character 0x0b at column 8; line ignored"},
+        {"timeout 60\f", "control character 0x0c at column 11"},
+        {"timeout 6\r0", "control character 0x0d at column 10"},
+        {std::string("timeout 60\0", 11), "line contains a NUL byte at column 11; line ignored"},
+        {"timeout 60\r", nullptr},
+        {"timeout 60 \t\r", nullptr},
+        {"timeout 60 # caf\xc3\xa9 \x07", nullptr},
+        {"# caf\xc3\xa9 \x1b", nullptr},
+    };
+    for (const Case& c : cases) {
+        INFO(c.line);
+        auto p = parse("tries 2\n" + c.line + "\n" + (c.line[0] == '#' ? "timeout 60\n" : "") + kOneSlot);
+        INFO(describe(p->diagnostics));
+        if (c.message == nullptr) {
+            CHECK(p.status == Status::ok);
+            CHECK(p->timeout_s == 60);
+        } else {
+            CHECK(has_error(p->diagnostics, 2, c.message));
+            CHECK(p->diagnostics.count == 1);
+            CHECK(p->timeout_s == kDefaultTimeoutSeconds);  // never read with the byte left out
+        }
+        CHECK(p->tries == 2);
+        CHECK(p->slot_count == 1);
+    }
+    SECTION("a slot line with a bad byte drops its own stanza, not the one before") {
+        auto p = parse("slot a\nlinux \\a\nslot b\xc3\xa9\nlinux \\b\ninitrd \\i\nslot c\nlinux \\c\n");
+        INFO(describe(p->diagnostics));
+        CHECK(has_error(p->diagnostics, 3, "non-ASCII character U+00e9 at column 7 (only ASCII is allowed outside comments); the stanza is skipped"));
+        CHECK(p->diagnostics.count == 1);
+        REQUIRE(p->slot_count == 2);
+        CHECK(std::string(p->slots[0].name) == "a");
+        CHECK(std::string(p->slots[0].path) == "\\a");
+        CHECK(p->slots[0].initrd_count == 0);
+        CHECK(std::string(p->slots[1].name) == "c");
+    }
+    SECTION("an options line with a bad byte is not half-used") {
+        auto p = parse("slot a\nlinux \\a\noptions root=/dev/sda1 quiet\xc2\xa0splash\n");
+        CHECK(has_error(p->diagnostics, 3, "U+00a0 at column 29"));
+        REQUIRE(p->slot_count == 1);
+        CHECK(p->slots[0].options[0] == '\0');
+    }
 }
 
 TEST_CASE("config: CRLF, tabs, indentation and a missing final newline", "[config]") {
@@ -287,9 +372,9 @@ TEST_CASE("config: every bad value of a slot key drops that line, not the slot",
         {"initrd initrd.img", "path must start with '\\' or '/', got 'initrd.img'"},
         {"initrd \\EFI\\", "path names a directory"},
         {"initrd \\EFI\\a:b", "path contains ':', which FAT does not allow"},
-        {"initrd \\EFI\\a\xc3\xa9", "path must be printable ASCII"},
+        {"initrd \\EFI\\a\xc3\xa9", "line contains non-ASCII character U+00e9 at column 14"},
         {"initrd \\a \\b", "unexpected '\\b' after the value of 'initrd'"},
-        {"options caf\xc3\xa9", "options must be ASCII"},
+        {"options caf\xc3\xa9", "line contains non-ASCII character U+00e9 at column 12 (only ASCII is allowed outside comments); line ignored"},
         {"rescue yes", "'rescue' takes no value"},
         {"timeout 30", "'timeout' is a global key: move it above the first 'slot' line"},
         {"default a", "'default' is a global key"},
@@ -581,6 +666,137 @@ TEST_CASE("config: finish_config checks what needs the whole file", "[config]") 
     }
 }
 
+TEST_CASE("config: options must leave room for the watchdog's kernel arguments", "[config]") {
+    struct Case {
+        const char* watchdog;
+        size_t room;  // the longest options that still fit with the arguments
+    };
+    // "modprobe.blacklist=i6300esb" and "modprobe.blacklist=iTCO_wdt": 27 characters.
+    const Case cases[] = {{"auto", 1023 - 1 - 27}, {"i6300esb", 1023 - 1 - 27}, {"itco", 1023 - 1 - 27},
+                          {"none", 1023}, {"wdat", 1023}};
+    for (const Case& c : cases) {
+        for (const char* image : {"linux \\k", "efi \\k", "bootentry 0001"}) {
+            INFO("watchdog " << c.watchdog << ", " << image);
+            auto fits = parse(std::string("watchdog ") + c.watchdog + "\nslot a\n" + image + "\noptions " +
+                              std::string(c.room, 'o') + "\n");
+            CHECK(finish_config(*fits) == Status::ok);
+            INFO(describe(fits->diagnostics));
+            CHECK(fits->diagnostics.errors == 0);
+            CHECK(fits->slot_count == 1);
+            if (c.room == 1023) continue;
+            auto over = parse(std::string("watchdog ") + c.watchdog + "\nslot a\n" + image + "\noptions " +
+                              std::string(c.room - 10, 'o') + "\noptions " + std::string(10, 'p') +
+                              "\nslot b\nlinux \\k\n");
+            CHECK(finish_config(*over) == Status::ok);
+            INFO(describe(over->diagnostics));
+            CHECK(has_error(over->diagnostics, 5,
+                            "options of slot 'a' are " + std::to_string(c.room + 1) + " characters; with watchdog " +
+                                c.watchdog + "'s 'modprobe.blacklist="));
+            CHECK(has_error(over->diagnostics, 5, "at most " + std::to_string(c.room) + " fit; slot dropped"));
+            REQUIRE(over->slot_count == 1);
+            CHECK(std::string(over->slots[0].name) == "b");
+        }
+    }
+    SECTION("the only slot dropped leaves no usable slot") {
+        auto p = parse("watchdog itco\nslot a\nlinux \\k\noptions " + std::string(1000, 'o') + "\n");
+        CHECK(finish_config(*p) == Status::not_found);
+        CHECK(has_error(p->diagnostics, 4, "slot dropped"));
+    }
+    SECTION("the check uses the watchdog the load options chose") {
+        auto p = parse("watchdog i6300esb\nslot a\nlinux \\k\noptions " + std::string(1000, 'o') + "\n");
+        LoadOptions lo{};
+        Diagnostics d{};
+        REQUIRE(parse_load_options("watchdog=none", 13, lo, d) == Status::ok);
+        CHECK(apply_load_options(lo, *p) == Status::ok);
+        CHECK(finish_config(*p) == Status::ok);
+        CHECK(p->slot_count == 1);
+    }
+}
+
+TEST_CASE("config: every slot that survives finish_config gets its command line built", "[config]") {
+    // What the parser accepts the loader can boot: for each choice and each driver it may
+    // arm, build_command_line (the loader's own step) must succeed for every kept slot.
+    for (WatchdogChoice choice : {WatchdogChoice::auto_detect, WatchdogChoice::i6300esb, WatchdogChoice::itco,
+                                  WatchdogChoice::none, WatchdogChoice::wdat}) {
+        for (size_t n = 980; n <= kOptionsMax - 1; ++n) {
+            auto p = parse(std::string("watchdog ") + to_string(choice) + "\nslot a\nlinux \\k\noptions " +
+                           std::string(n, 'o') + "\n");
+            (void)finish_config(*p);
+            for (const WatchdogDriverFacts& f : kWatchdogDrivers) {
+                bool may_arm = choice == WatchdogChoice::auto_detect ? f.picked_by_auto : f.choice == choice;
+                if (!may_arm) continue;
+                WatchdogProbe probe{true, f.name, ResetCause::unknown, f.kernel_args};
+                for (uint8_t i = 0; i < p->slot_count; ++i) {
+                    char cmdline[kOptionsMax];
+                    INFO(to_string(choice) << ", " << f.name << ", options " << n);
+                    CHECK(build_command_line(p->slots[i], probe, cmdline));
+                }
+            }
+        }
+    }
+}
+
+TEST_CASE("config: a timeout the watchdog cannot arm is an error and is clamped", "[config]") {
+    struct Case {
+        std::string text;
+        uint32_t timeout;     // after finish_config
+        const char* message;  // on line 2 (the timeout line), or nullptr: no error
+    };
+    const Case cases[] = {
+        {"watchdog itco\ntimeout 1228\n", 1227,
+         "timeout 1228 is outside what watchdog itco can arm (5..1227 seconds); 1227 is used so that the boot stays "
+         "protected"},
+        {"watchdog itco\ntimeout 2000\n", 1227, "(5..1227 seconds); 1227 is used"},
+        {"watchdog auto\ntimeout 2000\n", 1227,
+         "timeout 2000 is outside what watchdog auto (may pick itco) can arm (5..1227 seconds)"},
+        {"watchdog itco\ntimeout 1227\n", 1227, nullptr},
+        {"watchdog itco\ntimeout 5\n", 5, nullptr},
+        {"watchdog i6300esb\ntimeout 2000\n", 2000, nullptr},
+        {"watchdog none\ntimeout 2000\n", 2000, nullptr},
+        {"watchdog wdat\ntimeout 2000\n", 2000, nullptr},
+    };
+    for (const Case& c : cases) {
+        INFO(c.text);
+        auto p = parse(c.text + kOneSlot);
+        CHECK(p.status == Status::ok);
+        CHECK(finish_config(*p) == Status::ok);
+        INFO(describe(p->diagnostics));
+        CHECK(p->timeout_s == c.timeout);
+        if (c.message == nullptr) {
+            CHECK(p->diagnostics.errors == 0);
+        } else {
+            CHECK(has_error(p->diagnostics, 2, c.message));
+        }
+        CHECK(p->slot_count == 1);  // the slot still boots, protected
+    }
+    SECTION("every accepted timeout is one every driver the choice may arm accepts") {
+        for (WatchdogChoice choice : {WatchdogChoice::auto_detect, WatchdogChoice::i6300esb, WatchdogChoice::itco}) {
+            for (uint32_t t = kMinTimeoutSeconds; t <= kMaxTimeoutSeconds; ++t) {
+                auto p = parse(std::string("watchdog ") + to_string(choice) + "\ntimeout " + std::to_string(t) +
+                               "\n" + kOneSlot);
+                (void)finish_config(*p);
+                for (const WatchdogDriverFacts& f : kWatchdogDrivers) {
+                    bool may_arm = choice == WatchdogChoice::auto_detect ? f.picked_by_auto : f.choice == choice;
+                    if (!may_arm) continue;
+                    INFO(to_string(choice) << " timeout " << t << " driver " << f.name);
+                    CHECK(p->timeout_s * 1000 >= f.min_timeout_ms);
+                    CHECK(p->timeout_s * 1000 <= f.max_timeout_ms);
+                }
+            }
+        }
+    }
+    SECTION("a timeout from the load options is checked too (line 0)") {
+        auto p = parse("watchdog itco\n" + kOneSlot);
+        LoadOptions lo{};
+        Diagnostics d{};
+        REQUIRE(parse_load_options("timeout=1500", 12, lo, d) == Status::ok);
+        CHECK(apply_load_options(lo, *p) == Status::ok);
+        CHECK(finish_config(*p) == Status::ok);
+        CHECK(has_error(p->diagnostics, kNoLine, "timeout 1500 is outside what watchdog itco can arm"));
+        CHECK(p->timeout_s == 1227);
+    }
+}
+
 TEST_CASE("config: diagnostics are bounded and counted", "[config]") {
     std::string text;
     for (int i = 0; i < 40; ++i) text += "bogus" + std::to_string(i) + "\n";
@@ -801,7 +1017,8 @@ TEST_CASE("config: random input keeps the invariants", "[config]") {
                            "timeout", "watchdog", "watchdog-required", "on-exhausted", "default", "#",
                            "a", "b", "primary", "\\k", "/x/y", "0003", "yes", "none", "30", "0", "101",
                            "=", "\r", "\t", " ", "\n", "\n", "\n", "<NUL>",
-                           "\xff", "abcdefghijklmnopq"};
+                           "\xff", "abcdefghijklmnopq", "\xEF\xBB\xBF", "\xc3\xa9", "itco", "auto",
+                           "1500", "2000"};
     std::mt19937 rng(20261125);
     std::uniform_int_distribution<size_t> pick(0, sizeof(words) / sizeof(words[0]) - 1);
     std::uniform_int_distribution<int> length(0, 120);
@@ -832,8 +1049,12 @@ TEST_CASE("config: random input keeps the invariants", "[config]") {
         REQUIRE(p->timeout_s <= kMaxTimeoutSeconds);
         REQUIRE(p->tries >= 1);
         REQUIRE(p->tries <= kMaxTries);
+        const WatchdogLimits limits = watchdog_limits(p->watchdog);
+        REQUIRE(p->timeout_s >= limits.min_timeout_s);
+        REQUIRE(p->timeout_s <= limits.max_timeout_s);
         for (uint8_t i = 0; i < p->slot_count; ++i) {
             const SlotConfig& slot = p->slots[i];
+            if (limits.args_length > 0) REQUIRE(std::strlen(slot.options) + 1 + limits.args_length <= kOptionsMax - 1);
             REQUIRE(is_valid_slot_name(slot.name));
             REQUIRE(p->find(slot.name) == i);
             REQUIRE(slot.kind != ImageKind::none);

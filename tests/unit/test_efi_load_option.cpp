@@ -7,8 +7,12 @@
 
 #include "../../efi/load_option.hpp"
 
+using wdboot::efi::describe_problem;
+using wdboot::efi::join_boot_entry_options;
 using wdboot::efi::LoadOptionView;
 using wdboot::efi::load_options_text;
+using wdboot::efi::OptionsProblem;
+using wdboot::efi::OptionsText;
 using wdboot::efi::parse_load_option;
 
 namespace {
@@ -21,6 +25,23 @@ std::vector<uint8_t> ucs2(const std::string& s, bool nul) {
     }
     if (nul) out.insert(out.end(), {0, 0});
     return out;
+}
+
+// UTF-16LE units of a string with characters beyond ASCII (no terminator).
+std::vector<uint8_t> ucs2_units(const std::u16string& s) {
+    std::vector<uint8_t> out;
+    for (char16_t c : s) {
+        out.push_back(static_cast<uint8_t>(c & 0xFF));
+        out.push_back(static_cast<uint8_t>(c >> 8));
+    }
+    return out;
+}
+
+std::vector<uint8_t> bytes(const std::string& s) { return std::vector<uint8_t>(s.begin(), s.end()); }
+
+std::vector<uint8_t> concat(std::vector<uint8_t> a, const std::vector<uint8_t>& b) {
+    a.insert(a.end(), b.begin(), b.end());
+    return a;
 }
 
 // HD(1,GPT,...)/File(\vmlinuz)/End, as efibootmgr writes it.
@@ -109,19 +130,21 @@ TEST_CASE("load_options_text decodes UCS-2 and ASCII and refuses binary", "[efi]
     char out[64];
     struct Case {
         std::vector<uint8_t> in;
-        bool ok;
+        OptionsText kind;
         std::string text;
     };
     std::vector<Case> cases = {
-        {ucs2("config=\\EFI\\x.conf timeout=30", true), true, "config=\\EFI\\x.conf timeout=30"},
-        {ucs2("tries=2", false), true, "tries=2"},
-        {{'t', 'r', 'i', 'e', 's', '=', '2'}, true, "tries=2"},
-        {{'a', 'b', 0}, true, "ab"},
-        {{}, true, ""},
-        {{0, 0}, true, ""},
+        {ucs2("config=\\EFI\\x.conf timeout=30", true), OptionsText::text, "config=\\EFI\\x.conf timeout=30"},
+        {ucs2("tries=2", false), OptionsText::text, "tries=2"},
+        {{'t', 'r', 'i', 'e', 's', '=', '2'}, OptionsText::text, "tries=2"},
+        {{'a', 'b', 0}, OptionsText::text, "ab"},
+        {{}, OptionsText::text, ""},
+        {{0, 0}, OptionsText::text, ""},
         // A firmware-made boot option's optional data: a GUID, not text.
-        {{0x2d, 0x0d, 0x62, 0xd9, 0xc3, 0xe1, 0x40, 0x45, 0x8b, 0xae, 0xb8, 0x7b, 0x8c, 0xc4, 0x3f, 0x27}, false, ""},
-        {{'a', '\n', 'b'}, false, ""},
+        {{0x2d, 0x0d, 0x62, 0xd9, 0xc3, 0xe1, 0x40, 0x45, 0x8b, 0xae, 0xb8, 0x7b, 0x8c, 0xc4, 0x3f, 0x27},
+         OptionsText::binary, ""},
+        // Line ends separate words like blanks do.
+        {{'a', '\n', 'b'}, OptionsText::text, "a b"},
         // efibootmgr -u 'config=\x.conf' 'timeout=30': NUL-separated arguments.
         {[] {
              auto a = ucs2("config=\\x.conf", true);
@@ -129,21 +152,136 @@ TEST_CASE("load_options_text decodes UCS-2 and ASCII and refuses binary", "[efi]
              a.insert(a.end(), b.begin(), b.end());
              return a;
          }(),
-         true, "config=\\x.conf timeout=30"},
-        {{'a', 0, 'b', 0, 0}, true, "a b"},
+         OptionsText::text, "config=\\x.conf timeout=30"},
+        {{'a', 0, 'b', 0, 0}, OptionsText::text, "a b"},
     };
     for (const Case& c : cases) {
         INFO("case text \"" << c.text << "\"");
-        CHECK(load_options_text(c.in.empty() ? nullptr : c.in.data(), c.in.size(), out, sizeof(out)) == c.ok);
+        CHECK(load_options_text(c.in.empty() ? nullptr : c.in.data(), c.in.size(), out, sizeof(out)) == c.kind);
         CHECK(std::string(out) == c.text);
+    }
+}
+
+TEST_CASE("load_options_text accepts byte order marks and trailing line ends", "[efi]") {
+    char out[64];
+    const std::string text = "config=\\EFI\\x.conf timeout=30";
+    const std::vector<std::vector<uint8_t>> inputs = {
+        concat({0xFF, 0xFE}, ucs2(text, true)),           // UTF-16LE byte order mark
+        concat({0xFF, 0xFE}, ucs2(text + "\r\n", false)),  // ... and a CRLF, no NUL
+        ucs2(text + "\n", true),
+        ucs2(text + "\r\n", true),
+        ucs2(text + "\r\n", false),
+        ucs2(" \t" + text + " \n\n", true),
+        bytes(text + "\n"),
+        bytes(text + "\r\n"),
+        concat({0xEF, 0xBB, 0xBF}, bytes(text + "\n")),  // UTF-8 byte order mark
+    };
+    for (size_t i = 0; i < inputs.size(); ++i) {
+        INFO("input " << i);
+        OptionsProblem problem{};
+        CHECK(load_options_text(inputs[i].data(), inputs[i].size(), out, sizeof(out), &problem) == OptionsText::text);
+        CHECK(std::string(out) == text);
+        CHECK(problem.words_dropped == 0);
+    }
+}
+
+TEST_CASE("load_options_text drops only the word with a character that is not ASCII, and names it", "[efi]") {
+    char out[64];
+    struct Case {
+        std::vector<uint8_t> in;
+        std::string text;  // what is left
+        uint32_t code;
+        size_t position;
+        std::string word;
+    };
+    const std::vector<Case> cases = {
+        // One non-ASCII character: config= still works.
+        {ucs2_units(u"config=\\x.conf tim\u00e9out=30"), "config=\\x.conf", 0xE9, 19, "tim?out=30"},
+        // In config= itself: the other words still work; config= is not guessed.
+        {ucs2_units(u"config=\\caf\u00e9.conf timeout=30"), "timeout=30", 0xE9, 12, "config=\\caf?.conf"},
+        // Bytes (efibootmgr without --unicode), UTF-8: the character is decoded.
+        {bytes("timeout=30 caf\xc3\xa9=1"), "timeout=30", 0xE9, 15, "caf?=1"},
+        // Control characters and a byte order mark inside the text.
+        {ucs2_units(u"timeout=30 a\u0001b"), "timeout=30", 0x01, 13, "a?b"},
+        {ucs2_units(u"timeout=30 \ufefftries=2"), "timeout=30", 0xFEFF, 12, "?tries=2"},
+        // A character outside the BMP (a surrogate pair) is one character.
+        {ucs2_units(u"x=\U0001F600 timeout=30"), "timeout=30", 0x1F600, 3, "x=?"},
+    };
+    for (const Case& c : cases) {
+        INFO("word " << c.word);
+        OptionsProblem problem{};
+        CHECK(load_options_text(c.in.data(), c.in.size(), out, sizeof(out), &problem) == OptionsText::text);
+        CHECK(std::string(out) == c.text);
+        CHECK(problem.words_dropped == 1);
+        CHECK(problem.code == c.code);
+        CHECK(problem.position == c.position);
+        CHECK(std::string(problem.word) == c.word);
+    }
+    SECTION("the message names the character, its position and the word") {
+        std::vector<uint8_t> in = ucs2_units(u"config=\\x.conf tim\u00e9out=30 d\u00e9fault=b");
+        OptionsProblem problem{};
+        REQUIRE(load_options_text(in.data(), in.size(), out, sizeof(out), &problem) == OptionsText::text);
+        CHECK(std::string(out) == "config=\\x.conf");
+        char message[160];
+        describe_problem(problem, message, sizeof(message));
+        CHECK(std::string(message) ==
+              "load option 'tim?out=30' ignored: non-ASCII character U+00e9 at character 19 (only ASCII is read); "
+              "1 more such word(s)");
     }
 }
 
 TEST_CASE("load_options_text refuses text that does not fit", "[efi]") {
     char out[8];
     std::vector<uint8_t> in = ucs2("1234567", true);
-    CHECK(load_options_text(in.data(), in.size(), out, sizeof(out)));
+    CHECK(load_options_text(in.data(), in.size(), out, sizeof(out)) == OptionsText::text);
     in = ucs2("12345678", true);
-    CHECK_FALSE(load_options_text(in.data(), in.size(), out, sizeof(out)));
+    CHECK(load_options_text(in.data(), in.size(), out, sizeof(out)) == OptionsText::too_long);
     CHECK(std::string(out).empty());
+}
+
+TEST_CASE("join_boot_entry_options appends the watchdog arguments to any text entry", "[efi]") {
+    const std::string args = "quiet modprobe.blacklist=i6300esb";
+    uint16_t out[128];
+    size_t units = 0;
+    struct Case {
+        std::vector<uint8_t> data;
+        std::u16string expected;
+    };
+    const std::vector<Case> cases = {
+        {ucs2("root=/dev/vda2", true), u"root=/dev/vda2 quiet modprobe.blacklist=i6300esb"},
+        {concat({0xFF, 0xFE}, ucs2("root=/dev/vda2\r\n", true)), u"root=/dev/vda2 quiet modprobe.blacklist=i6300esb"},
+        {ucs2("root=/dev/vda2 \n", false), u"root=/dev/vda2 quiet modprobe.blacklist=i6300esb"},
+        {bytes("root=/dev/vda2\n"), u"root=/dev/vda2 quiet modprobe.blacklist=i6300esb"},
+        {concat({0xEF, 0xBB, 0xBF}, bytes("root=/dev/vda2")), u"root=/dev/vda2 quiet modprobe.blacklist=i6300esb"},
+        // The entry's own non-ASCII characters stay as they are: its command line, not ours.
+        {ucs2_units(u"root=/dev/vda2 label=caf\u00e9"), u"root=/dev/vda2 label=caf\u00e9 quiet modprobe.blacklist=i6300esb"},
+        {bytes("label=caf\xc3\xa9"), u"label=caf\u00e9 quiet modprobe.blacklist=i6300esb"},
+        {{}, u"quiet modprobe.blacklist=i6300esb"},
+        {{0, 0}, u"quiet modprobe.blacklist=i6300esb"},
+    };
+    for (size_t i = 0; i < cases.size(); ++i) {
+        INFO("case " << i);
+        const Case& c = cases[i];
+        REQUIRE(join_boot_entry_options(c.data.empty() ? nullptr : c.data.data(), c.data.size(), args.c_str(), out,
+                                        128, units) == OptionsText::text);
+        REQUIRE(units == c.expected.size() + 1);
+        CHECK(std::u16string(reinterpret_cast<const char16_t*>(out), units - 1) == c.expected);
+        CHECK(out[units - 1] == 0);
+    }
+    SECTION("binary data is left to the caller") {
+        std::vector<uint8_t> guid = {0x2d, 0x0d, 0x62, 0xd9, 0xc3, 0xe1, 0x40, 0x45,
+                                     0x8b, 0xae, 0xb8, 0x7b, 0x8c, 0xc4, 0x3f, 0x27};
+        CHECK(join_boot_entry_options(guid.data(), guid.size(), args.c_str(), out, 128, units) == OptionsText::binary);
+        CHECK(units == 0);
+    }
+    SECTION("nothing at all gives no options") {
+        CHECK(join_boot_entry_options(nullptr, 0, "", out, 128, units) == OptionsText::text);
+        CHECK(units == 0);
+    }
+    SECTION("too long") {
+        std::vector<uint8_t> in = ucs2(std::string(100, 'x'), true);
+        CHECK(join_boot_entry_options(in.data(), in.size(), args.c_str(), out, 128, units) == OptionsText::too_long);
+        CHECK(join_boot_entry_options(in.data(), in.size(), "", out, 128, units) == OptionsText::text);
+        CHECK(units == 101);
+    }
 }

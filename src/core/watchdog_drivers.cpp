@@ -1,0 +1,39 @@
+#include "wdboot/watchdog_drivers.hpp"
+
+#include "wdboot/text.hpp"
+
+namespace wdboot {
+
+const WatchdogDriverFacts* watchdog_driver(WatchdogChoice choice) {
+    for (const WatchdogDriverFacts& f : kWatchdogDrivers) {
+        if (f.choice == choice) return &f;
+    }
+    return nullptr;
+}
+
+WatchdogLimits watchdog_limits(WatchdogChoice choice) {
+    WatchdogLimits l{kMinTimeoutSeconds, kMaxTimeoutSeconds, nullptr, nullptr, 0};
+    for (const WatchdogDriverFacts& f : kWatchdogDrivers) {
+        bool applies = choice == WatchdogChoice::auto_detect ? f.picked_by_auto : f.choice == choice;
+        if (!applies) continue;
+        // Whole seconds inside the driver's range: round the minimum up, the maximum down.
+        uint32_t lo = (f.min_timeout_ms + 999) / 1000;
+        uint32_t hi = f.max_timeout_ms / 1000;
+        if (lo > l.min_timeout_s) {
+            l.min_timeout_s = lo;
+            l.limiting = &f;
+        }
+        if (hi < l.max_timeout_s) {
+            l.max_timeout_s = hi;
+            l.limiting = &f;
+        }
+        size_t n = text_length(f.kernel_args);
+        if (n > l.args_length) {
+            l.args_length = n;
+            l.longest_args = f.kernel_args;
+        }
+    }
+    return l;
+}
+
+}  // namespace wdboot
