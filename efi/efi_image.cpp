@@ -75,7 +75,9 @@ EFI_STATUS ImageLoader::load_file(const char* path, const char* cmdline) {
 
 // Short-form boot entries (what efibootmgr writes) start with the partition node
 // HD(...) or with the file path alone; the firmware's LoadImage only takes full paths,
-// so each file system's full path is tried in front of the short one.
+// so each file system's full path is tried in front of the short one. `path` has passed
+// check_device_path(): its HD() node holds all 42 bytes same_partition reads, and it is
+// one instance ending in End-Entire, as AppendDevicePath needs.
 EFI_STATUS ImageLoader::load_short_form(EFI_DEVICE_PATH* path) {
     bool hd = is_node(path, MEDIA_DEVICE_PATH, MEDIA_HARDDRIVE_DP);
     bool file = is_node(path, MEDIA_DEVICE_PATH, MEDIA_FILEPATH_DP);
@@ -134,9 +136,22 @@ EFI_STATUS ImageLoader::load_boot_entry(uint16_t number, const char* cmdline) {
         log_failure("cannot read ", name, s);
         return s;
     }
+    // Nothing below may walk the device path unless parse_load_option checked it: a
+    // zero-length node after an End-Instance made AppendDevicePath loop for ever.
+    // Returning an error here marks the slot load-failed like any unloadable image.
     LoadOptionView opt{};
-    if (!parse_load_option(value.data(), size, opt)) {
-        log_failure(name, " is not a valid EFI_LOAD_OPTION", EFI_INVALID_PARAMETER);
+    LoadOptionError parsed = parse_load_option(value.data(), size, opt);
+    if (parsed == LoadOptionError::device_path) {
+        TextBuffer<kLine> line;
+        line.append("wdboot: bootentry ").append(name + 4).append(": device path rejected: ");
+        line.append(to_string(opt.path_check.error)).append(" at byte ").append_uint(opt.path_check.offset);
+        console_line(line.c_str());
+        return EFI_INVALID_PARAMETER;
+    }
+    if (parsed != LoadOptionError::ok) {
+        TextBuffer<kLine> line;
+        line.append("wdboot: ").append(name).append(" is not a valid EFI_LOAD_OPTION: ").append(to_string(parsed));
+        console_line(line.c_str());
         return EFI_INVALID_PARAMETER;
     }
     // The device path inside the variable may be unaligned; LoadImage copies it.

@@ -7,22 +7,36 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "device_path.hpp"
+
 namespace wdboot::efi {
 
 struct LoadOptionView {
     uint32_t attributes;
     const uint8_t* description;  // UCS-2, NUL-terminated, description_units units before NUL
     size_t description_units;
-    const uint8_t* device_path;  // first node of the first device path instance
-    size_t device_path_bytes;
+    const uint8_t* device_path;  // first node of the first device path
+    size_t device_path_bytes;    // FilePathListLength
+    DevicePathCheck path_check;  // check_device_path() of the list (when the layout got that far)
     const uint8_t* optional_data;
     size_t optional_bytes;
 };
 
-// Splits the variable's bytes into its parts. False if the layout is inconsistent: too
-// short, description without terminator, path list beyond the end, or a first device
-// path whose nodes do not end with an End node inside the list.
-bool parse_load_option(const uint8_t* data, size_t len, LoadOptionView& out);
+enum class [[nodiscard]] LoadOptionError : uint8_t {
+    ok,
+    too_short,                  // shorter than Attributes + FilePathListLength
+    description_unterminated,   // no NUL unit ends the description
+    path_list_past_end,         // FilePathListLength runs past the variable
+    device_path,                // the first device path failed check_device_path (see path_check)
+};
+
+const char* to_string(LoadOptionError e);
+
+// Splits the variable's bytes into its parts and checks the first device path of the
+// list with check_device_path(). Only on ok is `out` filled and device_path safe to
+// hand to gnu-efi or the firmware; on device_path, out.path_check says why and where.
+// Called by ImageLoader::load_boot_entry (efi_image.cpp).
+LoadOptionError parse_load_option(const uint8_t* data, size_t len, LoadOptionView& out);
 
 enum class OptionsText : uint8_t {
     text,      // decoded (possibly empty)

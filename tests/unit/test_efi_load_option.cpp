@@ -1,5 +1,6 @@
 // Host tests of the loader's pure parsers in efi/load_option.cpp: EFI_LOAD_OPTION
-// (Boot#### values, for `bootentry` slots) and load options as text.
+// (Boot#### values, for `bootentry` slots) and load options as text. The device path
+// check itself: test_efi_device_path.cpp.
 #include <catch2/catch.hpp>
 #include <cstdint>
 #include <string>
@@ -9,6 +10,8 @@
 
 using wdboot::efi::describe_problem;
 using wdboot::efi::join_boot_entry_options;
+using wdboot::efi::DevicePathError;
+using wdboot::efi::LoadOptionError;
 using wdboot::efi::LoadOptionView;
 using wdboot::efi::load_options_text;
 using wdboot::efi::OptionsProblem;
@@ -74,7 +77,7 @@ TEST_CASE("parse_load_option splits a Boot#### value into its parts", "[efi]") {
     std::vector<uint8_t> data = ucs2("root=/dev/vda2 quiet", false);
     std::vector<uint8_t> v = load_option(path, data);
     LoadOptionView view{};
-    REQUIRE(parse_load_option(v.data(), v.size(), view));
+    REQUIRE(parse_load_option(v.data(), v.size(), view) == LoadOptionError::ok);
     CHECK(view.attributes == 1);
     CHECK(view.description_units == 6);
     CHECK(view.description == v.data() + 6);
@@ -87,7 +90,7 @@ TEST_CASE("parse_load_option splits a Boot#### value into its parts", "[efi]") {
 TEST_CASE("parse_load_option accepts an entry without optional data", "[efi]") {
     std::vector<uint8_t> v = load_option(short_form_path(), {});
     LoadOptionView view{};
-    REQUIRE(parse_load_option(v.data(), v.size(), view));
+    REQUIRE(parse_load_option(v.data(), v.size(), view) == LoadOptionError::ok);
     CHECK(view.optional_bytes == 0);
 }
 
@@ -96,33 +99,53 @@ TEST_CASE("parse_load_option rejects every truncation of the description or path
     for (size_t len = 0; len < v.size(); ++len) {
         LoadOptionView view{};
         INFO("length " << len);
-        CHECK_FALSE(parse_load_option(v.data(), len, view));
+        CHECK(parse_load_option(v.data(), len, view) != LoadOptionError::ok);
     }
 }
 
-TEST_CASE("parse_load_option rejects inconsistent device paths", "[efi]") {
+TEST_CASE("parse_load_option rejects inconsistent layouts and device paths", "[efi]") {
     LoadOptionView view{};
+    SECTION("shorter than its fixed header") {
+        std::vector<uint8_t> v = {1, 0, 0, 0, 4};
+        CHECK(parse_load_option(v.data(), v.size(), view) == LoadOptionError::too_short);
+        CHECK(parse_load_option(nullptr, 0, view) == LoadOptionError::too_short);
+    }
+    SECTION("description without terminator") {
+        std::vector<uint8_t> v = {1, 0, 0, 0, 4, 0, 'D', 0, 'e', 0};
+        CHECK(parse_load_option(v.data(), v.size(), view) == LoadOptionError::description_unterminated);
+    }
     SECTION("path list longer than the variable") {
         std::vector<uint8_t> v = load_option(short_form_path(), {});
         v[4] = static_cast<uint8_t>(v[4] + 10);
-        CHECK_FALSE(parse_load_option(v.data(), v.size(), view));
+        CHECK(parse_load_option(v.data(), v.size(), view) == LoadOptionError::path_list_past_end);
     }
     SECTION("a node shorter than its header") {
         std::vector<uint8_t> path = short_form_path();
         path[2] = 2;
         path[3] = 0;
         std::vector<uint8_t> v = load_option(path, {});
-        CHECK_FALSE(parse_load_option(v.data(), v.size(), view));
+        CHECK(parse_load_option(v.data(), v.size(), view) == LoadOptionError::device_path);
+        CHECK(view.path_check.error == DevicePathError::node_too_short);
+        CHECK(view.path_check.offset == 0);
     }
     SECTION("no End node inside the list") {
         std::vector<uint8_t> path = short_form_path();
         path.resize(path.size() - 4);
         std::vector<uint8_t> v = load_option(path, {});
-        CHECK_FALSE(parse_load_option(v.data(), v.size(), view));
+        CHECK(parse_load_option(v.data(), v.size(), view) == LoadOptionError::device_path);
+        CHECK(view.path_check.error == DevicePathError::missing_end);
     }
     SECTION("empty path list") {
         std::vector<uint8_t> v = load_option({}, {});
-        CHECK_FALSE(parse_load_option(v.data(), v.size(), view));
+        CHECK(parse_load_option(v.data(), v.size(), view) == LoadOptionError::device_path);
+        CHECK(view.path_check.error == DevicePathError::missing_end);
+    }
+    SECTION("issue 7: File(\\a), End-Instance, then a zero-length node") {
+        std::vector<uint8_t> path = {4, 4, 10, 0, '\\', 0, 'a', 0, 0, 0, 0x7F, 0x01, 4, 0, 0, 0, 0, 0};
+        std::vector<uint8_t> v = load_option(path, {});
+        CHECK(parse_load_option(v.data(), v.size(), view) == LoadOptionError::device_path);
+        CHECK(view.path_check.error == DevicePathError::end_instance);
+        CHECK(view.path_check.offset == 10);
     }
 }
 
