@@ -157,7 +157,9 @@ TEST_CASE("a broken agent.conf never keeps mark-good or disarm from disarming th
         write_text(conf, "watchdog-mode = sometimes\n");
         a.watchdog.fail_load = "modprobe: FATAL";
         CHECK(run_with_agent_config(a.env, conf, true, "mark-good", mark_good) == Exit::watchdog);
-        CHECK(a.state().state.attempt_slot == kNoSlot);  // blessed all the same
+        // Not blessed: recorded as a watchdog that could not be stopped (docs/boot-flow.md).
+        CHECK(a.state().state.attempt_slot != kNoSlot);
+        CHECK(a.state().state.journal_newest(0).event == Event::disarm_failed);
     }
     SECTION("disarm: stops the watchdog with the defaults, then exit 12") {
         write_text(conf, "disarm-method = gently\n");
