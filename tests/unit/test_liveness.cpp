@@ -450,15 +450,18 @@ struct Stats {
 
 // L1 and L5 at the current state of the world.
 void check_liveness(const World& w, Stats& stats) {
-    if (w.cfg.on_exhausted == OnExhausted::halt) return;  // halting is the operator's choice
     const uint32_t limit = bound(w.cfg);
     const BootState st = load_state(const_cast<Nvram&>(w.nv)).state;
+    // With on-exhausted halt, powering off is the operator's choice (no L1), and the
+    // unproven slots get their tries back once per exhaustion: L5 holds until then.
+    const bool halt = w.cfg.on_exhausted == OnExhausted::halt;
+    if (halt && (st.flags & kStateUnprovenRestored)) return;
     bool some_good = false;
     for (uint8_t ci = 0; ci < w.cfg.slot_count; ++ci) {
         if (w.behaviour[ci] == Behaviour::good && !has_flag(w, st, ci, kSlotBad)) some_good = true;
     }
     ++stats.liveness_checks;
-    if (some_good) {
+    if (some_good && !halt) {
         int n = resets_until_blessed(w, w.behaviour, 4 * limit);
         if (n < 0 || static_cast<uint32_t>(n) > limit) {
             std::string trace;
@@ -472,6 +475,13 @@ void check_liveness(const World& w, Stats& stats) {
     // about unproven slots can bring this one back).
     for (uint8_t ci = 0; ci < w.cfg.slot_count; ++ci) {
         if (has_flag(w, st, ci, kSlotBad | kSlotFailedHard)) continue;
+        // Its attempt in progress is about to be counted with evidence (a watchdog
+        // reset, a watchdog the agent could not stop): proven bad at the next boot.
+        const uint8_t ri = st.find_slot(w.cfg.slots[ci].name);
+        if (ri != kNoSlot && st.attempt_slot == ri &&
+            ((!w.running && w.next_cause == ResetCause::watchdog) || st.slots[ri].last_outcome == Outcome::unstoppable)) {
+            continue;
+        }
         std::vector<Behaviour> alone(w.cfg.slot_count, Behaviour::panic);
         alone[ci] = Behaviour::good;
         int n = resets_until_blessed(w, alone, 4 * limit);
