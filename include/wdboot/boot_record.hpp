@@ -90,6 +90,10 @@ enum class Event : uint8_t {
 };
 inline constexpr uint8_t kEventMax = 17;
 
+// The detail of Event::watchdog_reset when the reset came after a blessed boot (a
+// runtime hang under a handed-over watchdog): journalled, not counted.
+inline constexpr uint8_t kResetAfterBlessing = 0xFF;
+
 // The detail of Event::counters_reset.
 enum class CountersReset : uint8_t {
     all = 0,              // wdbootctl reset, or on-exhausted reset

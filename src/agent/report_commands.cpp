@@ -30,6 +30,7 @@ bool is_failure(Event e) {
         case Event::all_exhausted:
         case Event::state_corrupt:
         case Event::trial_abandoned:
+        case Event::disarm_failed:
         case Event::marked_bad: return true;
         default: return false;
     }
@@ -214,15 +215,27 @@ std::string slot_flags_text(uint8_t flags) {
     if (flags & kSlotGood) s += "good";
     if (flags & kSlotBad) s += std::string(s.empty() ? "" : ",") + "bad";
     if (flags & kSlotTrial) s += std::string(s.empty() ? "" : ",") + "trial";
+    if (flags & kSlotFailedHard) s += std::string(s.empty() ? "" : ",") + "failed-hard";
     return s.empty() ? "-" : s;
 }
 
 std::string event_detail(const JournalEntry& e) {
     const std::string d = std::to_string(e.detail);
     switch (e.event) {
-        case Event::attempt:
         case Event::watchdog_reset:
-        case Event::unclean_reset: return d + " tries left";
+            // 0xFF: the reset came after a blessed boot (a runtime hang), not counted.
+            if (e.detail == kResetAfterBlessing) return "after a blessed boot, not counted";
+            return d + " tries left";
+        case Event::attempt:
+        case Event::unclean_reset:
+        case Event::disarm_failed: return d + " tries left";
+        case Event::counters_reset:
+            switch (static_cast<CountersReset>(e.detail)) {
+                case CountersReset::all: return "";
+                case CountersReset::unproven_exhausted: return "every slot exhausted: tries back to a slot never proven bad";
+                case CountersReset::after_blessing: return "another slot was blessed: tries back to a good slot that lost them to power cuts";
+            }
+            return d;
         case Event::blessed: return "tries restored to " + d;
         case Event::trial_requested: return d + (e.detail == 1 ? " try" : " tries");
         case Event::all_exhausted:

@@ -100,7 +100,7 @@ BootResult run_boot(const Config& cfg, VariableStore& store, BootPlatform& platf
         for (uint8_t i = 0; i < kMaxSlots; ++i) {
             if (st.slots[i].used() && st.slots[i].last_boot_id == st.last_boot_id && st.last_boot_id != 0) last = i;
         }
-        st.journal_add(st.last_boot_id, last, Event::watchdog_reset, facts.cause, 0xFF, facts.now);
+        st.journal_add(st.last_boot_id, last, Event::watchdog_reset, facts.cause, kResetAfterBlessing, facts.now);
         platform.log("wdboot: the watchdog reset the machine after a blessed boot (journalled, not counted)");
     }
 

@@ -421,3 +421,28 @@ TEST_CASE("mark-good in handover mode waits for systemd to hold the device") {
         CHECK(a.err.str().find("RuntimeWatchdogSec") != std::string::npos);
     }
 }
+
+TEST_CASE("a watchdog reset after a blessed boot reads as such, never as 255 tries left") {
+    Agent a;
+    a.write_config(kTwoSlotConfig);
+    i6300esb_driver_available(a);
+    a.boot();
+    REQUIRE(cmd_mark_good(a.env) == Exit::ok);
+    a.boot(ResetCause::watchdog);  // a runtime hang under a handed-over watchdog
+    a.clear_output();
+    REQUIRE(cmd_log(a.env, 0) == Exit::ok);
+    CHECK(a.out.str().find("255") == std::string::npos);
+    CHECK(a.out.str().find("after a blessed boot, not counted") != std::string::npos);
+    a.clear_output();
+    a.env.json = true;
+    REQUIRE(cmd_status(a.env) == Exit::ok);
+    CHECK(a.out.str().find("255 tries") == std::string::npos);
+    a.clear_output();
+    REQUIRE(cmd_log(a.env, 0) == Exit::ok);
+    auto j = nlohmann::json::parse(a.out.str());
+    bool found = false;
+    for (const auto& e : j) {
+        if (e["event"] == "watchdog-reset") found = e["detail_text"] == "after a blessed boot, not counted";
+    }
+    CHECK(found);
+}
