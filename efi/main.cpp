@@ -121,7 +121,7 @@ EFI_STATUS boot(EFI_HANDLE image) {
         return EFI_NOT_FOUND;
     }
 
-    // 3.-6. Decide, record, arm, load, start: the core's flow.
+    // 3.-9. Account, choose, arm, record, load, tell the OS, start: the core's flow.
     EfiVariableStore store;
     EfiPlatform platform(image, self, esp);
     BootResult r = run_boot(g_config, store, platform);

@@ -92,6 +92,7 @@ BootResult run_boot(const Config& cfg, VariableStore& store, BootPlatform& platf
 
     reconcile(cfg, st);
     TextBuffer<200> previous;
+    // 3. Account for the previous attempt.
     bool failed_before = account_previous_attempt(st, facts, &previous);
     if (!failed_before && facts.cause == ResetCause::watchdog) {
         // The watchdog fired after a blessed boot (hand-over mode, a hang at run time).
@@ -119,6 +120,7 @@ BootResult run_boot(const Config& cfg, VariableStore& store, BootPlatform& platf
 
     BootSkips skips{};
     for (int pass = 0; pass < kMaxPasses; ++pass) {
+        // 4. Choose.
         Decision d = choose(cfg, st, facts, skips);
         TextBuffer<kLine> line;
         line.append("wdboot: ");
@@ -144,7 +146,7 @@ BootResult run_boot(const Config& cfg, VariableStore& store, BootPlatform& platf
             continue;
         }
 
-        // Arm before recording the attempt: a refused arm under watchdog-required must
+        // 5. Arm before recording the attempt: a refused arm under watchdog-required must
         // leave no attempt marker behind (the slot never ran).
         bool armed = false;
         if (wd.present && (d.unprotected || loaded.read_only)) {
@@ -166,7 +168,7 @@ BootResult run_boot(const Config& cfg, VariableStore& store, BootPlatform& platf
             }
         }
 
-        // 7. Record the attempt, before anything of the image runs: from here on a
+        // 6. Record the attempt, before anything of the image runs: from here on a
         // hang or a reset at any instant (LoadImage, initrd reads, the kernel, its
         // userspace) is counted against this slot on the next boot.
         uint32_t boot_id = begin_attempt(st, d, facts);
@@ -192,14 +194,17 @@ BootResult run_boot(const Config& cfg, VariableStore& store, BootPlatform& platf
                          "the watchdog could not be stopped)");
         }
 
+        // 7. Load the image and its initrds.
         Status s = platform.load_image(slot, cmdline);
         ++r.attempts;
         if (s != Status::ok) {
             fail_image(platform, st, cfg, d.config_slot, s, facts, skips, r);
             continue;
         }
+        // 8. Tell the OS.
         platform.publish(st, d, boot_id, wd, armed ? cfg.timeout_s : 0);
 
+        // 9. Start it.
         s = platform.start_image();
         // StartImage returned: the image refused to run or exited.
         platform.unload_image();
