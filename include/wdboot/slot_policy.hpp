@@ -97,6 +97,12 @@ Status mark_bad(BootState& st, uint8_t record_slot, uint64_t now);
 Status set_default(BootState& st, uint8_t record_slot, uint64_t now);
 // Asks for a one-shot trial of a slot on the next boot(s), with `tries` attempts (1..max).
 Status request_trial(BootState& st, uint8_t record_slot, uint8_t tries, uint64_t now);
+// Forgets a slot's record entry (counters, flags, outcome; journal entries naming it
+// become unattributed), as if it had never been there: `wdbootctl add-slot` and
+// `remove-slot` call it so that a slot name added again starts fresh instead of
+// inheriting the old slot's bad mark. Refuses (invalid_argument) the slot of the attempt
+// in progress, which must still be counted.
+Status forget_slot(BootState& st, uint8_t record_slot);
 // Restores every slot's tries to its maximum and clears bad flags.
 Status reset_counters(BootState& st, uint64_t now);
 

@@ -15,6 +15,7 @@
 #include <sstream>
 
 #include "wdboot/config.hpp"
+#include "wdboot/slot_policy.hpp"
 
 namespace fs = std::filesystem;
 
@@ -427,6 +428,10 @@ Exit cmd_uninstall(AgentEnv& env, const std::string& esp_arg, bool purge, bool d
     return Exit::ok;
 }
 
+namespace {
+void forget_in_record(AgentEnv& env, const std::string& name);
+}  // namespace
+
 Exit cmd_add_slot(AgentEnv& env, const SlotSpec& spec, const std::string& esp_arg) {
     if (!spec.dry_run && !env.is_root) return fail(env, Exit::not_root, "add-slot changes the ESP: run it as root");
     if (!is_valid_slot_name(spec.name.c_str()))
@@ -507,6 +512,7 @@ Exit cmd_add_slot(AgentEnv& env, const SlotSpec& spec, const std::string& esp_ar
         remove_created(created);
         return fail(env, Exit::install, err + "; wdboot.conf not changed");
     }
+    forget_in_record(env, spec.name);
     *env.out << "slot \"" << spec.name << "\" added to " << conf_path << "\n";
     return Exit::ok;
 }
@@ -570,6 +576,32 @@ void remove_unreferenced_slot_files(AgentEnv& env, const std::string& esp, const
     }
 }
 
+// The record's entry of a slot that is no longer (or not yet) in wdboot.conf is
+// forgotten, so that a name added again starts with fresh counters rather than the old
+// slot's bad mark. Best effort: the config change is made either way, and a record that
+// cannot be written is only reported (the entry is then released when its room is needed).
+void forget_in_record(AgentEnv& env, const std::string& name) {
+    if (env.efivars == nullptr || env.efivars->availability() == Availability::missing) return;
+    std::ostringstream sink;
+    AgentEnv quiet = env;
+    quiet.json = false;
+    quiet.err = &sink;
+    Session s;
+    if (open_session(quiet, kNeedWrite, s) != Exit::ok) {
+        note(env, "the state record keeps slot \"" + name + "\" for now: " + sink.str());
+        return;
+    }
+    BootState next = s.loaded.state;
+    uint8_t ri = next.find_slot(name.c_str());
+    if (ri == kNoSlot) return;
+    if (forget_slot(next, ri) != Status::ok) {
+        note(env, "slot \"" + name + "\" is the attempt in progress: the record keeps it until the next boot");
+        return;
+    }
+    if (save_session(quiet, s, next) == Exit::ok) note(env, "the state record forgot slot \"" + name + "\"");
+    else note(env, "the state record keeps slot \"" + name + "\" for now: " + sink.str());
+}
+
 }  // namespace
 
 Exit cmd_remove_slot(AgentEnv& env, const std::string& name, const std::string& esp_arg) {
@@ -588,6 +620,7 @@ Exit cmd_remove_slot(AgentEnv& env, const std::string& name, const std::string& 
         return fail(env, Exit::config, "wdboot.conf would not be usable without \"" + name + "\"; nothing changed:\n" + problems);
     if (!write_to_esp(env, conf_path, rest, err)) return fail(env, Exit::install, err);
     remove_unreferenced_slot_files(env, esp, name, *remaining);
+    forget_in_record(env, name);
     *env.out << "slot \"" << name << "\" removed from " << conf_path << "\n";
     return Exit::ok;
 }

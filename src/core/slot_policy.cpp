@@ -476,6 +476,13 @@ Status request_trial(BootState& st, uint8_t ri, uint8_t tries, uint64_t now) {
     return Status::ok;
 }
 
+Status forget_slot(BootState& st, uint8_t ri) {
+    if (!valid_record_slot(st, ri)) return Status::not_found;
+    if (st.attempt_slot == ri) return Status::invalid_argument;
+    release_entry(st, ri);
+    return Status::ok;
+}
+
 Status reset_counters(BootState& st, uint64_t now) {
     for (SlotState& slot : st.slots) {
         if (!slot.used()) continue;

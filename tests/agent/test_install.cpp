@@ -9,6 +9,7 @@
 
 #include "agent_fixture.hpp"
 #include "esp_install.hpp"
+#include "state_commands.hpp"
 
 using namespace wdtest;
 
@@ -389,4 +390,38 @@ TEST_CASE("remove-slot deletes only the files of the slot's folder that no other
         CHECK(read_text(a.dir / "esp/EFI/wdboot/keep-me") == "keep");
         CHECK(a.out.str().find("left " + k + "/evil alone") != std::string::npos);
     }
+}
+
+namespace {
+uint8_t slot_flags(Agent& a, const char* name) {
+    BootState st = a.state().state;
+    uint8_t i = st.find_slot(name);
+    return i == kNoSlot ? 0 : st.slots[i].flags;
+}
+}  // namespace
+
+TEST_CASE("a slot name added again starts fresh: the record forgets a removed slot") {
+    // Issue 7: re-adding a removed slot's name with a fixed kernel inherited its bad mark.
+    Agent a;
+    machine(a);
+    a.write_config(kTwoSlotConfig);
+    a.boot();
+    REQUIRE(cmd_mark_bad(a.env, "fallback") == Exit::ok);
+    REQUIRE(slot_flags(a, "fallback") & kSlotBad);
+    REQUIRE(cmd_remove_slot(a.env, "fallback", "") == Exit::ok);
+    CHECK(a.state().state.find_slot("fallback") == kNoSlot);
+    CHECK(a.out.str().find("the state record forgot slot \"fallback\"") != std::string::npos);
+    SlotSpec s;
+    s.name = "fallback";
+    s.kernel = a.dir / "boot/vmlinuz-6.1.0-9-amd64";
+    s.options = "root=/dev/vda2";
+    REQUIRE(cmd_add_slot(a.env, s, "") == Exit::ok);
+    a.boot();  // the loader gives the new slot fresh counters
+    BootState st = a.state().state;
+    REQUIRE(st.find_slot("fallback") != kNoSlot);
+    CHECK_FALSE(st.slots[st.find_slot("fallback")].has(kSlotBad));
+    // The slot of the attempt in progress is kept until it is counted.
+    CHECK(cmd_remove_slot(a.env, "primary", "") == Exit::ok);
+    CHECK(a.state().state.find_slot("primary") != kNoSlot);
+    CHECK(a.out.str().find("is the attempt in progress") != std::string::npos);
 }
