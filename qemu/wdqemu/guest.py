@@ -83,6 +83,36 @@ class Boot:
         ms = self.all(r"^WDTEST-WATCHDOG device=\S+ enabled=(\d)")
         return None if not ms else ms[-1].group(1) == "1"
 
+    def agent_runs(self):
+        """[(args, rc, stdout text, stderr lines)] of every `agent:` action of this boot."""
+        runs = []
+        body = None
+        for text in self.texts():
+            m = re.match(r"^WDTEST-AGENT-BEGIN args=(.*)$", text)
+            if m:
+                body = []
+                continue
+            m = re.match(r"^WDTEST-AGENT rc=(\d+) args=(.*)$", text)
+            if m and body is not None:
+                runs.append([m.group(2), int(m.group(1)), "\n".join(body), []])
+                body = None
+                continue
+            if text.startswith("WDTEST-AGENT-STDERR ") and runs:
+                runs[-1][3].append(text[len("WDTEST-AGENT-STDERR "):])
+            elif body is not None:
+                body.append(text)
+        return [tuple(r) for r in runs]
+
+    def agent_json(self, args):
+        """(rc, decoded JSON or None, stderr lines) of the last agent run with these args."""
+        for a, rc, out, err in reversed(self.agent_runs()):
+            if a == args:
+                try:
+                    return rc, json.loads(out) if out.strip() else None, err
+                except ValueError:
+                    return rc, None, err + [f"(stdout not JSON: {out!r})"]
+        return None, None, []
+
     def panicked(self):
         return bool(self.all(r"Kernel panic - not syncing"))
 

@@ -100,7 +100,7 @@ def _stripped(path):
         return open(tmp.name, "rb").read()
 
 
-def _add_agent(c, agent, kernel_dir):
+def _add_agent(c, agent, kernel_dir, modules=AGENT_MODULES):
     c.file("bin/wdbootctl", _stripped(agent), 0o755)
     with open(os.path.join(kernel_dir, "version")) as f:
         kver = f.read().strip()
@@ -109,7 +109,7 @@ def _add_agent(c, agent, kernel_dir):
     c.directory(base)
     made = {base}
     dep_lines = []
-    paths = find_modules(moddir, AGENT_MODULES)
+    paths = find_modules(moddir, modules) if modules else []
     for path in paths:
         rel = os.path.relpath(path, moddir)
         parts = rel.split("/")[:-1]
@@ -126,11 +126,13 @@ def _add_agent(c, agent, kernel_dir):
     c.file(f"{base}/modules.dep", ("\n".join(dep_lines) + "\n").encode())
 
 
-def base_archive(kernel_dir, tool, agent=None, early_dir="lib/modules", extra_dirs=()):
+def base_archive(kernel_dir, tool, agent=None, early_dir="lib/modules", extra_dirs=(),
+                 agent_modules=AGENT_MODULES):
     """The part every test initramfs shares: directories, console and null devices,
     busybox, wdtest-state, the early modules (efivarfs and its dependencies, numbered in
     load order under `early_dir` for /init's glob) and, with `agent`, the static
-    wdbootctl with the watchdog modules it loads."""
+    wdbootctl with the watchdog modules it loads (`agent_modules`; with none, the
+    modules.dep is empty and the agent's `modprobe i6300esb` fails)."""
     c = Cpio()
     for d in ("bin", "dev", "etc", "proc", "sys", "tmp", "run", "lib", "lib/modules") + tuple(extra_dirs):
         c.directory(d)
@@ -142,7 +144,7 @@ def base_archive(kernel_dir, tool, agent=None, early_dir="lib/modules", extra_di
     with open(tool, "rb") as f:
         c.file("bin/wdtest-state", f.read(), 0o755)
     if agent:
-        _add_agent(c, agent, kernel_dir)
+        _add_agent(c, agent, kernel_dir, agent_modules)
     for i, path in enumerate(find_modules(os.path.join(kernel_dir, "modules"), MODULES)):
         with open(path, "rb") as f:
             c.file(f"{early_dir}/{i:02d}-{os.path.basename(path)}", f.read())

@@ -49,13 +49,15 @@ class Vm(vmmod.Vm):
 
 
 class Context(sc.Context):
-    def make_agent_disk(self, conf_text):
+    def make_agent_disk(self, conf_text, initrds=("initrd-agent.img",)):
         """Tier A: wdboot as the removable-media loader, the test kernel and the agent
-        initramfs (images dir: vmlinuz, initrd-agent.img)."""
+        initramfs (images dir: vmlinuz, initrd-agent.img; initrd-agent-nomod.img is the
+        one without i6300esb.ko), each as \\wdsys\\NAME."""
         d = diskmod.create(self.disk_path)
         self._put_loader(d, conf_text)
         d.put_file("wdsys/vmlinuz", os.path.join(self.images, "vmlinuz"))
-        d.put_file("wdsys/initrd-agent.img", os.path.join(self.images, "initrd-agent.img"))
+        for name in initrds:
+            d.put_file(f"wdsys/{name}", os.path.join(self.images, name))
         vmmod.fresh_vars(self.vars_path)
         self.disk = d
         return d
