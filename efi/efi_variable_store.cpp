@@ -37,6 +37,8 @@ Status EfiVariableStore::write(Copy copy, const uint8_t* data, size_t len) {
     EFI_STATUS s = set_variable(kCopyNames[static_cast<int>(copy)], kWdbootGuid, kStateAttributes,
                                 data, len);
     if (s == EFI_WRITE_PROTECTED) return Status::read_only;
+    // NVRAM full: said as such on the console ("no space left"), not as an I/O error.
+    if (s == EFI_OUT_OF_RESOURCES) return Status::no_space;
     return EFI_ERROR(s) ? Status::io_error : Status::ok;
 }
 
