@@ -1,9 +1,10 @@
 // libFuzzer target for the NVRAM record decoder: whatever decode_record() accepts must
 // encode back to exactly the same bytes (one canonical form per state), so a record
-// read from NVRAM and written back unchanged can never drift. The one documented
-// exception (docs/record-format.md, "Versioning"): a newer minor version of our major
-// is accepted and written back as ours: byte 5 becomes our minor, the bytes reserved
-// in our minor (which the newer one may use) become zero, and the CRC changes.
+// read from NVRAM and written back unchanged can never drift. The documented exceptions
+// (docs/record-format.md, "Versioning"): a newer minor version is accepted and written
+// back as ours: byte 5 becomes our minor, the bytes reserved in our minor (which the
+// newer one may use) become zero; a major 1 record is written back as major 2 (byte 4);
+// the CRC changes with them.
 //
 // Random mutations almost never carry a valid CRC, so each input is also tried with
 // its CRC recomputed: that is what lets the fuzzer reach the field checks.
@@ -19,9 +20,12 @@ using namespace wdboot;
 
 namespace {
 
+constexpr size_t kMajorOffset = 4;
 constexpr size_t kMinorOffset = 5;
-// Bytes reserved in minor 0 (docs/record-format.md): header 26..31, slot bytes 21..23.
-constexpr size_t kReservedHeader = 26;
+// Bytes reserved in minor 0 (docs/record-format.md): header 27..31 (26..31 in major 1),
+// slot bytes 21..23.
+constexpr size_t kReservedHeader = 27;
+constexpr size_t kReservedHeaderMajor1 = 26;
 constexpr size_t kReservedSlotFirst = 21;
 constexpr size_t kReservedSlotLast = 23;
 
@@ -40,13 +44,18 @@ void check(const uint8_t* data, size_t size) {
     if (size != kRecordSize) abort();
     uint8_t expected[kRecordSize];
     memcpy(expected, data, kRecordSize);
-    if (expected[kMinorOffset] != kRecordMinor) {
-        expected[kMinorOffset] = kRecordMinor;
-        for (size_t i = kReservedHeader; i < kHeaderBytes; ++i) expected[i] = 0;
+    const bool upgraded = expected[kMajorOffset] != kRecordMajor;
+    const bool newer_minor = expected[kMinorOffset] != kRecordMinor;
+    if (newer_minor) {
+        for (size_t i = upgraded ? kReservedHeaderMajor1 : kReservedHeader; i < kHeaderBytes; ++i) expected[i] = 0;
         for (size_t slot = 0; slot < kMaxSlots; ++slot) {
             uint8_t* p = expected + kSlotsOffset + slot * kSlotBytes;
             for (size_t i = kReservedSlotFirst; i <= kReservedSlotLast; ++i) p[i] = 0;
         }
+    }
+    if (upgraded || newer_minor) {
+        expected[kMajorOffset] = kRecordMajor;
+        expected[kMinorOffset] = kRecordMinor;
         seal(expected);
     }
     if (memcmp(out, expected, kRecordSize) != 0) abort();
