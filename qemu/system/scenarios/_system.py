@@ -7,9 +7,11 @@ INITRD = "\\wdsys\\initrd.img"
 MEMORY_MIB = 1024
 # wdboot's watchdog timeout: covers firmware hand-off, kernel, initrd and systemd up to
 # wdboot-bless.service. Under TCG that took 13 s from arming to the blessing (minbase
-# system, both cores busy); 60 s keeps good boots from being reset on a slower machine
-# while a failed boot costs only a minute.
-WATCHDOG_S = 60
+# system, both cores busy), but 35-45 s with two other guests booting beside it, and
+# once more than 60 s (a good fallback boot was reset before its blessing in a CI run,
+# 2026-11-30); 90 s keeps good boots from being reset on a loaded machine while a failed
+# boot costs a minute and a half.
+WATCHDOG_S = 90
 
 
 def slot(name, test, stay=0, tries=None, health_fail=False):
