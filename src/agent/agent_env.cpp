@@ -14,6 +14,13 @@ Exit fail(AgentEnv& env, Exit e, const std::string& message) {
     return e;
 }
 
+std::string captured_message(const std::ostringstream& sink) {
+    std::string m = sink.str();
+    if (m.rfind("wdbootctl: ", 0) == 0) m.erase(0, 11);
+    while (!m.empty() && m.back() == '\n') m.pop_back();
+    return m;
+}
+
 void note(AgentEnv& env, const std::string& message) {
     (env.json ? *env.err : *env.out) << message << "\n";
 }

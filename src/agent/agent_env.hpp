@@ -9,6 +9,7 @@
 #include <functional>
 #include <memory>
 #include <ostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -87,6 +88,11 @@ Exit save_session(AgentEnv& env, Session& s, const BootState& next, bool* wrote 
 // Prints a refusal or failure: "wdbootctl: MESSAGE" on stderr, and with --json also
 // {"error": MESSAGE, "exit_code": N} on stdout. Returns `e`.
 Exit fail(AgentEnv& env, Exit e, const std::string& message);
+
+// What fail() wrote into a captured error stream (commands that report a refusal as part
+// of a larger result, like mark-good's record step): the message without the
+// "wdbootctl: " prefix and the line end.
+std::string captured_message(const std::ostringstream& sink);
 
 // Prints an informational line (stdout in text mode; stderr with --json, so that stdout
 // stays one JSON document).

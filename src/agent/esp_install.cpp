@@ -588,7 +588,7 @@ void forget_in_record(AgentEnv& env, const std::string& name) {
     quiet.err = &sink;
     Session s;
     if (open_session(quiet, kNeedWrite, s) != Exit::ok) {
-        note(env, "the state record keeps slot \"" + name + "\" for now: " + sink.str());
+        note(env, "the state record keeps slot \"" + name + "\" for now: " + captured_message(sink));
         return;
     }
     BootState next = s.loaded.state;
@@ -599,7 +599,7 @@ void forget_in_record(AgentEnv& env, const std::string& name) {
         return;
     }
     if (save_session(quiet, s, next) == Exit::ok) note(env, "the state record forgot slot \"" + name + "\"");
-    else note(env, "the state record keeps slot \"" + name + "\" for now: " + sink.str());
+    else note(env, "the state record keeps slot \"" + name + "\" for now: " + captured_message(sink));
 }
 
 }  // namespace

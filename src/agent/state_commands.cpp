@@ -155,9 +155,7 @@ Exit cmd_mark_good(AgentEnv& env) {
         Session s;
         record_exit = open_session(quiet, kNeedWrite, s);
         if (record_exit != Exit::ok) {
-            record_error = sink.str();
-            if (record_error.rfind("wdbootctl: ", 0) == 0) record_error.erase(0, 11);
-            while (!record_error.empty() && record_error.back() == '\n') record_error.pop_back();
+            record_error = captured_message(sink);
         } else {
             BootState next = s.loaded.state;
             Status st = record_healthy_boot(next, cur.boot_id, r.ok, env.now());
@@ -171,11 +169,7 @@ Exit cmd_mark_good(AgentEnv& env) {
                 already = r.ok && next == s.loaded.state;
                 sink.str("");
                 record_exit = save_session(quiet, s, next, &wrote);
-                if (record_exit != Exit::ok) {
-                    record_error = sink.str();
-                    if (record_error.rfind("wdbootctl: ", 0) == 0) record_error.erase(0, 11);
-                    while (!record_error.empty() && record_error.back() == '\n') record_error.pop_back();
-                }
+                if (record_exit != Exit::ok) record_error = captured_message(sink);
             }
         }
     }
