@@ -2,6 +2,10 @@
 // watchdog system, a fake command runner with a small efibootmgr model, and a fake
 // loader that boots through the core's real run_boot() and publishes WdbootCurrent.
 #pragma once
+#include <errno.h>
+#include <signal.h>
+#include <sys/wait.h>
+
 #include <map>
 #include <memory>
 #include <set>
@@ -107,6 +111,21 @@ public:
     LoadedState state();
     void clear_output();
 };
+
+// SIGCHLD ignored, as under a parent that set SIG_IGN before exec'ing the agent.
+struct IgnoredSigchld {
+    IgnoredSigchld() { previous = signal(SIGCHLD, SIG_IGN); }
+    ~IgnoredSigchld() { signal(SIGCHLD, previous); }
+    void (*previous)(int);
+};
+
+// A waitpid() that loses the status like an auto-reaping kernel: it reaps the child
+// itself (no zombie left) and then reports ECHILD.
+inline pid_t reaped_elsewhere(pid_t pid, int* status, int) {
+    (void)waitpid(pid, status, 0);
+    errno = ECHILD;
+    return -1;
+}
 
 inline constexpr char kTwoSlotConfig[] =
     "timeout 30\ntries 3\nwatchdog i6300esb\n"

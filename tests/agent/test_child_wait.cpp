@@ -6,23 +6,12 @@
 
 #include <catch2/catch.hpp>
 
+#include "agent_fixture.hpp"
 #include "command_runner.hpp"
 
 using namespace wdboot::agent;
-
-namespace {
-struct IgnoredSigchld {
-    IgnoredSigchld() { previous = signal(SIGCHLD, SIG_IGN); }
-    ~IgnoredSigchld() { signal(SIGCHLD, previous); }
-    void (*previous)(int);
-};
-
-pid_t reaped_elsewhere(pid_t pid, int* status, int) {
-    (void)waitpid(pid, status, 0);
-    errno = ECHILD;
-    return -1;
-}
-}  // namespace
+using wdtest::IgnoredSigchld;
+using wdtest::reaped_elsewhere;
 
 TEST_CASE("ProcessRunner reports the real exit status when SIGCHLD is ignored") {
     IgnoredSigchld ignored;

@@ -31,20 +31,6 @@ HealthOptions options_for(const TempDir& d) {
     return o;
 }
 
-// SIGCHLD ignored, as under a parent that set SIG_IGN before exec'ing the agent.
-struct IgnoredSigchld {
-    IgnoredSigchld() { previous = signal(SIGCHLD, SIG_IGN); }
-    ~IgnoredSigchld() { signal(SIGCHLD, previous); }
-    void (*previous)(int);
-};
-
-// A waitpid() that loses the status like an auto-reaping kernel: it reaps the child
-// itself (no zombie left) and then reports ECHILD.
-pid_t reaped_elsewhere(pid_t pid, int* status, int) {
-    (void)waitpid(pid, status, 0);
-    errno = ECHILD;
-    return -1;
-}
 }  // namespace
 
 TEST_CASE("checks run in name order with output forwarded; skipped files are listed") {
