@@ -38,7 +38,77 @@ bool same_partition(const EFI_DEVICE_PATH* a, const EFI_DEVICE_PATH* b) {
     return true;
 }
 
+// The SecureBoot global variable (UEFI 2.10 section 3.3): 1 when Secure Boot is
+// enforced. Absent or unreadable counts as off.
+bool secure_boot_enabled() {
+    CHAR16 name[11];
+    ascii_to_ucs2("SecureBoot", name, 11);
+    EFI_GUID global = EFI_GLOBAL_VARIABLE;
+    UINT8 value = 0;
+    UINTN size = sizeof(value);
+    EFI_STATUS s = RT->GetVariable(name, &global, nullptr, &size, &value);
+    return !EFI_ERROR(s) && size == 1 && value == 1;
+}
+
 }  // namespace
+
+bool ImageLoader::compose(const char* name, ImageKind declared, bool entry_has_text, const CommandLineParts& parts,
+                          char (&out)[kOptionsMax]) {
+    // The image's own headers, as LoadImage placed them: the same view systemd-stub
+    // reads its sections from.
+    PeImageInfo info{};
+    EFI_LOADED_IMAGE* child = nullptr;
+    EFI_GUID li_guid = LOADED_IMAGE_PROTOCOL;
+    PeError pe = PeError::too_small;
+    if (!EFI_ERROR(BS->HandleProtocol(child_, &li_guid, reinterpret_cast<void**>(&child))) && child != nullptr) {
+        pe = inspect_pe_image(static_cast<const uint8_t*>(child->ImageBase), static_cast<size_t>(child->ImageSize),
+                              PeLayout::loaded, info);
+    }
+    if (pe != PeError::ok) {
+        TextBuffer<kLine> line;
+        line.append("wdboot: ").append(name).append(": cannot read its PE headers (").append(to_string(pe));
+        line.append("): taken as ").append(declared == ImageKind::linux_efi ? "a Linux kernel" : "an EFI application");
+        console_line(line.c_str());
+    }
+    bool secure = info.type == PeImageType::unified_kernel && secure_boot_enabled();
+    ComposedCommandLine c = compose_command_line(declared, info, entry_has_text, parts, secure, out);
+    if (c.embedded_not_ascii) {
+        TextBuffer<kLine> line;
+        line.append("wdboot: ").append(name).append(": its embedded .cmdline has non-ASCII bytes: not booted");
+        console_line(line.c_str());
+        return false;
+    }
+    if (!c.fits) {
+        TextBuffer<kLine> line;
+        line.append("wdboot: ").append(name).append(": the command line is longer than ");
+        line.append_uint(kOptionsMax - 1).append(" characters with ");
+        line.append(c.embedded_kept ? "the embedded .cmdline, " : "").append("options and the watchdog's arguments");
+        console_line(line.c_str());
+        return false;
+    }
+    TextBuffer<kLine> line;
+    line.append("wdboot: ").append(name).append(" is ");
+    line.append(info.type == PeImageType::unified_kernel ? "a " : info.type == PeImageType::linux_kernel ? "a " : "an ");
+    line.append(to_string(info.type));
+    if (c.embedded_kept) line.append(": its embedded command line is kept");
+    if (info.type == PeImageType::unified_kernel && !info.has_cmdline_section) line.append(" without a .cmdline");
+    const char* args = parts.watchdog_args == nullptr ? "" : parts.watchdog_args;
+    if (args[0] != '\0' && !c.watchdog_args_passed) line.append("; not a kernel: the watchdog's arguments are not passed");
+    console_line(line.c_str());
+    if (c.stub_ignores_options) {
+        TextBuffer<kLine> sb;
+        sb.append("wdboot: Secure Boot is on: ").append(name);
+        sb.append(" boots with its embedded command line alone (systemd-stub ignores load options)");
+        console_line(sb.c_str());
+    }
+    if (c.embedded_lacks_watchdog_args) {
+        TextBuffer<kLine> warn;
+        warn.append("wdboot: WARNING: its embedded command line lacks \"").append(args);
+        warn.append("\": the kernel's driver may stop the watchdog before the boot is blessed; build the UKI with it");
+        console_line(warn.c_str());
+    }
+    return true;
+}
 
 EFI_STATUS ImageLoader::load_path(EFI_DEVICE_PATH* path) {
     unload();
@@ -51,7 +121,7 @@ EFI_STATUS ImageLoader::load_path(EFI_DEVICE_PATH* path) {
     return s;
 }
 
-EFI_STATUS ImageLoader::load_file(const char* path, const char* cmdline) {
+EFI_STATUS ImageLoader::load_file(const char* path, ImageKind declared, const CommandLineParts& parts) {
     CHAR16 wpath[kPathMax];
     if (!ascii_to_ucs2(path, wpath, kPathMax, true)) {
         log_failure("path too long: ", path, EFI_INVALID_PARAMETER);
@@ -64,6 +134,11 @@ EFI_STATUS ImageLoader::load_file(const char* path, const char* cmdline) {
     if (EFI_ERROR(s)) {
         log_failure("cannot load ", path, s);
         return s;
+    }
+    static char cmdline[kOptionsMax];
+    if (!compose(path, declared, false, parts, cmdline)) {
+        unload();
+        return EFI_BAD_BUFFER_SIZE;
     }
     s = set_options_text(cmdline);
     if (EFI_ERROR(s)) {
@@ -115,7 +190,7 @@ EFI_STATUS ImageLoader::load_short_form(EFI_DEVICE_PATH* path) {
     return result;
 }
 
-EFI_STATUS ImageLoader::load_boot_entry(uint16_t number, const char* cmdline) {
+EFI_STATUS ImageLoader::load_boot_entry(uint16_t number, const CommandLineParts& parts) {
     char name[9] = "Boot0000";
     static constexpr char kHex[] = "0123456789ABCDEF";
     for (int i = 0; i < 4; ++i) name[4 + i] = kHex[(number >> (12 - 4 * i)) & 0xF];
@@ -170,6 +245,15 @@ EFI_STATUS ImageLoader::load_boot_entry(uint16_t number, const char* cmdline) {
     // character in the entry must not cost the boot its watchdog arguments.
     static uint16_t joined[kOptionsMax];
     size_t units = 0;
+    // First the entry's text alone: when it has some, it takes the place of a UKI's
+    // embedded command line, as it would if the firmware started the entry itself.
+    OptionsText own = join_boot_entry_options(opt.optional_data, opt.optional_bytes, "", joined, kOptionsMax, units);
+    static char cmdline[kOptionsMax];
+    if (!compose(name, ImageKind::boot_entry, own == OptionsText::text && units > 0, parts, cmdline)) {
+        unload();
+        return EFI_BAD_BUFFER_SIZE;
+    }
+    units = 0;
     OptionsText kind =
         join_boot_entry_options(opt.optional_data, opt.optional_bytes, cmdline, joined, kOptionsMax, units);
     if (kind == OptionsText::too_long) {

@@ -8,6 +8,8 @@
 
 #include "efi_api.hpp"
 #include "efi_files.hpp"
+#include "wdboot/config.hpp"
+#include "wdboot/pe_image.hpp"
 
 namespace wdboot::efi {
 
@@ -18,15 +20,16 @@ public:
     ImageLoader& operator=(const ImageLoader&) = delete;
     ~ImageLoader() { unload(); }
 
-    // LoadImage of an ESP file (ASCII path, '/' or '\'); the load options become the
-    // UCS-2 form of `cmdline`.
-    EFI_STATUS load_file(const char* path, const char* cmdline);
+    // LoadImage of an ESP file (ASCII path, '/' or '\') of a `linux` or `efi` slot; the
+    // load options become the UCS-2 form of compose_command_line() for what the loaded
+    // image is (its PE headers in memory).
+    EFI_STATUS load_file(const char* path, ImageKind declared, const CommandLineParts& parts);
 
     // LoadImage of Boot<number>'s device path (expanded when it is a short form: HD(...)
-    // or a bare file path). Its optional data become the load options; `cmdline` is
-    // appended when that data is text (a kernel command line), else it is dropped with
-    // a warning.
-    EFI_STATUS load_boot_entry(uint16_t number, const char* cmdline);
+    // or a bare file path). Its optional data become the load options; what
+    // compose_command_line() adds is appended when that data is text (a kernel command
+    // line), else it is dropped with a warning.
+    EFI_STATUS load_boot_entry(uint16_t number, const CommandLineParts& parts);
 
     // StartImage of the loaded image. Returns when the image exited or was refused.
     EFI_STATUS start();
@@ -40,6 +43,10 @@ private:
     EFI_STATUS load_short_form(EFI_DEVICE_PATH* path);
     EFI_STATUS set_options(const void* data, size_t bytes);
     EFI_STATUS set_options_text(const char* text);
+    // The load options' text for the loaded child (logs what it decided); false when it
+    // cannot be given (too long, a non-ASCII embedded command line).
+    bool compose(const char* name, ImageKind declared, bool entry_has_text, const CommandLineParts& parts,
+                 char (&out)[kOptionsMax]);
 
     EFI_HANDLE self_;
     EFI_HANDLE esp_device_;

@@ -25,23 +25,23 @@ uint64_t EfiPlatform::now() {
     return local;
 }
 
-Status EfiPlatform::load_image(const SlotConfig& slot, const char* cmdline) {
+Status EfiPlatform::load_image(const SlotConfig& slot, const CommandLineParts& parts) {
     slot_name_ = slot.name;
     uint64_t begin = read_tsc();
-    Status result = load_slot(slot, cmdline);
+    Status result = load_slot(slot, parts);
     load_tsc_ = read_tsc() - begin;
     return result;
 }
 
-Status EfiPlatform::load_slot(const SlotConfig& slot, const char* cmdline) {
+Status EfiPlatform::load_slot(const SlotConfig& slot, const CommandLineParts& parts) {
     EFI_STATUS s = EFI_SUCCESS;
     switch (slot.kind) {
         case ImageKind::linux_efi:
         case ImageKind::efi_app:
-            s = images_.load_file(slot.path, cmdline);
+            s = images_.load_file(slot.path, slot.kind, parts);
             break;
         case ImageKind::boot_entry:
-            s = images_.load_boot_entry(slot.boot_entry, cmdline);
+            s = images_.load_boot_entry(slot.boot_entry, parts);
             break;
         case ImageKind::none:
             return Status::load_failed;

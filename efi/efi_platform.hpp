@@ -20,7 +20,7 @@ public:
 
     WatchdogProbe probe_watchdog(const Config& cfg) override;
     uint64_t now() override;
-    Status load_image(const SlotConfig& slot, const char* cmdline) override;
+    Status load_image(const SlotConfig& slot, const CommandLineParts& parts) override;
     void unload_image() override;
     Status arm_watchdog(uint32_t timeout_s) override;
     void disarm_watchdog() override;
@@ -32,7 +32,7 @@ public:
     void log(const char* line) override;
 
 private:
-    Status load_slot(const SlotConfig& slot, const char* cmdline);
+    Status load_slot(const SlotConfig& slot, const CommandLineParts& parts);
 
     EFI_LOADED_IMAGE* self_;
     EspVolume& esp_;

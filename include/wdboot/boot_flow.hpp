@@ -7,6 +7,7 @@
 
 #include "wdboot/boot_record.hpp"
 #include "wdboot/config.hpp"
+#include "wdboot/pe_image.hpp"
 #include "wdboot/slot_policy.hpp"
 #include "wdboot/state_store.hpp"
 #include "wdboot/status.hpp"
@@ -28,9 +29,12 @@ public:
     virtual WatchdogProbe probe_watchdog(const Config& cfg) = 0;
     // Seconds since 1970 from the firmware clock, 0 if unknown.
     virtual uint64_t now() = 0;
-    // Loads the slot's image and sets its load options to `cmdline`; publishes the
-    // initrds. Does not start it. Status::load_failed (with a log line) if impossible.
-    virtual Status load_image(const SlotConfig& slot, const char* cmdline) = 0;
+    // Loads the slot's image and sets its load options from `parts` by what the image
+    // is (compose_command_line(): a kernel gets options and the watchdog's arguments, a
+    // UKI keeps its embedded command line in front, another EFI application gets the
+    // options only); publishes the initrds. Does not start it. Status::load_failed (with
+    // a log line) if impossible.
+    virtual Status load_image(const SlotConfig& slot, const CommandLineParts& parts) = 0;
     // Releases what load_image() loaded (after a refused start or a failed arm).
     virtual void unload_image() = 0;
     // Arms the probed hardware watchdog for timeout_s seconds, running past

@@ -15,6 +15,8 @@
 #include <sstream>
 
 #include "wdboot/config.hpp"
+#include "wdboot/pe_image.hpp"
+#include "wdboot/watchdog_drivers.hpp"
 #include "wdboot/slot_policy.hpp"
 
 namespace fs = std::filesystem;
@@ -430,6 +432,56 @@ Exit cmd_uninstall(AgentEnv& env, const std::string& esp_arg, bool purge, bool d
 
 namespace {
 void forget_in_record(AgentEnv& env, const std::string& name);
+
+// The SecureBoot global variable (UEFI 2.10 section 3.3): 1 when Secure Boot is enforced.
+constexpr const char* kGlobalVariableGuid = "8be4df61-93ca-11d2-aa0d-00e098032b8c";
+bool secure_boot_enabled(AgentEnv& env) {
+    if (env.efivars == nullptr) return false;
+    uint32_t attributes = 0;
+    std::vector<uint8_t> data;
+    return env.efivars->read("SecureBoot", attributes, data, kGlobalVariableGuid) == Status::ok && data.size() == 1 &&
+           data[0] == 1;
+}
+
+// What the loader will give the image of an `efi` slot (compose_command_line), said
+// before anything changes: the same core reads the same headers, from the file.
+void describe_efi_image(AgentEnv& env, const std::string& file, const Config& cfg) {
+    std::string bytes;
+    if (!read_file(file, bytes)) {
+        note(env, "note: cannot read " + file + " now; the loader decides what it is at boot");
+        return;
+    }
+    PeImageInfo info{};
+    PeError e = inspect_pe_image(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), PeLayout::file, info);
+    if (e != PeError::ok) {
+        note(env, "warning: " + file + ": " + to_string(e) + "; the loader takes it as an EFI application");
+        return;
+    }
+    if (info.type == PeImageType::linux_kernel) {
+        note(env, "note: " + file + " is a Linux kernel: it gets the options and the watchdog's arguments");
+        return;
+    }
+    if (info.type == PeImageType::efi_application) {
+        note(env, "note: " + file + " is not a kernel: it gets the options only. The OS it starts must not load "
+                  "the watchdog's Linux driver before wdbootctl mark-good (docs/watchdogs.md)");
+        return;
+    }
+    const std::string embedded(info.embedded_cmdline == nullptr ? "" : info.embedded_cmdline, info.embedded_length);
+    note(env, "note: " + file + " is a unified kernel image: " +
+                  (embedded.empty() ? std::string("it has no embedded command line; it gets")
+                                    : "its embedded command line \"" + embedded + "\" is kept, then") +
+                  " the options and the watchdog's arguments");
+    if (embedded.empty() || !secure_boot_enabled(env)) return;
+    // Under Secure Boot systemd-stub boots with the embedded command line alone.
+    for (const WatchdogDriverFacts& f : kWatchdogDrivers) {
+        bool may_arm = cfg.watchdog == WatchdogChoice::auto_detect ? f.picked_by_auto : f.choice == cfg.watchdog;
+        if (!may_arm || command_line_has_words(embedded.data(), embedded.size(), f.kernel_args)) continue;
+        note(env, std::string("warning: Secure Boot is on, so the stub ignores the options and uses only the "
+                              "embedded command line, which lacks \"") +
+                      f.kernel_args + "\": the " + f.name +
+                      " driver may then stop the watchdog before the boot is blessed; build the UKI with it");
+    }
+}
 }  // namespace
 
 Exit cmd_add_slot(AgentEnv& env, const SlotSpec& spec, const std::string& esp_arg) {
@@ -500,6 +552,8 @@ Exit cmd_add_slot(AgentEnv& env, const SlotSpec& spec, const std::string& esp_ar
         if (it != refs.end())
             return fail(env, Exit::install, c.to + " is used by slot \"" + it->second + "\"; nothing changed");
     }
+
+    if (!spec.efi_path.empty()) describe_efi_image(env, esp_file(esp, spec.efi_path), *before);
 
     if (spec.dry_run) {
         for (const auto& c : copies) (void)copy_to_esp(env, c.from, esp_file(esp, c.to), true, err);

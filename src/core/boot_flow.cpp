@@ -195,7 +195,7 @@ BootResult run_boot(const Config& cfg, VariableStore& store, BootPlatform& platf
         }
 
         // 7. Load the image and its initrds.
-        Status s = platform.load_image(slot, cmdline);
+        Status s = platform.load_image(slot, CommandLineParts{slot.options, wd.present ? wd.kernel_args : ""});
         ++r.attempts;
         if (s != Status::ok) {
             fail_image(platform, st, cfg, d.config_slot, s, facts, skips, r);

@@ -193,7 +193,7 @@ public:
         return {true, "i6300esb", cause_, "modprobe.blacklist=i6300esb"};
     }
     uint64_t now() override { return now_; }
-    Status load_image(const SlotConfig& slot, const char*) override {
+    Status load_image(const SlotConfig& slot, const CommandLineParts&) override {
         return fail_.count(slot.name) ? Status::load_failed : Status::ok;
     }
     void unload_image() override {}

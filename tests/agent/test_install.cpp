@@ -7,11 +7,13 @@
 #include <catch2/catch.hpp>
 #include <filesystem>
 
+#include "../common/pe_builder.hpp"
 #include "agent_fixture.hpp"
 #include "esp_install.hpp"
 #include "state_commands.hpp"
 
 using namespace wdtest;
+using wdboot::PeLayout;
 
 namespace {
 
@@ -424,4 +426,36 @@ TEST_CASE("a slot name added again starts fresh: the record forgets a removed sl
     CHECK(cmd_remove_slot(a.env, "primary", "") == Exit::ok);
     CHECK(a.state().state.find_slot("primary") != kNoSlot);
     CHECK(a.out.str().find("is the attempt in progress") != std::string::npos);
+}
+
+TEST_CASE("add-slot --efi says what the loader will give the image: UKI, kernel or application; Secure Boot") {
+    Agent a;
+    machine(a);
+    a.write_config(kTwoSlotConfig);
+    auto put = [&](const std::string& name, const std::vector<uint8_t>& bytes) {
+        write_text(a.dir / ("esp/EFI/linux/" + name), std::string(bytes.begin(), bytes.end()));
+    };
+    put("uki.efi", wdtest::make_pe({{".cmdline", "root=/dev/vda2 ro quiet\n"}, {".linux", "k"}}, PeLayout::file));
+    put("uki-wd.efi", wdtest::make_pe({{".cmdline", "root=/dev/vda2 modprobe.blacklist=i6300esb"}, {".linux", "k"}},
+                                      PeLayout::file));
+    put("shim.efi", wdtest::make_pe({{".text", "t"}}, PeLayout::file));
+    auto add = [&](const std::string& image) {
+        a.clear_output();
+        SlotSpec s;
+        s.name = "u";
+        s.efi_path = "\\EFI\\linux\\" + image;
+        s.dry_run = true;
+        REQUIRE(cmd_add_slot(a.env, s, "") == Exit::ok);
+        return a.out.str();
+    };
+    CHECK_THAT(add("uki.efi"), Catch::Contains("is a unified kernel image: its embedded command line "
+                                               "\"root=/dev/vda2 ro quiet\" is kept, then the options"));
+    CHECK_THAT(add("uki.efi"), !Catch::Contains("Secure Boot"));
+    CHECK_THAT(add("shim.efi"), Catch::Contains("is not a kernel: it gets the options only"));
+
+    // Secure Boot on: the stub uses the embedded command line alone.
+    write_text(a.efivars + "/SecureBoot-8be4df61-93ca-11d2-aa0d-00e098032b8c", std::string("\x06\0\0\0\x01", 5));
+    CHECK_THAT(add("uki.efi"), Catch::Contains("warning: Secure Boot is on") &&
+                                   Catch::Contains("lacks \"modprobe.blacklist=i6300esb\""));
+    CHECK_THAT(add("uki-wd.efi"), !Catch::Contains("warning"));
 }

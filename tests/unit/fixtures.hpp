@@ -108,8 +108,11 @@ public:
     }
     wdboot::WatchdogProbe probe_watchdog(const wdboot::Config&) override { return probe; }
     uint64_t now() override { return clock; }
-    wdboot::Status load_image(const wdboot::SlotConfig& s, const char* cmdline) override {
+    wdboot::Status load_image(const wdboot::SlotConfig& s, const wdboot::CommandLineParts& parts) override {
         loaded.push_back(s.name);
+        // What a Linux kernel would be given (compose_command_line for linux_efi).
+        char cmdline[wdboot::kOptionsMax];
+        wdboot::compose_command_line(wdboot::ImageKind::linux_efi, wdboot::PeImageInfo{}, false, parts, false, cmdline);
         cmdlines.push_back(cmdline);
         return contains(missing, s.name) ? wdboot::Status::load_failed : wdboot::Status::ok;
     }

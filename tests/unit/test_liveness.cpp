@@ -110,7 +110,7 @@ public:
         return {true, "i6300esb", cause, "modprobe.blacklist=i6300esb"};
     }
     uint64_t now() override { return clock; }
-    Status load_image(const SlotConfig& slot, const char*) override {
+    Status load_image(const SlotConfig& slot, const CommandLineParts&) override {
         if (faults.hang_in_load) throw Hang{};
         if (faults.cut == Cut::in_load) throw PowerCut{};
         loaded_ci = cfg->find(slot.name);
