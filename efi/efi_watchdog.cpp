@@ -14,14 +14,23 @@ namespace {
 
 constexpr WatchdogProbe kNoWatchdog = {false, "none", ResetCause::unknown, ""};
 
-// The kernel arguments come from the core's driver table, which the config checks read
-// too: a slot whose options leave no room for them is refused when the config is parsed.
-const char* kernel_args(WatchdogChoice c) {
+// What a found driver reports: its name and kernel arguments from the core's driver
+// table, which the config checks read too (a slot whose options leave no room for the
+// arguments is refused when the config is parsed).
+WatchdogProbe found(WatchdogChoice c, ResetCause cause) {
     const WatchdogDriverFacts* f = watchdog_driver(c);
-    return f != nullptr ? f->kernel_args : "";
+    return {true, f->name, cause, f->kernel_args};
 }
 
 using Line = TextBuffer<200>;
+
+// A driver step's status, or io_error when a firmware register access failed during it
+// (the same check for every step of every driver; each window counts its own failures).
+template <typename... Windows>
+Status checked(Status s, const Windows&... windows) {
+    uint32_t errors = (windows.errors() + ... + 0u);
+    return s == Status::ok && errors != 0 ? Status::io_error : s;
+}
 
 void append_location(EFI_PCI_IO_PROTOCOL* pci, Line& line) {
     UINTN seg = 0, bus = 0, dev = 0, fn = 0;
@@ -59,18 +68,32 @@ WatchdogProbe WatchdogDevice::probe(const Config& cfg) {
             console_line("wdboot: watchdog none (configured): the hardware watchdog is not used");
             return kNoWatchdog;
         case WatchdogChoice::i6300esb:
-            return probe_i6300esb(false);
         case WatchdogChoice::itco:
-            return probe_itco();
+            return probe_driver(cfg.watchdog, false);
         case WatchdogChoice::wdat:
             console_line("wdboot: WARNING: watchdog wdat is not supported by this loader yet");
             return kNoWatchdog;
         case WatchdogChoice::auto_detect:
             break;
     }
-    WatchdogProbe wd = probe_i6300esb(true);
-    if (wd.present) return wd;
-    return probe_itco();
+    // `watchdog auto`: the drivers auto may pick, in the table's probe order.
+    constexpr size_t kDrivers = sizeof(kWatchdogDrivers) / sizeof(kWatchdogDrivers[0]);
+    for (uint8_t order = 0; order < kDrivers; ++order) {
+        for (const WatchdogDriverFacts& f : kWatchdogDrivers) {
+            if (f.probe_order != order || !f.picked_by_auto) continue;
+            WatchdogProbe wd = probe_driver(f.choice, true);
+            if (wd.present) return wd;
+        }
+    }
+    return kNoWatchdog;
+}
+
+WatchdogProbe WatchdogDevice::probe_driver(WatchdogChoice choice, bool quiet_if_absent) {
+    switch (choice) {
+        case WatchdogChoice::i6300esb: return probe_i6300esb(quiet_if_absent);
+        case WatchdogChoice::itco: return probe_itco();
+        default: return kNoWatchdog;
+    }
 }
 
 WatchdogProbe WatchdogDevice::probe_i6300esb(bool quiet_if_absent) {
@@ -91,13 +114,14 @@ WatchdogProbe WatchdogDevice::probe_i6300esb(bool quiet_if_absent) {
         return kNoWatchdog;
     }
     ResetCause cause = i6300esb::read_reset_cause(mmio);
-    i6300esb::clear_reset_flag(mmio);
+    Status cleared = checked(i6300esb::clear_reset_cause(mmio), mmio);
     line.append(", last reset: ").append(to_string(cause));
+    if (cleared != Status::ok) line.append(" (status not cleared: ").append(to_string(cleared)).append(")");
     if (i6300esb::is_locked(config)) line.append(" (LOCKED until the next reset)");
     console_line(line.c_str());
     kind_ = Kind::i6300esb;
     esb_ = pci;
-    return {true, "i6300esb", cause, kernel_args(WatchdogChoice::i6300esb)};
+    return found(WatchdogChoice::i6300esb, cause);
 }
 
 WatchdogProbe WatchdogDevice::probe_itco() {
@@ -118,7 +142,7 @@ WatchdogProbe WatchdogDevice::probe_itco() {
     }
     PortIo tco(base);
     ResetCause cause = itco::read_reset_cause(tco);
-    Status cleared = itco::clear_reset_status(tco);
+    Status cleared = checked(itco::clear_reset_cause(tco), tco);
     line.append(" (I/O 0x").append_hex(base, 4).append("), last reset: ").append(to_string(cause));
     if (cleared != Status::ok) line.append(" (status not cleared: ").append(to_string(cleared)).append(")");
     if (itco::is_locked(tco)) line.append(" (LOCKED until the next reset)");
@@ -126,7 +150,7 @@ WatchdogProbe WatchdogDevice::probe_itco() {
     kind_ = Kind::itco;
     tco_base_ = base;
     rcba_ = rcba;
-    return {true, "itco", cause, kernel_args(WatchdogChoice::itco)};
+    return found(WatchdogChoice::itco, cause);
 }
 
 Status WatchdogDevice::arm(uint32_t timeout_s) {
@@ -134,12 +158,11 @@ Status WatchdogDevice::arm(uint32_t timeout_s) {
     if (kind_ == Kind::i6300esb) {
         PciConfigIo config(esb_);
         PciBarIo mmio(esb_, 0);
-        s = i6300esb::arm(config, mmio, timeout_s * 1000u);
-        if (s == Status::ok && (config.errors() != 0 || mmio.errors() != 0)) s = Status::io_error;
+        s = checked(i6300esb::arm(config, mmio, timeout_s * 1000u), config, mmio);
     } else if (kind_ == Kind::itco) {
         PortIo tco(tco_base_);
         PhysicalMmio rcrb(rcba_);
-        s = itco::arm(tco, rcrb, timeout_s * 1000u);
+        s = checked(itco::arm(tco, rcrb, timeout_s * 1000u), tco, rcrb);
     }
     armed_ = s == Status::ok;
     return s;
@@ -151,11 +174,11 @@ void WatchdogDevice::disarm() {
     if (kind_ == Kind::i6300esb) {
         PciConfigIo config(esb_);
         PciBarIo mmio(esb_, 0);
-        s = i6300esb::disarm(config, mmio);
+        s = checked(i6300esb::disarm(config, mmio), config, mmio);
     } else if (kind_ == Kind::itco) {
         PortIo tco(tco_base_);
         PhysicalMmio rcrb(rcba_);
-        s = itco::disarm(tco, rcrb);
+        s = checked(itco::disarm(tco, rcrb), tco, rcrb);
     }
     armed_ = false;
     if (s != Status::ok) {

@@ -30,6 +30,7 @@ private:
     enum class Kind : uint8_t { none, i6300esb, itco };
     WatchdogProbe probe_i6300esb(bool quiet_if_absent);
     WatchdogProbe probe_itco();
+    WatchdogProbe probe_driver(WatchdogChoice choice, bool quiet_if_absent);
 
     Kind kind_ = Kind::none;
     EFI_PCI_IO_PROTOCOL* esb_ = nullptr;

@@ -18,6 +18,9 @@ public:
     void write8(uint32_t offset, uint8_t value) override;
     void write16(uint32_t offset, uint16_t value) override;
     void write32(uint32_t offset, uint32_t value) override;
+    // in/out instructions cannot report a failure: always 0 (the same interface as
+    // the PCI windows, so every driver step is checked the same way).
+    uint32_t errors() const { return 0; }
 
 private:
     uint16_t port(uint32_t offset) const { return static_cast<uint16_t>(base_ + offset); }
@@ -33,6 +36,8 @@ public:
     void write8(uint32_t offset, uint8_t value) override;
     void write16(uint32_t offset, uint16_t value) override;
     void write32(uint32_t offset, uint32_t value) override;
+    // Volatile accesses cannot report a failure: always 0.
+    uint32_t errors() const { return 0; }
 
 private:
     template <typename T>

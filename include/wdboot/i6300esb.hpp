@@ -67,14 +67,16 @@ Status enable_decoding(RegisterIo& config);
 
 // What the timeout flag says about the last reset: watchdog after a stage-2 expiry,
 // power_on when clear, unknown when the BAR reads as all ones (not decoding).
-// The flag survives system resets until cleared, so read it before clear_reset_flag().
+// The flag survives system resets until cleared, so read it before clear_reset_cause().
 ResetCause read_reset_cause(RegisterIo& mmio);
 
-// Clears the timeout flag (unlock, then write 1 to bit 9 of the reload register; the
-// timer is not reloaded). The loader calls it on every boot after read_reset_cause():
-// the flag outlives later resets, so a panic reboot after a watchdog reset would
-// otherwise be reported as another watchdog reset.
-void clear_reset_flag(RegisterIo& mmio);
+// Clears what read_reset_cause() reads, the timeout flag (unlock, then write 1 to bit 9
+// of the reload register; the timer is not reloaded), and reads it back. The loader
+// calls it on every boot after read_reset_cause(): the flag outlives later resets, so a
+// panic reboot after a watchdog reset would otherwise be reported as another watchdog
+// reset. device_error if the flag stays set or BAR0 reads as all ones. (Same step, name
+// and contract as itco::clear_reset_cause.)
+Status clear_reset_cause(RegisterIo& mmio);
 
 // Arms the watchdog: prescaler 1 kHz, reset at stage-2 expiry, no stage-1 interrupt,
 // both preloads (see preloads_for), reload, enable WITHOUT the lock bit, and checks

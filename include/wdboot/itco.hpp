@@ -74,14 +74,15 @@ Status find_rcba(RegisterIo& lpc, uint32_t& rcba);
 // SECOND_TO_STS set: the timer expired twice since the status was last cleared (a
 // reset, unless NO_REBOOT or QEMU's noreboot strap held it back); clear: power_on;
 // all ones (ports not decoded): unknown. The status survives resets: read it before
-// clear_reset_status().
+// clear_reset_cause().
 ResetCause read_reset_cause(RegisterIo& tco);
 
-// Clears TIMEOUT, SECOND_TO_STS and BOOT_STS (write 1 to clear on hardware; QEMU
-// clears them on any write). The loader calls it on every boot after reading the
-// cause, so a later ordinary reset is not reported as a watchdog reset.
-// device_error if SECOND_TO_STS stays set.
-Status clear_reset_status(RegisterIo& tco);
+// Clears what read_reset_cause() reads: TIMEOUT, SECOND_TO_STS and BOOT_STS (write 1 to
+// clear on hardware; QEMU clears them on any write), and reads it back. The loader calls
+// it on every boot after reading the cause, so a later ordinary reset is not reported as
+// a watchdog reset. device_error if SECOND_TO_STS stays set or the ports read as all
+// ones. (Same step, name and contract as i6300esb::clear_reset_cause.)
+Status clear_reset_cause(RegisterIo& tco);
 
 // Arms: TCO_TMR = ticks_for(timeout_ms) (read back), NO_REBOOT cleared in GCS (read
 // back), stale TIMEOUT cleared, reload, TMR_HLT cleared (read back). Timeouts outside

@@ -1,9 +1,9 @@
-// What wdboot knows about each hardware watchdog driver, in one table: the name used in
-// wdboot.conf and WdbootCurrent, the kernel arguments the loader appends to a slot's
-// command line, and the timeout range the core's arm() accepts. The loader
-// (efi/efi_watchdog.cpp) takes the kernel arguments from here, and the config checks
-// (finish_config) take both facts from here, so a slot that the parser accepts also
-// fits at boot. docs/watchdogs.md explains each value.
+// What wdboot knows about each hardware watchdog driver, in one table: the single place
+// to add a watchdog. Readers: the loader (efi/efi_watchdog.cpp: probe order, kernel
+// arguments), the config checks (finish_config: timeout range, argument length), the
+// agent (watchdog_control.cpp: Linux module, identity, disarm method;
+// driver_from_cmdline and the reusable command line: kernel arguments) and
+// docs/watchdogs.md, whose support table lists each value.
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
@@ -14,23 +14,54 @@
 
 namespace wdboot {
 
-struct WatchdogDriverFacts {
-    WatchdogChoice choice;
-    const char* name;          // as in wdboot.conf ("i6300esb", "itco")
-    const char* kernel_args;   // appended to the slot's command line by the loader
-    uint32_t min_timeout_ms;   // the range arm() accepts; outside it arm() refuses
-    uint32_t max_timeout_ms;
-    bool picked_by_auto;       // `watchdog auto` may choose this driver
+// How the agent stops the timer once the boot is blessed, unless agent.conf says
+// otherwise (docs/agent.md, disarm-method).
+enum class AgentDisarm : uint8_t {
+    load_driver,  // modprobe the Linux module: its probe stops a running timer
+    magic_close,  // open /dev/watchdogN, write 'V', close: the Linux watchdog core stops it
 };
 
-// Each Linux driver would take over (i6300esb: stop; iTCO_wdt: reprogram to its own
-// heartbeat and let the kernel feed it) a timer that must keep running until the agent
-// has blessed the boot; the agent loads the driver itself then (docs/watchdogs.md).
-inline constexpr WatchdogDriverFacts kWatchdogDrivers[] = {
-    {WatchdogChoice::i6300esb, "i6300esb", "modprobe.blacklist=i6300esb", i6300esb::kMinTimeoutMs,
-     i6300esb::kMaxTimeoutMs, true},
-    {WatchdogChoice::itco, "itco", "modprobe.blacklist=iTCO_wdt", itco::kMinTimeoutMs, itco::kMaxTimeoutMs, true},
+// Everything wdboot knows about one hardware watchdog driver: the single place to add
+// one (docs/watchdogs.md, "Adding a watchdog"). Each fact's source is given beside the
+// driver's entry.
+struct WatchdogDriverFacts {
+    WatchdogChoice choice;
+    const char* name;              // config keyword, WdbootCurrent's watchdog=, `wdbootctl` output
+    uint8_t probe_order;           // `watchdog auto` probes drivers in this order (0 first)
+    bool picked_by_auto;           // `watchdog auto` may choose this driver
+    uint32_t min_timeout_ms;       // the range arm() accepts; outside it arm() refuses
+    uint32_t max_timeout_ms;
+    uint32_t resolution_us;        // one timer tick: an armed timeout is a whole number of them
+    const char* linux_module;      // the Linux driver (modprobe name)
+    const char* linux_identity;    // lower-case substring of its /sys/class/watchdog/*/identity
+    bool module_stops_timer;       // the module's probe stops a running timer (so it must not
+                                   // load before the agent has blessed the boot)
+    const char* kernel_args;       // appended to a kernel's command line by the loader: keeps
+                                   // the module from loading by itself (space-separated words)
+    AgentDisarm disarm;            // how the agent stops it by default
+    bool tells_watchdog_reset;     // the device keeps a flag that tells a watchdog reset
+                                   // from a power-on (ResetCause::watchdog)
 };
+
+// Sources (details and the register facts: i6300esb.hpp, itco.hpp, docs/watchdogs.md):
+// - i6300esb: the Intel 6300ESB datasheet's WDT chapter; QEMU hw/watchdog/wdt_i6300esb.c;
+//   Linux drivers/watchdog/i6300esb.c (its probe writes 0 to config 0x68, stopping a
+//   running timer; identity "i6300ESB timer"). Ticks of 2^15 PCI clocks = 983.04 us.
+//   The timeout flag in the reload register tells a watchdog reset.
+// - itco: the Intel ICH9 datasheet's TCO chapter; Linux drivers/watchdog/iTCO_wdt.c
+//   (identity "iTCO_wdt"; a running timer is left to the watchdog core, which feeds it
+//   (handle_boot_enabled), so loading it does not stop the timer). 0.6 s ticks.
+//   TCO2_STS.SECOND_TO_STS tells a watchdog reset.
+inline constexpr WatchdogDriverFacts kWatchdogDrivers[] = {
+    {WatchdogChoice::i6300esb, "i6300esb", 0, true, i6300esb::kMinTimeoutMs, i6300esb::kMaxTimeoutMs,
+     i6300esb::kTickNs / 1000, "i6300esb", "i6300esb", true, "modprobe.blacklist=i6300esb", AgentDisarm::load_driver,
+     true},
+    {WatchdogChoice::itco, "itco", 1, true, itco::kMinTimeoutMs, itco::kMaxTimeoutMs, itco::kTickMs * 1000, "iTCO_wdt",
+     "itco", false, "modprobe.blacklist=iTCO_wdt", AgentDisarm::magic_close, true},
+};
+
+// The driver of a loader name ("i6300esb", "itco"; case as written), or nullptr.
+const WatchdogDriverFacts* watchdog_driver_named(const char* name);
 
 // The facts of one driver, or nullptr for auto, none and drivers the loader does not
 // implement (wdat).

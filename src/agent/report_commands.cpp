@@ -58,7 +58,7 @@ nlohmann::json watchdog_json(AgentEnv& env, const Session& s) {
                         {"detail", ""},
                         {"mode", to_string(env.config.watchdog_mode)}};
     if (!s.have_current) return j;
-    const DriverFacts* facts = driver_facts(s.current.watchdog);
+    const WatchdogDriverFacts* facts = driver_facts(s.current.watchdog);
     if (facts == nullptr) {
         j["armed"] = false;
         j["detail"] = s.current.watchdog == "none" ? "wdboot armed no hardware watchdog" : "unknown driver";
@@ -69,14 +69,14 @@ nlohmann::json watchdog_json(AgentEnv& env, const Session& s) {
     for (const auto& w : devices) {
         std::string id = w.identity;
         for (char& c : id) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-        if (id.find(facts->identity_key) != std::string::npos) dev = &w;
+        if (id.find(facts->linux_identity) != std::string::npos) dev = &w;
     }
     if (dev == nullptr) {
-        if (facts->probe_stops_timer) {
+        if (facts->module_stops_timer) {
             j["armed"] = true;
-            j["detail"] = std::string("running since boot: ") + facts->module + " not loaded, nothing feeds it";
+            j["detail"] = std::string("running since boot: ") + facts->linux_module + " not loaded, nothing feeds it";
         } else {
-            j["detail"] = std::string("no device registered for ") + facts->module;
+            j["detail"] = std::string("no device registered for ") + facts->linux_module;
         }
         return j;
     }
@@ -85,7 +85,7 @@ nlohmann::json watchdog_json(AgentEnv& env, const Session& s) {
     if (dev->state == "active") {
         j["armed"] = true;
         j["detail"] = "held open and fed by userspace";
-    } else if (facts->probe_stops_timer) {
+    } else if (facts->module_stops_timer) {
         j["armed"] = false;
         j["detail"] = "stopped (driver loaded, device not open)";
     } else {

@@ -17,12 +17,6 @@
 namespace wdboot::agent {
 namespace {
 
-constexpr DriverFacts kDrivers[] = {
-    {"i6300esb", "i6300esb", "i6300esb", true},
-    {"itco", "iTCO_wdt", "itco", false},
-    {"wdat", "wdat_wdt", "wdat", false},
-};
-
 std::string read_line(const std::string& path) {
     std::ifstream in(path);
     std::string line;
@@ -37,10 +31,10 @@ std::string lower(std::string s) {
 }
 
 // The device to act on: the configured path, else the one whose identity names the driver.
-bool find_device(WatchdogSystem& sys, const DriverFacts& facts, const AgentConfig& cfg, WatchdogInfo& out) {
+bool find_device(WatchdogSystem& sys, const WatchdogDriverFacts& facts, const AgentConfig& cfg, WatchdogInfo& out) {
     for (const auto& w : sys.list()) {
         bool match = cfg.watchdog_device != "auto" ? w.device == cfg.watchdog_device
-                                                   : lower(w.identity).find(facts.identity_key) != std::string::npos;
+                                                   : lower(w.identity).find(facts.linux_identity) != std::string::npos;
         if (match) {
             out = w;
             return true;
@@ -51,7 +45,7 @@ bool find_device(WatchdogSystem& sys, const DriverFacts& facts, const AgentConfi
 
 // Polls for the device for up to watchdog-wait seconds (udev and the driver's probe
 // run asynchronously after modprobe returns).
-bool wait_for_device(WatchdogSystem& sys, const DriverFacts& facts, const AgentConfig& cfg, WatchdogInfo& out) {
+bool wait_for_device(WatchdogSystem& sys, const WatchdogDriverFacts& facts, const AgentConfig& cfg, WatchdogInfo& out) {
     const unsigned polls = cfg.watchdog_wait_s * 10;
     for (unsigned i = 0;; ++i) {
         if (find_device(sys, facts, cfg, out)) return true;
@@ -61,20 +55,20 @@ bool wait_for_device(WatchdogSystem& sys, const DriverFacts& facts, const AgentC
 }
 
 // Ensures the driver is loaded and the device registered; records the steps.
-bool ensure_device(WatchdogSystem& sys, const DriverFacts& facts, const AgentConfig& cfg, WatchdogReport& r,
+bool ensure_device(WatchdogSystem& sys, const WatchdogDriverFacts& facts, const AgentConfig& cfg, WatchdogReport& r,
                    WatchdogInfo& dev) {
     if (find_device(sys, facts, cfg, dev)) {
         r.steps.push_back("found " + dev.device + " (" + dev.identity + ")");
         return true;
     }
     std::string msg;
-    r.steps.push_back(std::string("modprobe ") + facts.module);
-    if (!sys.load_driver(facts.module, msg)) {
-        r.message = std::string("cannot load ") + facts.module + ": " + msg;
+    r.steps.push_back(std::string("modprobe ") + facts.linux_module);
+    if (!sys.load_driver(facts.linux_module, msg)) {
+        r.message = std::string("cannot load ") + facts.linux_module + ": " + msg;
         return false;
     }
     if (!wait_for_device(sys, facts, cfg, dev)) {
-        r.message = std::string("loaded ") + facts.module + " but no watchdog device for it appeared within " +
+        r.message = std::string("loaded ") + facts.linux_module + " but no watchdog device for it appeared within " +
                     std::to_string(cfg.watchdog_wait_s) + " s";
         return false;
     }
@@ -137,11 +131,8 @@ void LinuxWatchdogSystem::sleep_ms(unsigned ms) {
     }
 }
 
-const DriverFacts* driver_facts(const std::string& loader_name) {
-    const std::string n = lower(loader_name);
-    for (const auto& d : kDrivers)
-        if (n == d.loader_name) return &d;
-    return nullptr;
+const WatchdogDriverFacts* driver_facts(const std::string& loader_name) {
+    return watchdog_driver_named(loader_name.c_str());
 }
 
 std::string driver_from_cmdline(const std::string& cmdline) {
@@ -168,16 +159,16 @@ WatchdogReport disarm_watchdog(WatchdogSystem& sys, const std::string& driver, c
         r.message = "wdboot armed no hardware watchdog: nothing to disarm";
         return r;
     }
-    const DriverFacts* facts = driver_facts(driver);
+    const WatchdogDriverFacts* facts = driver_facts(driver);
     if (facts == nullptr) {
         r.message = "unknown watchdog driver \"" + driver + "\" in WdbootCurrent";
         return r;
     }
     DisarmMethod method = cfg.disarm_method;
     if (method == DisarmMethod::automatic)
-        method = facts->probe_stops_timer ? DisarmMethod::driver : DisarmMethod::magic_close;
-    if (method == DisarmMethod::driver && !facts->probe_stops_timer) {
-        r.message = std::string("disarm-method driver cannot stop ") + facts->module +
+        method = facts->disarm == AgentDisarm::load_driver ? DisarmMethod::driver : DisarmMethod::magic_close;
+    if (method == DisarmMethod::driver && !facts->module_stops_timer) {
+        r.message = std::string("disarm-method driver cannot stop ") + facts->linux_module +
                     ": loading it does not stop the timer; use magic-close";
         return r;
     }
@@ -221,7 +212,7 @@ WatchdogReport hand_over_watchdog(WatchdogSystem& sys, const std::string& driver
         r.message = "wdboot armed no hardware watchdog: nothing to hand over";
         return r;
     }
-    const DriverFacts* facts = driver_facts(driver);
+    const WatchdogDriverFacts* facts = driver_facts(driver);
     if (facts == nullptr) {
         r.message = "unknown watchdog driver \"" + driver + "\" in WdbootCurrent";
         return r;
@@ -245,7 +236,7 @@ WatchdogReport hand_over_watchdog(WatchdogSystem& sys, const std::string& driver
     }
     r.message = "nobody opened " + dev.device + " within " + std::to_string(cfg.watchdog_wait_s) +
                 " s: set RuntimeWatchdogSec= in /etc/systemd/system.conf (see docs/agent.md)";
-    if (facts->probe_stops_timer) r.message += "; the i6300esb is now stopped";
+    if (facts->module_stops_timer) r.message += std::string("; the ") + facts->name + " is now stopped";
     return r;
 }
 

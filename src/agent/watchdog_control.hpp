@@ -11,6 +11,7 @@
 
 #include "agent_config.hpp"
 #include "command_runner.hpp"
+#include "wdboot/watchdog_drivers.hpp"
 
 namespace wdboot::agent {
 
@@ -51,15 +52,10 @@ private:
     CommandRunner& runner_;
 };
 
-// Linux facts about a loader watchdog driver name (as in WdbootCurrent's watchdog=).
-struct DriverFacts {
-    const char* loader_name;   // i6300esb, itco, wdat
-    const char* module;        // kernel module that drives it
-    const char* identity_key;  // lower-case substring of its sysfs identity
-    bool probe_stops_timer;    // loading the module stops a running timer
-};
-// nullptr for "none" and for names we do not know.
-const DriverFacts* driver_facts(const std::string& loader_name);
+// The core's facts (include/wdboot/watchdog_drivers.hpp) of a loader watchdog driver
+// name, as in WdbootCurrent's watchdog= (any case); nullptr for "none" and for names
+// the table does not hold.
+const WatchdogDriverFacts* driver_facts(const std::string& loader_name);
 
 // The watchdog wdboot armed for the running kernel, recognised from the kernel command
 // line by the arguments the loader appends for it (the core's kWatchdogDrivers); ""

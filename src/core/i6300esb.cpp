@@ -68,12 +68,15 @@ ResetCause read_reset_cause(RegisterIo& mmio) {
     return (v & kTimeoutFlag) != 0 ? ResetCause::watchdog : ResetCause::power_on;
 }
 
-void clear_reset_flag(RegisterIo& mmio) {
+Status clear_reset_cause(RegisterIo& mmio) {
     // QEMU keeps the flag through system resets and clears it only on this unlocked
     // write (bit 9, or bit 12 for old Linux); without the unlock the write is dropped.
     // Bit 8 stays clear: clearing the flag must not also restart a running timer.
     unlock(mmio);
     mmio.write16(kReloadReg, kTimeoutFlag);
+    uint16_t v = mmio.read16(kReloadReg);
+    if (v == kNotDecoding || (v & kTimeoutFlag) != 0) return Status::device_error;
+    return Status::ok;
 }
 
 Status arm(RegisterIo& config, RegisterIo& mmio, uint32_t timeout_ms) {

@@ -52,7 +52,7 @@ ResetCause read_reset_cause(RegisterIo& tco) {
     return (sts2 & kSecondToSts) != 0 ? ResetCause::watchdog : ResetCause::power_on;
 }
 
-Status clear_reset_status(RegisterIo& tco) {
+Status clear_reset_cause(RegisterIo& tco) {
     // Write-1-to-clear on the chipset. QEMU instead stores the written value masked
     // with the writable bits, which clears these status bits just the same.
     tco.write16(kTco1StsReg, kTimeoutSts);

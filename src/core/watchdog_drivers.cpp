@@ -11,6 +11,19 @@ const WatchdogDriverFacts* watchdog_driver(WatchdogChoice choice) {
     return nullptr;
 }
 
+const WatchdogDriverFacts* watchdog_driver_named(const char* name) {
+    if (name == nullptr) return nullptr;
+    for (const WatchdogDriverFacts& f : kWatchdogDrivers) {
+        size_t i = 0;
+        for (; name[i] != '\0' && f.name[i] != '\0'; ++i) {
+            char c = name[i] >= 'A' && name[i] <= 'Z' ? static_cast<char>(name[i] - 'A' + 'a') : name[i];
+            if (c != f.name[i]) break;
+        }
+        if (name[i] == '\0' && f.name[i] == '\0') return &f;
+    }
+    return nullptr;
+}
+
 WatchdogLimits watchdog_limits(WatchdogChoice choice) {
     WatchdogLimits l{kMinTimeoutSeconds, kMaxTimeoutSeconds, nullptr, nullptr, 0};
     for (const WatchdogDriverFacts& f : kWatchdogDrivers) {

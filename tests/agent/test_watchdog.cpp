@@ -9,7 +9,7 @@
 using namespace wdtest;
 
 namespace {
-WatchdogInfo itco(const char* state) { return {"watchdog0", "/dev/watchdog0", "iTCO_wdt", state}; }
+WatchdogInfo itco_device(const char* state) { return {"watchdog0", "/dev/watchdog0", "iTCO_wdt", state}; }
 WatchdogInfo esb(const char* state) { return {"watchdog1", "/dev/watchdog1", "i6300ESB timer", state}; }
 }  // namespace
 
@@ -61,14 +61,14 @@ TEST_CASE("iTCO: magic close, errors injected") {
     AgentConfig cfg;
     cfg.watchdog_wait_s = 0;
     FakeWatchdog w;
-    w.devices = {itco("inactive")};
+    w.devices = {itco_device("inactive")};
     WatchdogReport r = disarm_watchdog(w, "itco", cfg);
     CHECK(r.ok);
     CHECK(w.closed == std::vector<std::string>{"/dev/watchdog0"});
     CHECK(w.loaded.empty());
 
     FakeWatchdog busy;
-    busy.devices = {itco("active")};
+    busy.devices = {itco_device("active")};
     busy.fail_close = "cannot open /dev/watchdog0: Device or resource busy";
     WatchdogReport b = disarm_watchdog(busy, "itco", cfg);
     CHECK_FALSE(b.ok);
@@ -93,7 +93,7 @@ TEST_CASE("an explicit watchdog-device wins over identity matching") {
     AgentConfig cfg;
     cfg.watchdog_device = "/dev/watchdog7";
     FakeWatchdog w;
-    w.devices = {itco("inactive"), {"watchdog7", "/dev/watchdog7", "something else", "inactive"}};
+    w.devices = {itco_device("inactive"), {"watchdog7", "/dev/watchdog7", "something else", "inactive"}};
     WatchdogReport r = disarm_watchdog(w, "itco", cfg);
     CHECK(r.ok);
     CHECK(w.closed == std::vector<std::string>{"/dev/watchdog7"});

@@ -60,7 +60,7 @@ void itco_fire_scenario(Check& c, const QemuTools& t) {
     expect_action(c, m, events, begun, done, kTimeoutMs, kResolution, "arm(4800)");
     EXPECT(c, (w.io.read16(tco::kTco1StsReg) & tco::kTimeoutSts) != 0);
     EXPECT(c, tco::read_reset_cause(w.io) == ResetCause::watchdog);
-    EXPECT(c, tco::clear_reset_status(w.io) == Status::ok);
+    EXPECT(c, tco::clear_reset_cause(w.io) == Status::ok);
     EXPECT(c, tco::read_reset_cause(w.io) == ResetCause::power_on);
 
     // Firmware locked the TCO (halted): both calls refuse and write nothing.

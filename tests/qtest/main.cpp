@@ -5,7 +5,7 @@
 // protocol (q35, TCG, -nic none, -display none, -action watchdog=debug so the VM
 // stays up and each action shows as a QMP WATCHDOG event):
 //   i6300esb  arm(1000) fires, never before 1000 ms; the reset flag reads 0x1200,
-//             then 0 after clear_reset_flag(), which does not feed the timer; ping()
+//             then 0 after clear_reset_cause(), which does not feed the timer; ping()
 //             restarts the timeout; disarm() stops it; out-of-range timeouts are
 //             refused; a device firmware locked with 0x03 makes arm() and disarm()
 //             return locked and keeps running.

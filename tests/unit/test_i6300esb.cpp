@@ -303,6 +303,8 @@ TEST_CASE("i6300esb: reset cause after power-on, watchdog reset and other resets
 
     // Next boot: without decoding the cause cannot be read.
     CHECK(esb::read_reset_cause(m.mmio()) == ResetCause::unknown);
+    // Not decoding: the clear cannot have reached the device, and says so.
+    CHECK(esb::clear_reset_cause(m.mmio()) == Status::device_error);
     decode(m);
     CHECK(esb::read_reset_cause(m.mmio()) == ResetCause::watchdog);
 
@@ -313,7 +315,7 @@ TEST_CASE("i6300esb: reset cause after power-on, watchdog reset and other resets
     }
     SECTION("cleared: a later ordinary reset reads as power-on") {
         m.log.clear();
-        esb::clear_reset_flag(m.mmio());
+        CHECK(esb::clear_reset_cause(m.mmio()) == Status::ok);
         CHECK(m.log.writes() == unlocked(16, 0x0C, 0x0200));
         CHECK(esb::read_reset_cause(m.mmio()) == ResetCause::power_on);
         m.system_reset();
@@ -333,7 +335,7 @@ TEST_CASE("i6300esb: clearing the flag does not feed a running timer", "[i6300es
     decode(m);
     REQUIRE(esb::arm(m.config(), m.mmio(), 10000) == Status::ok);
     m.advance_ms(9000);
-    esb::clear_reset_flag(m.mmio());
+    REQUIRE(esb::clear_reset_cause(m.mmio()) == Status::ok);
     m.advance_ms(1001);
     CHECK(m.resets_fired() == 1);
 }
@@ -342,7 +344,7 @@ TEST_CASE("i6300esb: a whole boot keeps every BAR0 write behind an unlock", "[i6
     I6300esbModel m;
     REQUIRE(esb::enable_decoding(m.config()) == Status::ok);
     (void)esb::read_reset_cause(m.mmio());
-    esb::clear_reset_flag(m.mmio());
+    REQUIRE(esb::clear_reset_cause(m.mmio()) == Status::ok);
     REQUIRE(esb::arm(m.config(), m.mmio(), 30000) == Status::ok);
     for (int i = 0; i < 5; ++i) {
         m.advance_ms(20000);

@@ -173,7 +173,7 @@ TEST_CASE("itco: firmware that halted the timer, and one that left it running", 
         m.advance_ms(3000);
         REQUIRE(m.resets_fired() == 0);
         REQUIRE(m.expiries() == 2);
-        REQUIRE(itco::clear_reset_status(m.tco()) == Status::ok);
+        REQUIRE(itco::clear_reset_cause(m.tco()) == Status::ok);
     }
     REQUIRE(itco::arm(m.tco(), m.rcrb(), 20000) == Status::ok);
     m.advance_ns(reset_after_ms(20000) * kMs - 1);
@@ -229,7 +229,7 @@ TEST_CASE("itco: devices that do not take the writes are reported", "[itco]") {
         CHECK(itco::arm(m.tco(), m.rcrb(), 15000) == Status::device_error);
         CHECK(itco::ping(m.tco()) == Status::device_error);
         CHECK(itco::disarm(m.tco(), m.rcrb()) == Status::device_error);
-        CHECK(itco::clear_reset_status(m.tco()) == Status::device_error);
+        CHECK(itco::clear_reset_cause(m.tco()) == Status::device_error);
         CHECK_FALSE(itco::is_running(m.tco()));
     }
     SECTION("halt does not stick") {
@@ -270,7 +270,7 @@ TEST_CASE("itco: reset cause after power-on, watchdog reset and other resets", "
     }
     SECTION("cleared: a later ordinary reset reads as power-on") {
         m.log.clear();
-        REQUIRE(itco::clear_reset_status(m.tco()) == Status::ok);
+        REQUIRE(itco::clear_reset_cause(m.tco()) == Status::ok);
         CHECK(m.log.writes() == std::vector<Access>{wr(T, 16, 0x04, 0x0008), wr(T, 16, 0x06, 0x0006)});
         CHECK(m.sts2() == 0);
         CHECK((m.sts1() & itco::kTimeoutSts) == 0);
