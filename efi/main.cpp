@@ -91,7 +91,7 @@ void read_config(EspVolume& esp, const char* path) {
 }
 
 EFI_STATUS boot(EFI_HANDLE image) {
-    // 1. The UEFI watchdog, then who we are.
+    // 1. Firmware watchdog (then who we are and the volume we came from).
     BS->SetWatchdogTimer(kFirmwareWatchdogSeconds, 0, 0, nullptr);
     console_line("wdboot " WDBOOT_VERSION);
 
@@ -111,7 +111,8 @@ EFI_STATUS boot(EFI_HANDLE image) {
         return s;
     }
 
-    // 2. The config (the state and the reset cause are read by run_boot()).
+    // 2. Inputs: the load options and the config. The rest of step 2 (the watchdog's
+    // reset cause, the clock, both state copies) opens run_boot().
     read_load_options(self);
     read_config(esp, g_options.config_path[0] != '\0' ? g_options.config_path : kDefaultConfigPath);
     if (g_config.slot_count == 0) {
@@ -121,7 +122,8 @@ EFI_STATUS boot(EFI_HANDLE image) {
         return EFI_NOT_FOUND;
     }
 
-    // 3.-9. Account, choose, arm, record, load, tell the OS, start: the core's flow.
+    // 2. (rest) and 3.-9. Account, choose, arm, record, load, tell the OS, start: the
+    // core's flow.
     EfiVariableStore store;
     EfiPlatform platform(image, self, esp);
     BootResult r = run_boot(g_config, store, platform);

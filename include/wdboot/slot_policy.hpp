@@ -50,12 +50,25 @@ struct BootFacts {
 // the config; tries_left is clamped to it. References to released entries are cleared.
 void reconcile(const Config& cfg, BootState& st);
 
-// Called once at boot, before choose(): if an attempt marker is still set, the previous
-// attempt never got blessed. Counts it against that slot (outcome, consecutive failures,
-// journal with the reset cause) and clears the marker. A watchdog reset, or a watchdog
-// the agent could not stop, is evidence against the image (kSlotFailedHard); an unclean
-// reset (power cut, panic reboot) is not. Returns true if it found one.
-bool account_previous_attempt(BootState& st, const BootFacts& facts, TextBuffer<200>* what);
+// What account_previous_attempt() found.
+enum class PreviousAttempt : uint8_t {
+    none,                  // no attempt pending and no watchdog reset: nothing to account
+    failed,                // the attempt never got blessed: counted against its slot
+    reset_after_blessing,  // the watchdog reset a blessed boot: journalled, not counted
+};
+
+// Called once at boot, before choose(). Decides who is blamed for the reset:
+// - an attempt marker still set: the previous attempt never got blessed. Counts it
+//   against that slot (outcome, consecutive failures, journal with the reset cause) and
+//   clears the marker. A watchdog reset, or a watchdog the agent could not stop, is
+//   evidence against the image (kSlotFailedHard); an unclean reset (power cut, panic
+//   reboot) is not. -> failed
+// - no marker but a watchdog reset: the watchdog fired after a blessed boot (hand-over
+//   mode, a hang at run time). Not counted against the slot that last booted; journalled
+//   (watchdog-reset, detail kResetAfterBlessing) so the reset is explained.
+//   -> reset_after_blessing
+// `what` (may be nullptr) gets the one-line explanation of either.
+PreviousAttempt account_previous_attempt(BootState& st, const BootFacts& facts, TextBuffer<200>* what);
 
 // Chooses what to boot. Does not consume a try: begin_attempt() does that. Abandons an
 // exhausted trial. When every slot is exhausted, first gives the slots never proven bad

@@ -27,6 +27,4 @@ enum class [[nodiscard]] Status : uint8_t {
 // Readable name of a status, for logs and messages. Never null.
 const char* to_string(Status s);
 
-inline bool is_ok(Status s) { return s == Status::ok; }
-
 }  // namespace wdboot

@@ -31,7 +31,7 @@ struct WatchdogDriverFacts {
     bool picked_by_auto;           // `watchdog auto` may choose this driver
     uint32_t min_timeout_ms;       // the range arm() accepts; outside it arm() refuses
     uint32_t max_timeout_ms;
-    uint32_t resolution_us;        // one timer tick: an armed timeout is a whole number of them
+    uint32_t resolution_us;        // an armed timeout is a whole number of these
     const char* linux_module;      // the Linux driver (modprobe name)
     const char* linux_identity;    // lower-case substring of its /sys/class/watchdog/*/identity
     bool module_stops_timer;       // the module's probe stops a running timer (so it must not
@@ -50,13 +50,14 @@ struct WatchdogDriverFacts {
 //   The timeout flag in the reload register tells a watchdog reset.
 // - itco: the Intel ICH9 datasheet's TCO chapter; Linux drivers/watchdog/iTCO_wdt.c
 //   (identity "iTCO_wdt"; a running timer is left to the watchdog core, which feeds it
-//   (handle_boot_enabled), so loading it does not stop the timer). 0.6 s ticks.
+//   (handle_boot_enabled), so loading it does not stop the timer). 0.6 s ticks, reset
+//   on the second expiry: timeouts in steps of 1.2 s.
 //   TCO2_STS.SECOND_TO_STS tells a watchdog reset.
 inline constexpr WatchdogDriverFacts kWatchdogDrivers[] = {
     {WatchdogChoice::i6300esb, "i6300esb", 0, true, i6300esb::kMinTimeoutMs, i6300esb::kMaxTimeoutMs,
      i6300esb::kTickNs / 1000, "i6300esb", "i6300esb", true, "modprobe.blacklist=i6300esb", AgentDisarm::load_driver,
      true},
-    {WatchdogChoice::itco, "itco", 1, true, itco::kMinTimeoutMs, itco::kMaxTimeoutMs, itco::kTickMs * 1000, "iTCO_wdt",
+    {WatchdogChoice::itco, "itco", 1, true, itco::kMinTimeoutMs, itco::kMaxTimeoutMs, 2u * itco::kTickMs * 1000, "iTCO_wdt",
      "itco", false, "modprobe.blacklist=iTCO_wdt", AgentDisarm::magic_close, true},
 };
 

@@ -43,15 +43,17 @@ Status save(VariableStore& store, LoadedState& loaded, const BootState& st, Boot
     return s;
 }
 
-// The chosen image cannot be loaded: the slot is marked failed and the flow chooses
+// The chosen image could not be loaded (Event::load_failed) or returned from
+// StartImage (Event::start_failed): the slot is marked failed and the flow chooses
 // again in the same boot, without a reset.
-void fail_image(BootPlatform& platform, BootState& st, const Config& cfg, uint8_t config_slot, Status s,
-                const BootFacts& facts, BootSkips& skips, BootResult& r) {
+void fail_image(BootPlatform& platform, BootState& st, const Config& cfg, uint8_t config_slot, Event event,
+                Status s, const BootFacts& facts, BootSkips& skips, BootResult& r) {
     TextBuffer<kLine> why;
-    why.append("wdboot: slot \"").append(cfg.slots[config_slot].name).append("\" could not be loaded (").append(to_string(s));
-    why.append("): marked failed, choosing again without a reset");
+    why.append("wdboot: slot \"").append(cfg.slots[config_slot].name);
+    why.append(event == Event::load_failed ? "\" could not be loaded (" : "\" returned from StartImage (");
+    why.append(to_string(s)).append("): marked failed, choosing again without a reset");
     platform.log(why.c_str());
-    record_image_failure(st, cfg, config_slot, Event::load_failed, facts);
+    record_image_failure(st, cfg, config_slot, event, facts);
     skips.add(config_slot);
     r.status = s;
 }
@@ -74,6 +76,8 @@ BootResult run_boot(const Config& cfg, VariableStore& store, BootPlatform& platf
     r.action = Action::return_to_firmware;
     r.status = Status::ok;
 
+    // 2. Inputs (the config came from the caller): the watchdog and why the machine last
+    // reset, the firmware clock, both state copies.
     WatchdogProbe wd = platform.probe_watchdog(cfg);
     BootFacts facts{wd.cause, platform.now()};
 
@@ -93,16 +97,12 @@ BootResult run_boot(const Config& cfg, VariableStore& store, BootPlatform& platf
     reconcile(cfg, st);
     TextBuffer<200> previous;
     // 3. Account for the previous attempt.
-    bool failed_before = account_previous_attempt(st, facts, &previous);
-    if (!failed_before && facts.cause == ResetCause::watchdog) {
-        // The watchdog fired after a blessed boot (hand-over mode, a hang at run time).
-        // Not counted against the slot, but journalled so the reset is explained.
-        uint8_t last = kNoSlot;
-        for (uint8_t i = 0; i < kMaxSlots; ++i) {
-            if (st.slots[i].used() && st.slots[i].last_boot_id == st.last_boot_id && st.last_boot_id != 0) last = i;
-        }
-        st.journal_add(st.last_boot_id, last, Event::watchdog_reset, facts.cause, kResetAfterBlessing, facts.now);
-        platform.log("wdboot: the watchdog reset the machine after a blessed boot (journalled, not counted)");
+    PreviousAttempt prev = account_previous_attempt(st, facts, &previous);
+    bool failed_before = prev == PreviousAttempt::failed;
+    if (prev == PreviousAttempt::reset_after_blessing) {
+        TextBuffer<kLine> line;
+        line.append("wdboot: ").append(previous.c_str());
+        platform.log(line.c_str());
     }
 
     if (!wd.present) {
@@ -142,7 +142,7 @@ BootResult run_boot(const Config& cfg, VariableStore& store, BootPlatform& platf
         if (!build_command_line(slot, wd, cmdline)) {
             // Settled in memory: nothing was started, no try is spent, no write.
             platform.log("wdboot: the command line with the watchdog arguments is too long");
-            fail_image(platform, st, cfg, d.config_slot, Status::load_failed, facts, skips, r);
+            fail_image(platform, st, cfg, d.config_slot, Event::load_failed, Status::load_failed, facts, skips, r);
             continue;
         }
 
@@ -198,7 +198,7 @@ BootResult run_boot(const Config& cfg, VariableStore& store, BootPlatform& platf
         Status s = platform.load_image(slot, CommandLineParts{slot.options, wd.present ? wd.kernel_args : ""});
         ++r.attempts;
         if (s != Status::ok) {
-            fail_image(platform, st, cfg, d.config_slot, s, facts, skips, r);
+            fail_image(platform, st, cfg, d.config_slot, Event::load_failed, s, facts, skips, r);
             continue;
         }
         // 8. Tell the OS.
@@ -208,13 +208,8 @@ BootResult run_boot(const Config& cfg, VariableStore& store, BootPlatform& platf
         s = platform.start_image();
         // StartImage returned: the image refused to run or exited.
         platform.unload_image();
-        TextBuffer<kLine> why;
-        why.append("wdboot: slot \"").append(slot.name).append("\" returned from StartImage (").append(to_string(s));
-        why.append("): marked failed, choosing again without a reset");
-        platform.log(why.c_str());
-        record_image_failure(st, cfg, d.config_slot, Event::start_failed, facts);
-        skips.add(d.config_slot);
-        r.status = s == Status::ok ? Status::start_failed : s;
+        fail_image(platform, st, cfg, d.config_slot, Event::start_failed, s == Status::ok ? Status::start_failed : s,
+                   facts, skips, r);
     }
     platform.disarm_watchdog();
     (void)save(store, loaded, st, platform, r);

@@ -180,8 +180,21 @@ void reconcile(const Config& cfg, BootState& st) {
     }
 }
 
-bool account_previous_attempt(BootState& st, const BootFacts& facts, TextBuffer<200>* what) {
-    if (st.attempt_slot == kNoSlot) return false;
+PreviousAttempt account_previous_attempt(BootState& st, const BootFacts& facts, TextBuffer<200>* what) {
+    if (st.attempt_slot == kNoSlot) {
+        if (facts.cause != ResetCause::watchdog) return PreviousAttempt::none;
+        // The slot that booted last (the blessed boot the watchdog reset), if any.
+        uint8_t last = kNoSlot;
+        for (uint8_t i = 0; i < kMaxSlots; ++i) {
+            if (st.slots[i].used() && st.slots[i].last_boot_id == st.last_boot_id && st.last_boot_id != 0) last = i;
+        }
+        st.journal_add(st.last_boot_id, last, Event::watchdog_reset, facts.cause, kResetAfterBlessing, facts.now);
+        if (what != nullptr) {
+            what->clear();
+            what->append("the watchdog reset the machine after a blessed boot (journalled, not counted)");
+        }
+        return PreviousAttempt::reset_after_blessing;
+    }
     uint8_t ri = st.attempt_slot;
     SlotState& slot = st.slots[ri];
     bool by_watchdog = facts.cause == ResetCause::watchdog;
@@ -215,7 +228,7 @@ bool account_previous_attempt(BootState& st, const BootFacts& facts, TextBuffer<
         }
     }
     clear_attempt(st);
-    return true;
+    return PreviousAttempt::failed;
 }
 
 Decision choose(const Config& cfg, BootState& st, const BootFacts& facts, BootSkips skips) {

@@ -201,12 +201,12 @@ struct Machine {
 
     wdboot::BootState state() { return wdboot::load_state(store).state; }
 
-    const wdboot::SlotState& slot(const char* name) {
-        static wdboot::BootState cache;
-        cache = state();
-        uint8_t i = cache.find_slot(name);
+    // A copy of the slot's entry as stored now (by value: two calls never alias).
+    wdboot::SlotState slot(const char* name) {
+        wdboot::BootState st = state();
+        uint8_t i = st.find_slot(name);
         if (i == wdboot::kNoSlot) throw std::runtime_error(std::string("no slot ") + name);
-        return cache.slots[i];
+        return st.slots[i];
     }
 
     // What the agent does: bless the boot through the core and save.

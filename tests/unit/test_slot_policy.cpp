@@ -432,3 +432,39 @@ TEST_CASE("reconcile follows the config: new slots, removed slots, changed tries
     BootState d = BootState::empty();
     REQUIRE(decode_record(rec, sizeof(rec), d) == Status::ok);  // still a valid record
 }
+
+TEST_CASE("account_previous_attempt decides who is blamed for a reset", "[policy]") {
+    Machine m(wdtest::make_config({"primary", "fallback"}));
+    auto b = m.boot(ResetCause::power_on);
+    REQUIRE(b.slot == "primary");
+    BootState st = m.state();
+    const BootFacts watchdog{ResetCause::watchdog, 1000};
+    const BootFacts power{ResetCause::power_on, 1000};
+    TextBuffer<200> what;
+
+    SECTION("an attempt still pending: counted against its slot") {
+        BootState s = st;
+        REQUIRE(account_previous_attempt(s, watchdog, &what) == PreviousAttempt::failed);
+        CHECK(s.attempt_slot == kNoSlot);
+        CHECK(s.slots[s.find_slot("primary")].consecutive_failures == 1);
+        CHECK(std::string(what.c_str()).find("watchdog reset") != std::string::npos);
+    }
+    SECTION("a blessed boot reset by the watchdog: journalled against the slot that booted, not counted") {
+        REQUIRE(m.bless(b.boot_id) == Status::ok);
+        BootState s = m.state();
+        uint8_t tries = s.slots[s.find_slot("primary")].tries_left;
+        REQUIRE(account_previous_attempt(s, watchdog, &what) == PreviousAttempt::reset_after_blessing);
+        const JournalEntry& e = s.journal_newest(0);
+        CHECK(e.event == Event::watchdog_reset);
+        CHECK(e.detail == kResetAfterBlessing);
+        CHECK(e.slot == s.find_slot("primary"));
+        CHECK(s.slots[s.find_slot("primary")].tries_left == tries);
+        CHECK(s.slots[s.find_slot("primary")].consecutive_failures == 0);
+        CHECK(std::string(what.c_str()) == "the watchdog reset the machine after a blessed boot (journalled, not counted)");
+        // The same after a power-on: nothing to account, nothing written to the journal.
+        BootState p = m.state();
+        size_t n = p.journal_count;
+        CHECK(account_previous_attempt(p, power, nullptr) == PreviousAttempt::none);
+        CHECK(p.journal_count == n);
+    }
+}
