@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "wdboot/config.hpp"
+#include "wdboot/slot_policy.hpp"
 
 namespace wdboot::agent {
 namespace {
@@ -100,8 +101,7 @@ nlohmann::json status_json(AgentEnv& env, const Session& s, const Config* cfg) {
     nlohmann::json booted = nullptr;
     if (s.have_current) {
         uint8_t idx = st.find_slot(s.current.slot.c_str());
-        bool blessed = idx != kNoSlot && st.slots[idx].last_boot_id == s.current.boot_id &&
-                       st.slots[idx].last_outcome == Outcome::blessed;
+        const bool blessed = is_blessed(st, s.current.boot_id);
         booted = {{"slot", s.current.slot},
                   {"index", idx == kNoSlot ? nlohmann::json(nullptr) : nlohmann::json(idx)},
                   {"boot_id", s.current.boot_id},

@@ -158,7 +158,7 @@ Exit cmd_mark_good(AgentEnv& env) {
             record_error = captured_message(sink);
         } else {
             BootState next = s.loaded.state;
-            Status st = record_healthy_boot(next, cur.boot_id, r.ok, env.now());
+            Status st = record_healthy_boot(next, cur.boot_id, r.ok, env.now(), &already);
             if (st != Status::ok) {
                 record_exit = Exit::refused;
                 record_error = "boot " + std::to_string(cur.boot_id) + " of slot \"" + cur.slot +
@@ -166,7 +166,6 @@ Exit cmd_mark_good(AgentEnv& env) {
                                std::to_string(s.loaded.state.attempt_boot_id) +
                                "): the loader could not record it, or another boot was blessed since";
             } else {
-                already = r.ok && next == s.loaded.state;
                 sink.str("");
                 record_exit = save_session(quiet, s, next, &wrote);
                 if (record_exit != Exit::ok) record_error = captured_message(sink);
