@@ -124,7 +124,9 @@ nlohmann::json status_json(AgentEnv& env, const Session& s, const Config* cfg) {
                        ? nlohmann::json(nullptr)
                        : nlohmann::json{{"slot", name_or_null(st, st.attempt_slot)}, {"boot_id", st.attempt_boot_id}};
     j["generation"] = st.generation;
-    j["source_copy"] = s.loaded.from_copy ? kCopyNames[static_cast<int>(s.loaded.source)] : nullptr;
+    // Not `cond ? name : nullptr`: that is a null const char*, which json cannot take.
+    j["source_copy"] = s.loaded.from_copy ? nlohmann::json(kCopyNames[static_cast<int>(s.loaded.source)])
+                                          : nlohmann::json(nullptr);
     j["read_only"] = s.loaded.read_only;
     nlohmann::json copies = nlohmann::json::array();
     for (int i = 0; i < 2; ++i) {
