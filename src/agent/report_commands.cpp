@@ -282,7 +282,7 @@ nlohmann::json journal_json(const BootState& st) {
 
 Exit cmd_status(AgentEnv& env) {
     Session s;
-    Exit e = open_session(env, kNeedCurrent, s);
+    Exit e = open_session(env, 0, s);
     if (e != Exit::ok) return e;
     auto cfg = std::make_unique<Config>();
     std::string cfg_path;
@@ -295,7 +295,7 @@ Exit cmd_status(AgentEnv& env) {
 
 Exit cmd_log(AgentEnv& env, unsigned limit) {
     Session s;
-    Exit e = open_session(env, kNeedCurrent, s);
+    Exit e = open_session(env, 0, s);
     if (e != Exit::ok) return e;
     nlohmann::json entries = journal_json(s.loaded.state);
     if (limit != 0 && entries.size() > limit) entries.erase(entries.begin() + limit, entries.end());
