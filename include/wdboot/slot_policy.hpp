@@ -90,11 +90,17 @@ void record_image_failure(BootState& st, const Config& cfg, uint8_t config_slot,
 
 // Operator and agent commands. Each returns invalid_argument / not_found for a bad
 // slot and leaves the state untouched then.
+// Whether the boot `boot_id` is already blessed: it is not the attempt in progress, and
+// a slot's last boot is `boot_id` with the outcome blessed. The one rule for "already
+// blessed": bless() and `wdbootctl status` use it.
+bool is_blessed(const BootState& st, uint32_t boot_id);
 // Blesses the boot `boot_id` (must be the attempt in progress): slot good, tries restored.
 // Every other good slot (blessed before) that was never proven bad gets its tries back
-// too: a run of power cuts must not cost a good slot its place. Blessing a boot that is already blessed is ok and
-// changes nothing; a stale boot id is invalid_argument, no attempt at all not_found.
-Status bless(BootState& st, uint32_t boot_id, uint64_t now);
+// too: a run of power cuts must not cost a good slot its place. Blessing a boot that is
+// already blessed (is_blessed()) is ok, changes nothing and sets *already_blessed, so
+// that `wdbootctl mark-good` can say so; a stale boot id is invalid_argument, no attempt
+// at all not_found.
+Status bless(BootState& st, uint32_t boot_id, uint64_t now, bool* already_blessed = nullptr);
 // The agent found the boot `boot_id` healthy but could not stop or hand over the
 // watchdog: the attempt stays in progress (so the coming reset is counted against the
 // slot, as evidence), the outcome says why, and disarm-failed is journalled. Same
@@ -103,7 +109,9 @@ Status record_unstoppable(BootState& st, uint32_t boot_id, uint64_t now);
 // The agent's record of a healthy boot, once it has tried to stop (or hand over) the
 // watchdog: bless() if it did, record_unstoppable() if it could not. `wdbootctl
 // mark-good` calls it after the watchdog step; the liveness checker calls it too.
-Status record_healthy_boot(BootState& st, uint32_t boot_id, bool watchdog_stopped, uint64_t now);
+// *already_blessed as for bless() (false when the watchdog was not stopped).
+Status record_healthy_boot(BootState& st, uint32_t boot_id, bool watchdog_stopped, uint64_t now,
+                           bool* already_blessed = nullptr);
 // Marks a slot bad (no tries, skipped) and clears the attempt marker if it was that slot's.
 Status mark_bad(BootState& st, uint8_t record_slot, uint64_t now);
 // Makes a slot the default (first in order) and clears its bad flag with fresh tries.

@@ -7,7 +7,9 @@
 //   try SLOT [TRIES]          request a one-shot trial through the core
 //   corrupt A|B|new|old KIND  damage one copy: garbage, short, crc, delete
 //   watchdog                  WDTEST-WATCHDOG: is the i6300esb still enabled?
-// Tests only: the product's agent is src/agent (wdbootctl).
+// Tests only: the product's agent is src/agent (wdbootctl). The variables are read and
+// written by the agent's own efivarfs code (src/agent/efivarfs.cpp), so the guest tests
+// exercise the one set of efivarfs write rules the product has.
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -16,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "efivarfs_store.hpp"
+#include "efivarfs.hpp"
 #include "wdboot/boot_record.hpp"
 #include "wdboot/slot_policy.hpp"
 #include "wdboot/state_store.hpp"
@@ -24,6 +26,30 @@
 namespace {
 
 using namespace wdboot;
+using agent::Efivarfs;
+using agent::EfivarfsStore;
+
+// The real efivarfs, as the agent opens it.
+agent::IoctlFileFlags file_flags;
+agent::StatvfsMountProbe mounts;
+Efivarfs& efivars() {
+    static Efivarfs vars(agent::kDefaultEfivarfsRoot, file_flags, mounts);
+    return vars;
+}
+
+// Writes a whole variable with NV|BS|RT through the agent's writer (immutable flag
+// cleared and restored, attributes and data in one write()).
+Status write_variable(const char* name, const uint8_t* data, size_t len) {
+    Status st = efivars().write(name, agent::kAttrNvBsRt, data, len);
+    if (st != Status::ok) fprintf(stderr, "wdtest: %s\n", efivars().last_error().c_str());
+    return st;
+}
+
+// Deletes a variable. Absent counts as done.
+Status delete_variable(const char* name) {
+    Status st = efivars().remove(name);
+    return st == Status::not_found ? Status::ok : st;
+}
 
 void print_json(const BootState& s) {
     printf("{\"generation\":%u,\"last_boot_id\":%u,\"attempt_slot\":%d,\"attempt_boot_id\":%u,"
@@ -59,7 +85,8 @@ int cmd_dump() {
     for (int c = 0; c < 2; ++c) {
         uint8_t buf[4096];
         size_t len = 0;
-        Status st = wdtest::read_variable(kCopyNames[c], buf, sizeof buf, len);
+        EfivarfsStore store(efivars());
+        Status st = store.read(static_cast<Copy>(c), buf, sizeof buf, len);
         printf("WDTEST-COPY {\"copy\":\"%c\",\"read\":\"%s\"", "AB"[c], to_string(st));
         if (st == Status::ok) {
             BootState s = BootState::empty();
@@ -72,7 +99,7 @@ int cmd_dump() {
         }
         printf("}\n");
     }
-    wdtest::EfivarfsStore store;
+    EfivarfsStore store(efivars());
     LoadedState loaded = load_state(store);
     printf("WDTEST-STATE {\"from_copy\":%s,\"source\":\"%c\",\"created\":%s,\"corrupt\":%s,"
            "\"corrupt_mask\":%u,\"read_only\":%s,\"state\":",
@@ -86,7 +113,7 @@ int cmd_dump() {
 
 uint64_t now_seconds() { return static_cast<uint64_t>(time(nullptr)); }
 
-int save(wdtest::EfivarfsStore& store, LoadedState& loaded, const BootState& next, const char* what) {
+int save(EfivarfsStore& store, LoadedState& loaded, const BootState& next, const char* what) {
     bool wrote = false;
     Status st = save_state(store, loaded, next, &wrote);
     printf("WDTEST-%s wrote=%d status=%s\n", what, wrote ? 1 : 0, to_string(st));
@@ -94,7 +121,7 @@ int save(wdtest::EfivarfsStore& store, LoadedState& loaded, const BootState& nex
 }
 
 int cmd_bless() {
-    wdtest::EfivarfsStore store;
+    EfivarfsStore store(efivars());
     LoadedState loaded = load_state(store);
     BootState next = loaded.state;
     Status st = bless(next, loaded.state.attempt_boot_id, now_seconds());
@@ -106,7 +133,7 @@ int cmd_bless() {
 }
 
 int cmd_try(const char* name, int tries) {
-    wdtest::EfivarfsStore store;
+    EfivarfsStore store(efivars());
     LoadedState loaded = load_state(store);
     BootState next = loaded.state;
     uint8_t slot = next.find_slot(name);
@@ -122,7 +149,7 @@ int cmd_try(const char* name, int tries) {
 int cmd_corrupt(const char* copy, const char* kind) {
     int index = copy[0] == 'B' ? 1 : 0;
     if (strcmp(copy, "new") == 0 || strcmp(copy, "old") == 0) {
-        wdtest::EfivarfsStore store;
+        EfivarfsStore store(efivars());
         LoadedState loaded = load_state(store);
         int newest = loaded.source == Copy::b ? 1 : 0;
         index = copy[0] == 'n' ? newest : 1 - newest;
@@ -131,7 +158,7 @@ int cmd_corrupt(const char* copy, const char* kind) {
     uint8_t buf[kRecordSize];
     Status st = Status::ok;
     if (strcmp(kind, "delete") == 0) {
-        st = wdtest::delete_variable(name);
+        st = delete_variable(name);
     } else if (strcmp(kind, "garbage") == 0) {
         // Deterministic noise without our magic.
         uint32_t x = 0x2545F491u;
@@ -141,20 +168,20 @@ int cmd_corrupt(const char* copy, const char* kind) {
             x ^= x << 5;
             b = static_cast<uint8_t>(x);
         }
-        st = wdtest::write_variable(name, buf, sizeof buf);
+        st = write_variable(name, buf, sizeof buf);
     } else if (strcmp(kind, "short") == 0 || strcmp(kind, "crc") == 0) {
         // Start from a well-formed record of the current state so that only the
         // intended damage makes it invalid.
-        wdtest::EfivarfsStore store;
+        EfivarfsStore store(efivars());
         LoadedState loaded = load_state(store);
         BootState s = loaded.state;
         s.generation += 1;
         encode_record(s, buf);
         if (kind[0] == 's') {
-            st = wdtest::write_variable(name, buf, 100);
+            st = write_variable(name, buf, 100);
         } else {
             buf[kSlotsOffset] ^= 0x01;  // first slot's name: CRC no longer matches
-            st = wdtest::write_variable(name, buf, sizeof buf);
+            st = write_variable(name, buf, sizeof buf);
         }
     } else {
         fprintf(stderr, "wdtest-state: unknown corruption %s\n", kind);

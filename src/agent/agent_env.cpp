@@ -110,6 +110,7 @@ std::string esp_file(const std::string& esp, const std::string& efi_path) {
 }
 
 std::string find_esp(const AgentEnv& env) {
+    if (!env.esp.empty()) return env.esp;
     if (env.config.esp != "auto") return env.config.esp;
     for (const auto& c : env.esp_candidates) {
         struct stat st {};

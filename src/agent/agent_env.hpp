@@ -37,6 +37,9 @@ struct AgentEnv {
     std::ostream* err = nullptr;
     bool json = false;
 
+    // The ESP mount point given with --esp (empty: none). It wins over agent.conf's esp=
+    // and the candidates, for every command that reads the ESP (find_esp()).
+    std::string esp;
     // Where `install` and friends look; overridable for tests.
     std::vector<std::string> esp_candidates{"/boot/efi", "/efi", "/boot"};
     std::string boot_dir = "/boot";
@@ -56,7 +59,10 @@ struct AgentEnv {
     uint64_t now() const { return clock ? clock() : 0; }
 };
 
-// What a command needs before it may run.
+// What a command needs before it may run. Only what strictly needs this boot asks for
+// kNeedCurrent (mark-good, disarm without --driver, mark-bad without a SLOT, the health
+// action): the record itself can be read and changed from rescue media or a chroot,
+// where WdbootCurrent is absent, as bootctl's commands can.
 enum Need : unsigned {
     kNeedCurrent = 1u,  // booted by wdboot (WdbootCurrent present and valid)
     kNeedWrite = 2u,    // will write the state record: root, writable efivarfs, writable record
@@ -98,8 +104,8 @@ std::string captured_message(const std::ostringstream& sink);
 // stays one JSON document).
 void note(AgentEnv& env, const std::string& message);
 
-// The ESP mount point: agent.conf's esp=, else the first candidate holding EFI/.
-// Empty when none is found.
+// The ESP mount point: --esp, else agent.conf's esp=, else the first candidate holding
+// EFI/. Empty when none is found.
 std::string find_esp(const AgentEnv& env);
 
 // Converts an ESP path (\EFI\wdboot\x) to a path under the mount point.

@@ -85,6 +85,10 @@ Status Efivarfs::read(const std::string& name, uint32_t& attributes, std::vector
         if (n == 0) break;
         bytes.insert(bytes.end(), chunk, chunk + n);
     }
+    // efivarfs shows a variable that is created but not (yet, or no longer) set — a
+    // write that failed, a delete racing the read — as an empty file that reads EOF; the
+    // firmware has no such variable.
+    if (bytes.empty()) return fail(Status::not_found, path + " is empty (no variable set)", 0);
     if (bytes.size() < 4) return fail(Status::bad_size, path + " is shorter than its attribute header", 0);
     attributes = static_cast<uint32_t>(bytes[0]) | static_cast<uint32_t>(bytes[1]) << 8 |
                  static_cast<uint32_t>(bytes[2]) << 16 | static_cast<uint32_t>(bytes[3]) << 24;

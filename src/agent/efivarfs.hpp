@@ -3,8 +3,9 @@
 // The root directory is a parameter, so tests point it at a temporary directory
 // that plays the part of efivarfs.
 //
-// Used by the agent's commands (commands.cpp) and, through EfivarfsStore, by the
-// core's load_state()/save_state().
+// Used by the agent's commands and, through EfivarfsStore, by the core's
+// load_state()/save_state(); the QEMU guests' test tool (qemu/tool, wdtest-state) is
+// built from this source too, so there is one set of efivarfs write rules.
 #pragma once
 #include <stdint.h>
 
@@ -70,8 +71,9 @@ public:
     // Whether the directory exists and can be written.
     Availability availability();
 
-    // Reads a whole variable. not_found when absent, bad_size when the file is
-    // shorter than the attribute header, io_error otherwise (message in last_error()).
+    // Reads a whole variable. not_found when absent or empty (efivarfs's file of a
+    // variable that is not set), bad_size when the file is shorter than the attribute
+    // header, io_error otherwise (message in last_error()).
     Status read(const std::string& name, uint32_t& attributes, std::vector<uint8_t>& data,
                 const char* guid = kVendorGuidText);
 

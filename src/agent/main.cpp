@@ -32,11 +32,17 @@ std::string env_or(const char* name, const char* fallback) {
 int main(int argc, char** argv) {
     CLI::App app{"wdbootctl: bless wdboot boots, inspect and change the boot state, manage the watchdog"};
     app.require_subcommand(1);
+    // The global options may also follow the subcommand (`wdbootctl status --json`,
+    // `wdbootctl install --esp /mnt/efi`): a subcommand passes the options it does not
+    // know to the app. Set before the subcommands are added, which inherit it.
+    app.fallthrough();
     bool json = false;
     std::string efivarfs = env_or("WDBOOT_EFIVARFS", kDefaultEfivarfsRoot);
     std::string agent_conf = kDefaultAgentConfig;
+    std::string esp;
     app.add_flag("--json", json, "Print one JSON document on stdout");
     app.add_option("--efivarfs", efivarfs, "efivarfs directory (env WDBOOT_EFIVARFS)");
+    app.add_option("--esp", esp, "ESP mount point (default: agent.conf's esp, else /boot/efi, /efi, /boot)");
     auto* conf_opt = app.add_option("--agent-config", agent_conf, "Agent settings file");
     app.set_version_flag("--version", std::string("wdbootctl ") + WDBOOT_VERSION);
 
@@ -64,7 +70,6 @@ int main(int argc, char** argv) {
 
     InstallOptions iopts;
     auto* install = app.add_subcommand("install", "Copy wdboot to the ESP, write a starter config, create the boot entry");
-    install->add_option("--esp", iopts.esp, "ESP mount point");
     install->add_option("--disk", iopts.disk, "Disk of the ESP for efibootmgr (default: from sysfs)");
     install->add_option("--part", iopts.part, "Partition number of the ESP");
     install->add_option("--label", iopts.label, "Boot entry label");
@@ -72,10 +77,8 @@ int main(int argc, char** argv) {
     install->add_flag("--force-config", iopts.force_config, "Replace an existing wdboot.conf");
     install->add_flag("--no-boot-entry", iopts.no_boot_entry, "Do not touch the UEFI boot entries");
     install->add_flag("--dry-run", iopts.dry_run, "Show what would be done");
-    std::string esp;
     bool purge = false, dry_run = false;
     auto* uninstall = app.add_subcommand("uninstall", "Remove the boot entry and restore the previous BootOrder");
-    uninstall->add_option("--esp", esp, "ESP mount point");
     uninstall->add_flag("--purge", purge, "Also delete \\EFI\\wdboot and the state variables");
     uninstall->add_flag("--dry-run", dry_run, "Show what would be done");
     SlotSpec spec;
@@ -90,11 +93,9 @@ int main(int argc, char** argv) {
     add_slot->add_flag("--same-options", spec.same_options, "Use the running kernel's command line");
     add_slot->add_option("--tries", spec.tries, "Tries for this slot")->check(CLI::Range(1, 100));
     add_slot->add_flag("--rescue", spec.rescue, "Target of on-exhausted rescue");
-    add_slot->add_option("--esp", esp, "ESP mount point");
     add_slot->add_flag("--dry-run", spec.dry_run, "Show the copies and the stanza, change nothing");
     auto* remove_slot = app.add_subcommand("remove-slot", "Remove a slot stanza from wdboot.conf");
     remove_slot->add_option("NAME", slot, "Slot name")->required();
-    remove_slot->add_option("--esp", esp, "ESP mount point");
 
     try {
         app.parse(argc, argv);
@@ -124,6 +125,8 @@ int main(int argc, char** argv) {
     env.out = &std::cout;
     env.err = &std::cerr;
     env.json = json;
+    env.esp = esp;
+    iopts.esp = esp;
     struct utsname u {};
     if (uname(&u) == 0) env.kernel_release = u.release;
     env.loader_image = env_or("WDBOOT_EFI_IMAGE", WDBOOT_EFI_IMAGE);

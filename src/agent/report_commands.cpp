@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "wdboot/config.hpp"
+#include "wdboot/slot_policy.hpp"
 
 namespace wdboot::agent {
 namespace {
@@ -100,8 +101,7 @@ nlohmann::json status_json(AgentEnv& env, const Session& s, const Config* cfg) {
     nlohmann::json booted = nullptr;
     if (s.have_current) {
         uint8_t idx = st.find_slot(s.current.slot.c_str());
-        bool blessed = idx != kNoSlot && st.slots[idx].last_boot_id == s.current.boot_id &&
-                       st.slots[idx].last_outcome == Outcome::blessed;
+        const bool blessed = is_blessed(st, s.current.boot_id);
         booted = {{"slot", s.current.slot},
                   {"index", idx == kNoSlot ? nlohmann::json(nullptr) : nlohmann::json(idx)},
                   {"boot_id", s.current.boot_id},
@@ -124,7 +124,9 @@ nlohmann::json status_json(AgentEnv& env, const Session& s, const Config* cfg) {
                        ? nlohmann::json(nullptr)
                        : nlohmann::json{{"slot", name_or_null(st, st.attempt_slot)}, {"boot_id", st.attempt_boot_id}};
     j["generation"] = st.generation;
-    j["source_copy"] = s.loaded.from_copy ? kCopyNames[static_cast<int>(s.loaded.source)] : nullptr;
+    // Not `cond ? name : nullptr`: that is a null const char*, which json cannot take.
+    j["source_copy"] = s.loaded.from_copy ? nlohmann::json(kCopyNames[static_cast<int>(s.loaded.source)])
+                                          : nlohmann::json(nullptr);
     j["read_only"] = s.loaded.read_only;
     nlohmann::json copies = nlohmann::json::array();
     for (int i = 0; i < 2; ++i) {
@@ -280,7 +282,7 @@ nlohmann::json journal_json(const BootState& st) {
 
 Exit cmd_status(AgentEnv& env) {
     Session s;
-    Exit e = open_session(env, kNeedCurrent, s);
+    Exit e = open_session(env, 0, s);
     if (e != Exit::ok) return e;
     auto cfg = std::make_unique<Config>();
     std::string cfg_path;
@@ -293,7 +295,7 @@ Exit cmd_status(AgentEnv& env) {
 
 Exit cmd_log(AgentEnv& env, unsigned limit) {
     Session s;
-    Exit e = open_session(env, kNeedCurrent, s);
+    Exit e = open_session(env, 0, s);
     if (e != Exit::ok) return e;
     nlohmann::json entries = journal_json(s.loaded.state);
     if (limit != 0 && entries.size() > limit) entries.erase(entries.begin() + limit, entries.end());

@@ -1,6 +1,7 @@
-// Read-only commands: `wdbootctl status` and `wdbootctl log`. They need efivarfs and a
-// wdboot boot, but not root. Text or, with --json, one JSON document (fields in
-// docs/agent.md).
+// Read-only commands: `wdbootctl status` and `wdbootctl log`. They need efivarfs, but
+// neither root nor a wdboot boot: from rescue media or a chroot (no WdbootCurrent)
+// `status` shows the record and says the booted slot is unknown. Text or, with --json,
+// one JSON document (fields in docs/agent.md).
 #pragma once
 #include <nlohmann/json.hpp>
 

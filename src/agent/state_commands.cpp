@@ -65,13 +65,14 @@ struct Done {
     nlohmann::json extra = nlohmann::json::object();
 };
 
-// The frame every state-changing command shares: a writable session for the current
-// boot, `change` applied to a copy of the state (it returns non-ok to refuse), the
-// save, the report.
+// The frame every state-changing command shares: a writable session (with `needs`
+// beyond kNeedWrite, e.g. kNeedCurrent when the command acts on the current boot),
+// `change` applied to a copy of the state (it returns non-ok to refuse), the save, the
+// report.
 template <typename Change>
-Exit change_state(AgentEnv& env, Change change) {
+Exit change_state(AgentEnv& env, unsigned needs, Change change) {
     Session s;
-    Exit e = open_session(env, kNeedCurrent | kNeedWrite, s);
+    Exit e = open_session(env, needs | kNeedWrite, s);
     if (e != Exit::ok) return e;
     BootState next = s.loaded.state;
     Done done;
@@ -158,7 +159,7 @@ Exit cmd_mark_good(AgentEnv& env) {
             record_error = captured_message(sink);
         } else {
             BootState next = s.loaded.state;
-            Status st = record_healthy_boot(next, cur.boot_id, r.ok, env.now());
+            Status st = record_healthy_boot(next, cur.boot_id, r.ok, env.now(), &already);
             if (st != Status::ok) {
                 record_exit = Exit::refused;
                 record_error = "boot " + std::to_string(cur.boot_id) + " of slot \"" + cur.slot +
@@ -166,7 +167,6 @@ Exit cmd_mark_good(AgentEnv& env) {
                                std::to_string(s.loaded.state.attempt_boot_id) +
                                "): the loader could not record it, or another boot was blessed since";
             } else {
-                already = r.ok && next == s.loaded.state;
                 sink.str("");
                 record_exit = save_session(quiet, s, next, &wrote);
                 if (record_exit != Exit::ok) record_error = captured_message(sink);
@@ -207,7 +207,8 @@ Exit cmd_mark_good(AgentEnv& env) {
 }
 
 Exit cmd_mark_bad(AgentEnv& env, const std::string& slot_arg) {
-    return change_state(env, [&](const Session& s, BootState& next, Done& done) {
+    // Without a SLOT it means the booted slot, which only WdbootCurrent can tell.
+    return change_state(env, slot_arg.empty() ? kNeedCurrent : 0u, [&](const Session& s, BootState& next, Done& done) {
         const std::string name = slot_arg.empty() ? s.current.slot : slot_arg;
         done = {"slot \"" + name + "\" marked bad", {{"slot", name}}};
         return apply_to_slot(env, next, name, [&](BootState& st, uint8_t i) { return mark_bad(st, i, env.now()); },
@@ -216,7 +217,7 @@ Exit cmd_mark_bad(AgentEnv& env, const std::string& slot_arg) {
 }
 
 Exit cmd_set_default(AgentEnv& env, const std::string& name) {
-    return change_state(env, [&](const Session&, BootState& next, Done& done) {
+    return change_state(env, 0u, [&](const Session&, BootState& next, Done& done) {
         done = {"slot \"" + name + "\" is the default", {{"slot", name}}};
         return apply_to_slot(env, next, name, [&](BootState& st, uint8_t i) { return set_default(st, i, env.now()); },
                              "cannot make \"" + name + "\" the default");
@@ -225,7 +226,7 @@ Exit cmd_set_default(AgentEnv& env, const std::string& name) {
 
 Exit cmd_try(AgentEnv& env, const std::string& name, unsigned tries) {
     if (tries < 1 || tries > kMaxTries) return fail(env, Exit::usage, "--tries must be 1.." + std::to_string(kMaxTries));
-    return change_state(env, [&](const Session&, BootState& next, Done& done) {
+    return change_state(env, 0u, [&](const Session&, BootState& next, Done& done) {
         done = {"slot \"" + name + "\" will be tried on the next boot (" + std::to_string(tries) +
                     (tries == 1 ? " try" : " tries") + "; without a blessing the default order resumes)",
                 {{"slot", name}, {"tries", tries}}};
@@ -237,7 +238,7 @@ Exit cmd_try(AgentEnv& env, const std::string& name, unsigned tries) {
 }
 
 Exit cmd_reset(AgentEnv& env) {
-    return change_state(env, [&](const Session&, BootState& next, Done& done) {
+    return change_state(env, 0u, [&](const Session&, BootState& next, Done& done) {
         done = {"all slots have their tries back", nlohmann::json::object()};
         Status st = reset_counters(next, env.now());
         return st == Status::ok ? Exit::ok : policy_failure(env, st, "cannot reset the counters");

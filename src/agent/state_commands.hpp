@@ -1,6 +1,8 @@
 // Commands that change the boot state record, each through the portable core's policy
 // functions (bless, mark_bad, set_default, request_trial, reset_counters) and its
-// two-copy save. All need root, a writable efivarfs and a wdboot boot.
+// two-copy save. All need root and a writable efivarfs and hold the state lock; only
+// mark-good, disarm (without --driver) and mark-bad without a SLOT need a wdboot boot
+// (WdbootCurrent): the others work from rescue media or a chroot too.
 #pragma once
 #include <string>
 
@@ -12,7 +14,8 @@ namespace wdboot::agent {
 // watchdog as agent.conf says. Running it again on a blessed boot only redoes the
 // watchdog step.
 Exit cmd_mark_good(AgentEnv& env);
-// Marks SLOT (default: the booted slot) bad: no tries, skipped by the chooser.
+// Marks SLOT (default: the booted slot, which needs a wdboot boot) bad: no tries,
+// skipped by the chooser.
 Exit cmd_mark_bad(AgentEnv& env, const std::string& slot);
 // Makes SLOT the default for the following boots; clears its bad flag.
 Exit cmd_set_default(AgentEnv& env, const std::string& slot);

@@ -90,6 +90,7 @@ std::vector<WatchdogInfo> LinuxWatchdogSystem::list() {
         w.device = dev_dir_ + "/" + name;
         w.identity = read_line(sysfs_dir_ + "/" + name + "/identity");
         w.state = read_line(sysfs_dir_ + "/" + name + "/state");
+        w.nowayout = read_line(sysfs_dir_ + "/" + name + "/nowayout") == "1";
         out.push_back(w);
     }
     closedir(d);
@@ -192,6 +193,15 @@ WatchdogReport disarm_watchdog(WatchdogSystem& sys, const std::string& driver, c
         return r;
     }
     r.state = after.state;
+    if (after.state == "active" && after.nowayout) {
+        // The kernel took the magic close and ignored it: with nowayout, the watchdog
+        // core refuses every stop. Nobody else holds the device (then the open would
+        // have failed with EBUSY), and waiting or retrying cannot help.
+        r.message = dev.device + " (" + dev.identity +
+                    ") keeps running: its driver was built or loaded with nowayout, so it cannot be stopped "
+                    "(load it with nowayout=0, or use watchdog-mode handover)";
+        return r;
+    }
     if (after.state == "active") {
         r.message = dev.device + " is still active (held open by another process): not stopped";
         return r;

@@ -20,6 +20,8 @@ struct WatchdogInfo {
     std::string device;    // /dev/watchdog0
     std::string identity;  // the driver's identity, e.g. "i6300ESB timer", "iTCO_wdt"
     std::string state;     // sysfs state: "active" (open by someone), "inactive", "" unknown
+    bool nowayout = false;  // sysfs nowayout reads 1: the driver was built or loaded with
+                            // nowayout, so the kernel refuses to stop the timer once started
 };
 
 class WatchdogSystem {
@@ -31,6 +33,10 @@ public:
     virtual bool load_driver(const std::string& module, std::string& message) = 0;
     // Opens the device, writes the magic close character 'V' and closes it: the Linux
     // watchdog core then stops the timer. Returns false with a message when it fails.
+    // With nowayout the kernel accepts the write and the close but does not stop the
+    // timer ("nowayout prevents watchdog being stopped!", or in older drivers
+    // "unexpected close, not stopping watchdog"): no error here; the sysfs state stays
+    // "active", which disarm_watchdog() checks afterwards.
     virtual bool magic_close(const std::string& device, std::string& message) = 0;
     // Waits between polls of list().
     virtual void sleep_ms(unsigned ms) = 0;
@@ -74,7 +80,9 @@ struct WatchdogReport {
 // Stops the watchdog that the loader armed (`driver` from WdbootCurrent).
 // i6300esb: loads i6300esb.ko if needed (its probe stops the timer), and with
 // disarm-method magic-close also does a magic close; other drivers: magic close.
-// Verifies afterwards that the device is registered and not held open.
+// Verifies afterwards that the device is registered and not held open; a device that
+// is still active and reads nowayout 1 is reported as such (it cannot be stopped), not as
+// held by another process.
 WatchdogReport disarm_watchdog(WatchdogSystem& sys, const std::string& driver, const AgentConfig& cfg);
 
 // Leaves the watchdog to systemd's RuntimeWatchdogSec=. For the i6300esb the driver must

@@ -390,11 +390,7 @@ enum class AttemptCheck : uint8_t { ok, already_blessed, none, stale };
 
 AttemptCheck check_attempt(const BootState& st, uint32_t boot_id, uint8_t* ri) {
     if (st.attempt_slot == kNoSlot || st.attempt_boot_id != boot_id) {
-        for (const SlotState& slot : st.slots) {
-            if (slot.used() && boot_id != 0 && slot.last_boot_id == boot_id && slot.last_outcome == Outcome::blessed) {
-                return AttemptCheck::already_blessed;
-            }
-        }
+        if (is_blessed(st, boot_id)) return AttemptCheck::already_blessed;
         return st.attempt_slot == kNoSlot ? AttemptCheck::none : AttemptCheck::stale;
     }
     *ri = st.attempt_slot;
@@ -409,9 +405,18 @@ Status attempt_error(AttemptCheck c) {
 
 }  // namespace
 
-Status bless(BootState& st, uint32_t boot_id, uint64_t now) {
+bool is_blessed(const BootState& st, uint32_t boot_id) {
+    if (boot_id == 0 || (st.attempt_slot != kNoSlot && st.attempt_boot_id == boot_id)) return false;
+    for (const SlotState& slot : st.slots) {
+        if (slot.used() && slot.last_boot_id == boot_id && slot.last_outcome == Outcome::blessed) return true;
+    }
+    return false;
+}
+
+Status bless(BootState& st, uint32_t boot_id, uint64_t now, bool* already_blessed) {
     uint8_t ri = kNoSlot;
     AttemptCheck c = check_attempt(st, boot_id, &ri);
+    if (already_blessed != nullptr) *already_blessed = c == AttemptCheck::already_blessed;
     if (c != AttemptCheck::ok) return attempt_error(c);
     SlotState& slot = st.slots[ri];
     restore_tries(slot);
@@ -449,8 +454,10 @@ Status record_unstoppable(BootState& st, uint32_t boot_id, uint64_t now) {
     return Status::ok;
 }
 
-Status record_healthy_boot(BootState& st, uint32_t boot_id, bool watchdog_stopped, uint64_t now) {
-    return watchdog_stopped ? bless(st, boot_id, now) : record_unstoppable(st, boot_id, now);
+Status record_healthy_boot(BootState& st, uint32_t boot_id, bool watchdog_stopped, uint64_t now,
+                           bool* already_blessed) {
+    if (already_blessed != nullptr) *already_blessed = false;
+    return watchdog_stopped ? bless(st, boot_id, now, already_blessed) : record_unstoppable(st, boot_id, now);
 }
 
 Status mark_bad(BootState& st, uint8_t ri, uint64_t now) {

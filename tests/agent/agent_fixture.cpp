@@ -86,8 +86,10 @@ bool FakeWatchdog::magic_close(const std::string& device, std::string& message) 
         message = fail_close;
         return false;
     }
+    // As the Linux watchdog core: the open starts the timer, the 'V' and the close
+    // succeed, and the stop is refused with nowayout, so the device stays active.
     for (auto& d : devices)
-        if (d.device == device) d.state = "inactive";
+        if (d.device == device) d.state = d.nowayout ? "active" : "inactive";
     return true;
 }
 

@@ -66,7 +66,8 @@ TEST_CASE("binary: exit codes for refusals and usage errors") {
     Agent a;
     a.write_config(kTwoSlotConfig);
     write_text(a.dir / "agent.conf", "esp = " + (a.dir / "esp") + "\n");
-    CHECK(run(a, "status").code == 5);  // never booted by wdboot
+    CHECK(run(a, "mark-good").code == 5);  // never booted by wdboot
+    CHECK(run(a, "mark-bad").code == 5);   // "the current boot"
     a.boot();
     CHECK(run(a, "try").code == 2);                       // missing SLOT
     CHECK(run(a, "frobnicate").code == 2);                // unknown command
@@ -91,4 +92,60 @@ TEST_CASE("binary: add-slot --dry-run shows the stanza and changes nothing") {
     CHECK(r.out.find("slot extra\n    linux \\EFI\\wdboot\\kernels\\extra\\vmlinuz\n") != std::string::npos);
     CHECK(read_text(a.dir / "esp/EFI/wdboot/wdboot.conf") == kTwoSlotConfig);
     CHECK(access((a.dir / "esp/EFI/wdboot/kernels/extra").c_str(), F_OK) != 0);
+}
+
+TEST_CASE("binary: the global options go before or after the subcommand") {
+    Agent a;
+    a.write_config(kTwoSlotConfig);
+    write_text(a.dir / "agent.conf", "watchdog-wait = 0\n");  // no esp=: only --esp names it
+    write_text(a.dir / "boot/vmlinuz-7", "kernel");
+    a.boot();
+    const std::string esp = "'" + (a.dir / "esp") + "'";
+
+    for (const char* args : {"--json status", "status --json"}) {
+        INFO(args);
+        Run s = run(a, args);
+        CHECK(s.code == 0);
+        CHECK(nlohmann::json::parse(s.out)["booted"]["slot"] == "primary");
+    }
+    CHECK(run(a, "--efivarfs /nonexistent status").code == 3);
+    CHECK(run(a, "status --efivarfs /nonexistent").code == 3);
+    CHECK(nlohmann::json::parse(run(a, "log --json -n 1").out).size() == 1);
+
+    const std::string add = "add-slot extra --kernel '" + (a.dir / "boot/vmlinuz-7") + "' --dry-run";
+    for (const std::string& args : {"--esp " + esp + " " + add, add + " --esp " + esp}) {
+        INFO(args);
+        Run r = run(a, args);
+        CHECK(r.code == 0);
+        CHECK(r.out.find("slot extra\n") != std::string::npos);
+    }
+    // The ESP of --esp is the one the operator commands read wdboot.conf from, too.
+    a.write_config(std::string(kTwoSlotConfig) + "slot newer\n  linux \\EFI\\n\\vmlinuz\n");
+    CHECK(run(a, "try newer --esp " + esp).code == 0);
+    CHECK(run(a, "--esp " + esp + " remove-slot newer").code == 0);
+    CHECK(read_text(a.dir / "esp/EFI/wdboot/wdboot.conf") == kTwoSlotConfig);
+}
+
+TEST_CASE("binary: rescue media (no WdbootCurrent): status, log and the operator commands run") {
+    Agent a;
+    a.write_config(kTwoSlotConfig);
+    write_text(a.dir / "agent.conf", "esp = " + (a.dir / "esp") + "\n");
+    a.boot();
+    REQUIRE(a.vars->remove(kCurrentVariable) == Status::ok);
+
+    Run s = run(a, "status");
+    CHECK(s.code == 0);
+    CHECK(s.out.find("booted:     (unknown: not booted by wdboot)") != std::string::npos);
+    CHECK(nlohmann::json::parse(run(a, "status --json").out)["booted"].is_null());
+    CHECK(run(a, "log").code == 0);
+    CHECK(run(a, "mark-bad fallback").code == 0);
+    CHECK(run(a, "set-default fallback").code == 0);
+    CHECK(run(a, "try primary --tries 2").code == 0);
+    CHECK(run(a, "reset").code == 0);
+    CHECK(run(a, "mark-bad").code == 5);
+    CHECK(run(a, "mark-good").code == 5);
+    CHECK(run(a, "disarm").code == 5);
+    const LoadedState l = a.state();
+    CHECK(l.state.default_slot == l.state.find_slot("fallback"));
+    CHECK(l.state.trial_slot == l.state.find_slot("primary"));
 }

@@ -251,11 +251,13 @@ TEST_CASE("refusals, each with its own exit code, and nothing written") {
         CHECK(snapshot() == both);
         return;
     }
-    SECTION("not booted by wdboot") {
+    SECTION("not booted by wdboot: what needs this boot is refused, nothing written") {
         REQUIRE(a.vars->remove(kCurrentVariable) == Status::ok);
-        CHECK(cmd_status(a.env) == Exit::not_wdboot);
         CHECK(cmd_mark_good(a.env) == Exit::not_wdboot);
         CHECK(a.err.str().find("not booted by wdboot") != std::string::npos);
+        CHECK(cmd_mark_bad(a.env, "") == Exit::not_wdboot);
+        CHECK(cmd_disarm(a.env, "") == Exit::not_wdboot);
+        CHECK(a.watchdog.loaded.empty());
     }
     SECTION("garbage in WdbootCurrent counts as not booted by wdboot") {
         const std::string junk = "hello";
@@ -445,4 +447,80 @@ TEST_CASE("a watchdog reset after a blessed boot reads as such, never as 255 tri
         if (e["event"] == "watchdog-reset") found = e["detail_text"] == "after a blessed boot, not counted";
     }
     CHECK(found);
+}
+
+// Rescue media or a chroot: efivarfs is there, WdbootCurrent is not (the running system
+// was not booted by wdboot). bootctl's commands work there; so do these.
+TEST_CASE("rescue media: status, log and the operator commands work without WdbootCurrent") {
+    Agent a;
+    a.write_config(kTwoSlotConfig);
+    auto b = a.boot();
+    REQUIRE(b.slot == "primary");
+    REQUIRE(a.vars->remove(kCurrentVariable) == Status::ok);
+
+    SECTION("status shows the record and says the current boot is unknown") {
+        REQUIRE(cmd_status(a.env) == Exit::ok);
+        CHECK(a.out.str().find("booted:     (unknown: not booted by wdboot)") != std::string::npos);
+        CHECK(a.out.str().find("attempt:    primary (boot " + std::to_string(b.boot_id) + ")") != std::string::npos);
+        a.clear_output();
+        a.env.json = true;
+        REQUIRE(cmd_status(a.env) == Exit::ok);
+        auto j = nlohmann::json::parse(a.out.str());
+        CHECK(j["booted"].is_null());
+        CHECK(j["watchdog"]["driver"] == "unknown");
+        CHECK(j["slots"].size() == 2);
+    }
+    SECTION("status and log need no root") {
+        a.env.is_root = false;
+        CHECK(cmd_status(a.env) == Exit::ok);
+        CHECK(cmd_log(a.env, 0) == Exit::ok);
+        CHECK(a.out.str().find("attempt") != std::string::npos);
+    }
+    SECTION("mark-bad SLOT, set-default, try and reset change the record") {
+        REQUIRE(cmd_mark_bad(a.env, "primary") == Exit::ok);
+        CHECK(slot(a.state(), "primary").has(kSlotBad));
+        CHECK(a.state().state.attempt_slot == kNoSlot);  // that slot's attempt is cleared, as when booted
+        REQUIRE(cmd_reset(a.env) == Exit::ok);
+        CHECK_FALSE(slot(a.state(), "primary").has(kSlotBad));
+        REQUIRE(cmd_set_default(a.env, "fallback") == Exit::ok);
+        CHECK(a.state().state.default_slot == a.state().state.find_slot("fallback"));
+        REQUIRE(cmd_try(a.env, "primary", 2) == Exit::ok);
+        CHECK(a.state().state.trial_slot == a.state().state.find_slot("primary"));
+        CHECK(a.boot().slot == "primary");  // the loader takes the change on the next boot
+    }
+    SECTION("a slot only in wdboot.conf is found on the ESP named by --esp") {
+        a.env.config.esp = "auto";  // agent.conf says nothing; the candidates have no ESP
+        a.env.esp = a.dir / "esp";
+        a.write_config(std::string(kTwoSlotConfig) + "slot newer\n  linux \\EFI\\n\\vmlinuz\n");
+        REQUIRE(cmd_try(a.env, "newer", 1) == Exit::ok);
+        CHECK(a.boot().slot == "newer");
+    }
+    SECTION("writing still needs root and a writable efivarfs") {
+        a.env.is_root = false;
+        CHECK(cmd_set_default(a.env, "fallback") == Exit::not_root);
+        CHECK(cmd_mark_bad(a.env, "fallback") == Exit::not_root);
+        a.env.is_root = true;
+        a.mounts.ro = true;
+        CHECK(cmd_reset(a.env) == Exit::efivarfs_read_only);
+        CHECK(cmd_try(a.env, "fallback", 1) == Exit::efivarfs_read_only);
+    }
+    SECTION("writing takes the state lock: a held lock is waited for, then refused") {
+        StateLock other;
+        std::string why;
+        REQUIRE(other.acquire(a.env.state_lock, 0, why) == StateLock::Result::locked);
+        a.env.lock_wait_ms = 50;
+        CHECK(cmd_reset(a.env) == Exit::busy);
+        CHECK(cmd_status(a.env) == Exit::ok);  // reading takes no lock
+    }
+    SECTION("no record yet (wdboot never ran here): reading shows the empty record, writing is refused") {
+        REQUIRE(a.vars->remove("WdbootStateA") == Status::ok);
+        (void)a.vars->remove("WdbootStateB");
+        CHECK(cmd_status(a.env) == Exit::ok);
+        CHECK(cmd_log(a.env, 0) == Exit::ok);
+        CHECK(cmd_set_default(a.env, "fallback") == Exit::state_locked);
+    }
+    SECTION("mark-bad without a SLOT means the current boot: refused") {
+        CHECK(cmd_mark_bad(a.env, "") == Exit::not_wdboot);
+        CHECK(a.err.str().find("not booted by wdboot") != std::string::npos);
+    }
 }

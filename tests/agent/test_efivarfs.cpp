@@ -34,6 +34,15 @@ TEST_CASE("reading an absent or truncated variable") {
     CHECK(a.vars->read("Missing", attrs, data) == Status::not_found);
     write_text(a.efivars + "/Short-50eee850-2e5c-44e5-ac3d-627587d76014", "ab");
     CHECK(a.vars->read("Short", attrs, data) == Status::bad_size);
+    // An empty file is how efivarfs shows a variable that is not set (a failed write of
+    // a new variable leaves one): absent, as the firmware sees it, not a damaged copy.
+    write_text(a.efivars + "/Empty-50eee850-2e5c-44e5-ac3d-627587d76014", "");
+    CHECK(a.vars->read("Empty", attrs, data) == Status::not_found);
+    write_text(a.vars->path_of("WdbootStateA"), "");
+    EfivarfsStore store(*a.vars);
+    const LoadedState l = load_state(store);
+    CHECK_FALSE(l.copies[0].present);
+    CHECK_FALSE(l.corrupt);
 }
 
 TEST_CASE("an immutable variable file is made writable, written, and made immutable again") {

@@ -105,6 +105,8 @@ TEST_CASE("LinuxWatchdogSystem over a fake sysfs and /dev") {
     write_text(d / "sys/watchdog0/state", "inactive\n");
     write_text(d / "sys/watchdog10/identity", "i6300ESB timer\n");
     write_text(d / "sys/watchdog10/state", "active\n");
+    write_text(d / "sys/watchdog10/nowayout", "1\n");
+    write_text(d / "sys/watchdog0/nowayout", "0\n");
     write_text(d / "sys/watchdog2/identity", "wdat_wdt\n");
     write_text(d / "dev/watchdog0", "");
     FakeRunner runner;
@@ -116,6 +118,9 @@ TEST_CASE("LinuxWatchdogSystem over a fake sysfs and /dev") {
     CHECK(list[2].identity == "i6300ESB timer");
     CHECK(list[2].state == "active");
     CHECK(list[1].state.empty());
+    CHECK(list[2].nowayout);
+    CHECK_FALSE(list[0].nowayout);
+    CHECK_FALSE(list[1].nowayout);  // no attribute: not known, not assumed
 
     std::string msg;
     REQUIRE(sys.magic_close(d / "dev/watchdog0", msg));
@@ -142,4 +147,55 @@ TEST_CASE("wdbootctl disarm: a failing watchdog gives exit 10 and a message") {
     a.clear_output();
     CHECK(cmd_disarm(a.env, "") == Exit::ok);
     CHECK(cmd_disarm(a.env, "itco") == Exit::watchdog);  // --driver override: no iTCO here
+}
+
+TEST_CASE("nowayout: the magic close is taken and ignored, and the message says why") {
+    AgentConfig cfg;
+    cfg.watchdog_wait_s = 0;
+    FakeWatchdog w;
+    WatchdogInfo dev = itco_device("inactive");  // fed by the kernel since boot, not open
+    dev.nowayout = true;
+    w.devices = {dev};
+    WatchdogReport r = disarm_watchdog(w, "itco", cfg);
+    CHECK_FALSE(r.ok);
+    CHECK(w.closed == std::vector<std::string>{"/dev/watchdog0"});  // the close was made
+    CHECK(r.state == "active");
+    CHECK(r.message.find("nowayout, so it cannot be stopped") != std::string::npos);
+    CHECK(r.message.find("another process") == std::string::npos);
+
+    SECTION("i6300esb with disarm-method magic-close and a nowayout driver") {
+        FakeWatchdog e;
+        WatchdogInfo loaded = esb("inactive");
+        loaded.nowayout = true;
+        e.on_load["i6300esb"] = loaded;
+        cfg.disarm_method = DisarmMethod::magic_close;
+        WatchdogReport m = disarm_watchdog(e, "i6300esb", cfg);
+        CHECK_FALSE(m.ok);
+        CHECK(m.message.find("nowayout") != std::string::npos);
+    }
+    SECTION("without nowayout, an active device is still blamed on another process") {
+        FakeWatchdog held;
+        held.devices = {esb("active")};
+        cfg.disarm_method = DisarmMethod::driver;
+        WatchdogReport h = disarm_watchdog(held, "i6300esb", cfg);
+        CHECK_FALSE(h.ok);
+        CHECK(h.message.find("another process") != std::string::npos);
+        CHECK(h.message.find("nowayout") == std::string::npos);
+    }
+}
+
+TEST_CASE("wdbootctl mark-good on a nowayout watchdog: exit 10, the record says so, the message names nowayout") {
+    Agent a;
+    a.write_config(kTwoSlotConfig);
+    a.boot();
+    a.env.config.disarm_method = DisarmMethod::magic_close;
+    WatchdogInfo dev = esb("inactive");
+    dev.nowayout = true;
+    a.watchdog.devices = {dev};
+    CHECK(cmd_mark_good(a.env) == Exit::watchdog);
+    CHECK(a.err.str().find("built or loaded with nowayout, so it cannot be stopped") != std::string::npos);
+    CHECK(a.err.str().find("another process") == std::string::npos);
+    const BootState st = a.state().state;
+    CHECK(st.slots[st.find_slot("primary")].last_outcome == Outcome::unstoppable);
+    CHECK(st.attempt_slot != kNoSlot);
 }

@@ -468,3 +468,39 @@ TEST_CASE("account_previous_attempt decides who is blamed for a reset", "[policy
         CHECK(p.journal_count == n);
     }
 }
+
+TEST_CASE("bless() says when the boot was already blessed, and changes nothing then", "[policy]") {
+    Machine m(wdtest::make_config({"primary", "fallback"}));
+    auto b = m.boot(ResetCause::power_on);
+    BootState st = m.state();
+    REQUIRE_FALSE(is_blessed(st, b.boot_id));
+
+    bool already = true;
+    REQUIRE(bless(st, b.boot_id, 0, &already) == Status::ok);
+    CHECK_FALSE(already);
+    CHECK(is_blessed(st, b.boot_id));
+
+    const BootState blessed = st;
+    REQUIRE(bless(st, b.boot_id, 0, &already) == Status::ok);
+    CHECK(already);
+    CHECK(st == blessed);
+    REQUIRE(record_healthy_boot(st, b.boot_id, true, 0, &already) == Status::ok);
+    CHECK(already);
+    CHECK(st == blessed);
+
+    // A watchdog that could not be stopped is never "already blessed".
+    REQUIRE(record_healthy_boot(st, b.boot_id, false, 0, &already) == Status::ok);
+    CHECK_FALSE(already);
+
+    // A stale boot id, boot id 0, no attempt at all: not blessed, and said so.
+    CHECK_FALSE(is_blessed(st, b.boot_id - 1));
+    CHECK_FALSE(is_blessed(st, 0));
+    REQUIRE(bless(st, b.boot_id + 1, 0, &already) == Status::not_found);
+    CHECK_FALSE(already);
+    auto next = m.boot(ResetCause::power_on);
+    st = m.state();
+    REQUIRE(bless(st, next.boot_id - 1, 0, &already) == Status::invalid_argument);
+    CHECK_FALSE(already);
+    // The attempt in progress is not blessed yet.
+    CHECK_FALSE(is_blessed(st, next.boot_id));
+}
