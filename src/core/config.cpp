@@ -88,10 +88,13 @@ bool parse_number(Span s, uint32_t lo, uint32_t hi, uint32_t& out) {
 
 // ---- Spellings: one table per enum, read by the parser, to_string() and messages.
 
-// One value as wdboot.conf spells it.
+// One value as wdboot.conf spells it. A spelling that is not `accepted` names a choice
+// that exists but is not implemented yet: the parser refuses it and says so, and the
+// lists of allowed values leave it out.
 struct Spelling {
     uint8_t value;
     const char* text;
+    bool accepted;
 };
 struct Spellings {
     const Spelling* items = nullptr;
@@ -99,25 +102,28 @@ struct Spellings {
 };
 
 template <typename E>
-constexpr Spelling spell(E value, const char* text) {
-    return {static_cast<uint8_t>(value), text};
+constexpr Spelling spell(E value, const char* text, bool accepted = true) {
+    return {static_cast<uint8_t>(value), text, accepted};
 }
 template <size_t N>
 constexpr Spellings spellings(const Spelling (&table)[N]) {
     return {table, N};
 }
 
+constexpr bool kNotImplemented = false;
 constexpr Spelling kImageKindSpellings[] = {
     spell(ImageKind::none, "none"), spell(ImageKind::linux_efi, "linux"),
     spell(ImageKind::efi_app, "efi"), spell(ImageKind::boot_entry, "bootentry")};
 constexpr Spelling kOnExhaustedSpellings[] = {
     spell(OnExhausted::last_good, "last-good"), spell(OnExhausted::rescue, "rescue"),
     spell(OnExhausted::reset, "reset"), spell(OnExhausted::halt, "halt")};
+// ACPI WDAT is refused by name until the loader implements it: accepting it would boot
+// without the hardware watchdog the config asked for (docs/watchdogs.md).
 constexpr Spelling kWatchdogSpellings[] = {
     spell(WatchdogChoice::auto_detect, "auto"), spell(WatchdogChoice::none, "none"),
     spell(WatchdogChoice::i6300esb, "i6300esb"), spell(WatchdogChoice::itco, "itco"),
-    spell(WatchdogChoice::wdat, "wdat")};
-constexpr Spelling kYesNoSpellings[] = {{1, "yes"}, {0, "no"}};
+    spell(WatchdogChoice::wdat, "wdat", kNotImplemented)};
+constexpr Spelling kYesNoSpellings[] = {{1, "yes", true}, {0, "no", true}};
 
 template <typename E, size_t N>
 constexpr const char* spelling_of(const Spelling (&table)[N], E value) {
@@ -127,11 +133,16 @@ constexpr const char* spelling_of(const Spelling (&table)[N], E value) {
     return "unknown";
 }
 
-// "a, b, c or d": the spellings, in table order.
+// "a, b, c or d": the accepted spellings, in table order.
 void append_choices(Message& m, Spellings words) {
+    size_t total = 0;
+    for (size_t i = 0; i < words.count; ++i) total += words.items[i].accepted ? 1 : 0;
+    size_t shown = 0;
     for (size_t i = 0; i < words.count; ++i) {
-        if (i > 0) m.append(i + 1 == words.count ? " or " : ", ");
+        if (!words.items[i].accepted) continue;
+        if (shown > 0) m.append(shown + 1 == total ? " or " : ", ");
         m.append(words.items[i].text);
+        ++shown;
     }
 }
 
@@ -164,9 +175,16 @@ bool read_number(const GlobalKeySpec& k, Span value, uint32_t& out, Message& why
 
 bool read_keyword(const GlobalKeySpec& k, Span value, uint32_t& out, Message& why) {
     for (size_t i = 0; i < k.words.count; ++i) {
-        if (!value.is(k.words.items[i].text)) continue;
-        out = k.words.items[i].value;
-        return true;
+        const Spelling& w = k.words.items[i];
+        if (!value.is(w.text)) continue;
+        if (w.accepted) {
+            out = w.value;
+            return true;
+        }
+        why.append(k.key).append(" '").append(w.text).append("' is not implemented yet; ");
+        why.append(k.key).append(" must be ");
+        append_choices(why, k.words);
+        return false;
     }
     why.append(k.key).append(" must be ");
     append_choices(why, k.words);
