@@ -60,6 +60,7 @@ void check_config(const Config& cfg, Status finished) {
     require(cfg.timeout_s >= limits.min_timeout_s && cfg.timeout_s <= limits.max_timeout_s);
     require(cfg.tries >= 1 && cfg.tries <= kMaxTries);
     require(static_cast<uint8_t>(cfg.watchdog) <= static_cast<uint8_t>(WatchdogChoice::wdat));
+    require(cfg.watchdog != WatchdogChoice::wdat);  // refused until the loader implements it
     require(static_cast<uint8_t>(cfg.on_exhausted) <= static_cast<uint8_t>(OnExhausted::halt));
     bounded_length(cfg.default_slot, kSlotNameBytes);
     if (cfg.default_slot[0] != '\0') require(cfg.find(cfg.default_slot) != kNoSlot);

@@ -73,17 +73,6 @@ struct Diagnostics {
     void add(uint32_t line, Severity severity, const char* message);
 };
 
-// Where each global key was last set in the file (0: default or load options). Used for
-// the line numbers of checks made after parsing (finish_config) and duplicate warnings.
-struct GlobalKeyLines {
-    uint32_t timeout;
-    uint32_t tries;
-    uint32_t watchdog;
-    uint32_t watchdog_required;
-    uint32_t on_exhausted;
-    uint32_t default_slot;
-};
-
 struct SlotConfig {
     char name[kSlotNameBytes];  // 1..15 characters of [A-Za-z0-9._-]
     ImageKind kind;
@@ -95,7 +84,16 @@ struct SlotConfig {
     uint8_t tries;              // 0: use the global `tries`
     bool rescue;                // the target of on-exhausted rescue
     uint32_t line;              // line of the `slot NAME` that opened the stanza
-    uint32_t options_line;      // line of the last `options` line used (0: none)
+};
+
+// Where the parser found things: the line where each global key was last set in the
+// file (0: default or load options) and each kept slot's last `options` line (0: none),
+// for the line numbers of the messages finish_config adds. Bookkeeping, not
+// configuration: only the parser reaches inside (ConfigLines, src/core/config_parser.hpp).
+class ConfigSourceLines {
+    friend struct ConfigLines;
+    uint32_t global_keys_[6];
+    uint32_t slot_options_[kMaxSlots];
 };
 
 struct Config {
@@ -107,7 +105,7 @@ struct Config {
     char default_slot[kSlotNameBytes];  // empty: the first slot in file order
     SlotConfig slots[kMaxSlots];
     uint8_t slot_count;
-    GlobalKeyLines key_lines;
+    ConfigSourceLines source_lines;
     Diagnostics diagnostics;
 
     // Tries a slot gets when its counters are (re)started.

@@ -1,37 +1,25 @@
-// The wdboot.conf parser and the load-options parser. Both work on (pointer, length)
-// views into the caller's text and never copy a whole line, so a line of any length
-// costs no memory and nothing is read past `len`. Syntax: docs/config.md.
+// The wdboot.conf parser. It works on (pointer, length) views into the caller's text
+// and never copies a whole line, so a line of any length costs no memory and nothing is
+// read past `len`. What each key takes is in one table per stanza kind (kGlobalKeys,
+// kSlotKeys); the values a keyword accepts, to_string() and the lists in messages come
+// from one spelling table per enum. Load options: load_options.cpp. Syntax:
+// docs/config.md.
 #include "wdboot/config.hpp"
 
+#include "config_parser.hpp"
 #include "wdboot/text.hpp"
 #include "wdboot/text_encoding.hpp"
 #include "wdboot/watchdog_drivers.hpp"
 
 namespace wdboot {
+namespace config_parser {
 namespace {
-
-// A view into the input text. Never NUL-terminated.
-struct Span {
-    const char* p = nullptr;
-    size_t n = 0;
-
-    bool empty() const { return n == 0; }
-    bool is(const char* word) const { return text_equal_n(word, p, n); }
-};
-
-using Message = TextBuffer<kDiagnosticBytes>;
 
 // Values quoted in messages are cut so that the message keeps its end.
 constexpr size_t kQuoteMax = 48;
 constexpr size_t kNameMax = kSlotNameBytes - 1;
-constexpr size_t kPathChars = kPathMax - 1;
-constexpr size_t kOptionsChars = kOptionsMax - 1;
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\v' || c == '\f'; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_separator(char c) { return c == '/' || c == '\\'; }
-bool is_ascii_printable(char c) { return c >= 0x20 && c <= 0x7E; }
-
 char to_lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 int hex_value(char c) {
@@ -50,32 +38,8 @@ Span trim(Span s) {
     return s;
 }
 
-// Splits off the first whitespace-delimited token of s; `rest` is what follows,
-// with leading whitespace removed.
-Span next_token(Span s, Span& rest) {
-    size_t i = 0;
-    while (i < s.n && is_space(s.p[i])) ++i;
-    size_t start = i;
-    while (i < s.n && !is_space(s.p[i])) ++i;
-    Span token{s.p + start, i - start};
-    while (i < s.n && is_space(s.p[i])) ++i;
-    rest = Span{s.p + i, s.n - i};
-    return token;
-}
-
 // A word that starts with '#' begins a comment (outside `options`).
 bool is_comment(Span word) { return !word.empty() && word.p[0] == '#'; }
-
-// Appends 'text' to a message, cut to kQuoteMax, with unprintable bytes shown as '?'.
-void append_quoted(Message& m, Span s) {
-    m.append_char('\'');
-    size_t shown = s.n > kQuoteMax ? kQuoteMax - 3 : s.n;
-    for (size_t i = 0; i < shown; ++i) m.append_char(is_ascii_printable(s.p[i]) ? s.p[i] : '?');
-    if (shown < s.n) m.append("...");
-    m.append_char('\'');
-}
-
-void report(Diagnostics& d, uint32_t line, Severity sev, const Message& m) { d.add(line, sev, m.c_str()); }
 
 bool valid_name_char(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '.' || c == '_' ||
@@ -122,230 +86,174 @@ bool parse_number(Span s, uint32_t lo, uint32_t hi, uint32_t& out) {
     return true;
 }
 
-// Copies an ESP path into dst: '/' becomes '\', runs of separators collapse to one.
-// It must be absolute, name a file (no trailing separator), be printable ASCII
-// without the characters FAT forbids, and fit. On failure dst is left empty and the
-// reason goes to `why`.
-bool normalise_path(Span s, char (&dst)[kPathMax], Message& why) {
-    dst[0] = '\0';
-    if (s.empty()) {
-        why.append("path is empty");
+// ---- Spellings: one table per enum, read by the parser, to_string() and messages.
+
+// One value as wdboot.conf spells it. A spelling that is not `accepted` names a choice
+// that exists but is not implemented yet: the parser refuses it and says so, and the
+// lists of allowed values leave it out.
+struct Spelling {
+    uint8_t value;
+    const char* text;
+    bool accepted;
+};
+struct Spellings {
+    const Spelling* items = nullptr;
+    size_t count = 0;
+};
+
+template <typename E>
+constexpr Spelling spell(E value, const char* text, bool accepted = true) {
+    return {static_cast<uint8_t>(value), text, accepted};
+}
+template <size_t N>
+constexpr Spellings spellings(const Spelling (&table)[N]) {
+    return {table, N};
+}
+
+constexpr bool kNotImplemented = false;
+constexpr Spelling kImageKindSpellings[] = {
+    spell(ImageKind::none, "none"), spell(ImageKind::linux_efi, "linux"),
+    spell(ImageKind::efi_app, "efi"), spell(ImageKind::boot_entry, "bootentry")};
+constexpr Spelling kOnExhaustedSpellings[] = {
+    spell(OnExhausted::last_good, "last-good"), spell(OnExhausted::rescue, "rescue"),
+    spell(OnExhausted::reset, "reset"), spell(OnExhausted::halt, "halt")};
+// ACPI WDAT is refused by name until the loader implements it: accepting it would boot
+// without the hardware watchdog the config asked for (docs/watchdogs.md).
+constexpr Spelling kWatchdogSpellings[] = {
+    spell(WatchdogChoice::auto_detect, "auto"), spell(WatchdogChoice::none, "none"),
+    spell(WatchdogChoice::i6300esb, "i6300esb"), spell(WatchdogChoice::itco, "itco"),
+    spell(WatchdogChoice::wdat, "wdat", kNotImplemented)};
+constexpr Spelling kYesNoSpellings[] = {{1, "yes", true}, {0, "no", true}};
+
+template <typename E, size_t N>
+constexpr const char* spelling_of(const Spelling (&table)[N], E value) {
+    for (const Spelling& s : table) {
+        if (s.value == static_cast<uint8_t>(value)) return s.text;
+    }
+    return "unknown";
+}
+
+// "a, b, c or d": the accepted spellings, in table order.
+void append_choices(Message& m, Spellings words) {
+    size_t total = 0;
+    for (size_t i = 0; i < words.count; ++i) total += words.items[i].accepted ? 1 : 0;
+    size_t shown = 0;
+    for (size_t i = 0; i < words.count; ++i) {
+        if (!words.items[i].accepted) continue;
+        if (shown > 0) m.append(shown + 1 == total ? " or " : ", ");
+        m.append(words.items[i].text);
+        ++shown;
+    }
+}
+
+// ---- Global keys.
+
+// Reads a value for a key (number, keyword or slot name); on failure the whole message
+// goes to `why`. Stores a read value in its Config field.
+struct GlobalKeySpec;
+using ReadValue = bool (*)(const GlobalKeySpec& k, Span value, uint32_t& out, Message& why);
+using StoreValue = void (*)(Config& cfg, uint32_t v, Span value);
+
+struct GlobalKeySpec {
+    GlobalKey id;
+    const char* key;
+    ReadValue read;
+    StoreValue store;
+    uint32_t min = 0;           // read_number: the range
+    uint32_t max = 0;
+    const char* unit = "";      // read_number: after the range in the message
+    Spellings words = {};       // read_keyword: the values
+};
+
+bool read_number(const GlobalKeySpec& k, Span value, uint32_t& out, Message& why) {
+    if (parse_number(value, k.min, k.max, out)) return true;
+    why.append(k.key).append(" must be ").append_uint(k.min).append("..").append_uint(k.max).append(k.unit);
+    why.append(", got ");
+    append_quoted(why, value);
+    return false;
+}
+
+bool read_keyword(const GlobalKeySpec& k, Span value, uint32_t& out, Message& why) {
+    for (size_t i = 0; i < k.words.count; ++i) {
+        const Spelling& w = k.words.items[i];
+        if (!value.is(w.text)) continue;
+        if (w.accepted) {
+            out = w.value;
+            return true;
+        }
+        why.append(k.key).append(" '").append(w.text).append("' is not implemented yet; ");
+        why.append(k.key).append(" must be ");
+        append_choices(why, k.words);
         return false;
     }
-    if (!is_separator(s.p[0])) {
-        why.append("path must start with '\\' or '/', got ");
-        append_quoted(why, s);
-        return false;
-    }
-    size_t n = 0;
-    for (size_t i = 0; i < s.n; ++i) {
-        char c = s.p[i];
-        if (!is_ascii_printable(c) || c == ' ') {
-            why.append("path must be printable ASCII without spaces, got ");
-            append_quoted(why, s);
-            dst[0] = '\0';
-            return false;
-        }
-        if (c == '"' || c == '*' || c == ':' || c == '<' || c == '>' || c == '?' || c == '|') {
-            why.append("path contains '").append_char(c).append("', which FAT does not allow");
-            dst[0] = '\0';
-            return false;
-        }
-        if (is_separator(c)) {
-            if (n > 0 && dst[n - 1] == '\\') continue;
-            c = '\\';
-        }
-        if (n >= kPathChars) {
-            why.append("path is too long (at most ").append_uint(kPathChars).append(" characters)");
-            dst[0] = '\0';
-            return false;
-        }
-        dst[n++] = c;
-    }
-    dst[n] = '\0';
-    if (dst[n - 1] == '\\') {
-        why.append("path names a directory, not a file: ");
-        append_quoted(why, s);
-        dst[0] = '\0';
-        return false;
+    why.append(k.key).append(" must be ");
+    append_choices(why, k.words);
+    why.append(", got ");
+    append_quoted(why, value);
+    return false;
+}
+
+bool read_slot_name(const GlobalKeySpec& k, Span value, uint32_t&, Message& why) {
+    why.append(k.key).append(" slot name ");
+    append_quoted(why, value);
+    why.append(" ");
+    return check_name(value, why);
+}
+
+template <typename T>
+struct FieldType;
+template <typename T>
+struct FieldType<T Config::*> {
+    using type = T;
+};
+template <auto Field>
+void store_field(Config& cfg, uint32_t v, Span) {
+    cfg.*Field = static_cast<typename FieldType<decltype(Field)>::type>(v);
+}
+void store_default_slot(Config& cfg, uint32_t, Span name) {
+    (void)text_copy(cfg.default_slot, sizeof(cfg.default_slot), name.p, name.n);
+}
+
+constexpr GlobalKeySpec kGlobalKeys[] = {
+    {GlobalKey::timeout, "timeout", read_number, store_field<&Config::timeout_s>, kMinTimeoutSeconds,
+     kMaxTimeoutSeconds, " seconds"},
+    {GlobalKey::tries, "tries", read_number, store_field<&Config::tries>, 1, kMaxTries},
+    {GlobalKey::watchdog, "watchdog", read_keyword, store_field<&Config::watchdog>, 0, 0, "",
+     spellings(kWatchdogSpellings)},
+    {GlobalKey::watchdog_required, "watchdog-required", read_keyword, store_field<&Config::watchdog_required>, 0,
+     0, "", spellings(kYesNoSpellings)},
+    {GlobalKey::on_exhausted, "on-exhausted", read_keyword, store_field<&Config::on_exhausted>, 0, 0, "",
+     spellings(kOnExhaustedSpellings)},
+    {GlobalKey::default_slot, "default", read_slot_name, store_default_slot},
+};
+
+constexpr bool global_keys_in_order() {
+    for (size_t i = 0; i < sizeof(kGlobalKeys) / sizeof(kGlobalKeys[0]); ++i) {
+        if (static_cast<size_t>(kGlobalKeys[i].id) != i) return false;
     }
     return true;
 }
+static_assert(global_keys_in_order(), "kGlobalKeys is indexed by GlobalKey");
+static_assert(sizeof(kGlobalKeys) / sizeof(kGlobalKeys[0]) == ConfigLines::kGlobalKeys,
+              "Config keeps one line per global key");
 
-// Keyword tables: the same spellings as to_string().
-template <typename E, size_t N>
-bool parse_keyword(Span s, const E (&values)[N], E& out) {
-    for (E v : values) {
-        if (s.is(to_string(v))) {
-            out = v;
-            return true;
-        }
+const GlobalKeySpec& global_key(GlobalKey id) { return kGlobalKeys[static_cast<size_t>(id)]; }
+
+const GlobalKeySpec* find_global_key(Span key) {
+    for (const GlobalKeySpec& k : kGlobalKeys) {
+        if (key.is(k.key)) return &k;
     }
-    return false;
+    return nullptr;
 }
 
-constexpr WatchdogChoice kWatchdogs[] = {WatchdogChoice::auto_detect, WatchdogChoice::none,
-                                         WatchdogChoice::i6300esb, WatchdogChoice::itco,
-                                         WatchdogChoice::wdat};
-constexpr OnExhausted kExhausted[] = {OnExhausted::last_good, OnExhausted::rescue, OnExhausted::reset,
-                                      OnExhausted::halt};
-
-// The keys a config may contain, for the "unknown key" hint about upper case.
-constexpr const char* kGlobalKeys[] = {"timeout", "tries", "watchdog", "watchdog-required",
-                                       "on-exhausted", "default"};
-constexpr const char* kSlotKeys[] = {"linux", "efi", "initrd", "options", "tries", "rescue", "bootentry"};
-
-bool is_global_key(Span key) {
-    for (const char* k : kGlobalKeys) {
-        if (key.is(k)) return true;
-    }
-    return false;
-}
-
-bool is_slot_key(Span key) {
-    for (const char* k : kSlotKeys) {
-        if (key.is(k)) return true;
-    }
-    return false;
-}
-
-bool equal_ignoring_case(Span s, const char* word) {
-    size_t i = 0;
-    for (; i < s.n; ++i) {
-        if (word[i] == '\0' || to_lower(s.p[i]) != word[i]) return false;
-    }
-    return word[i] == '\0';
-}
-
-void report_unknown_key(Diagnostics& d, uint32_t line, Span key) {
+void warn_set_again(Diagnostics& d, const char* key, uint32_t first, uint32_t line) {
     Message m;
-    m.append("unknown key ");
-    append_quoted(m, key);
-    bool hinted = false;
-    for (const char* k : kGlobalKeys) {
-        if (!hinted && equal_ignoring_case(key, k)) {
-            m.append(" (keys are lower case: '").append(k).append("')");
-            hinted = true;
-        }
-    }
-    for (const char* k : kSlotKeys) {
-        if (!hinted && equal_ignoring_case(key, k)) {
-            m.append(" (keys are lower case: '").append(k).append("')");
-            hinted = true;
-        }
-    }
-    for (size_t i = 0; !hinted && i < key.n; ++i) {
-        if (key.p[i] == '=') {
-            m.append(" (separate a key from its value with a space)");
-            hinted = true;
-        }
-    }
-    report(d, line, Severity::error, m);
+    m.append("'").append(key).append("' set again (first on line ").append_uint(first);
+    m.append("); the value on this line is used");
+    report(d, line, Severity::warning, m);
 }
 
-// Records where a global key was set in the file and warns about a second setting.
-void note_global_line(Config& cfg, uint32_t& slot, Span key, uint32_t line) {
-    if (line == kNoLine) {
-        slot = kNoLine;  // the value now comes from the load options
-        return;
-    }
-    if (slot != 0) {
-        Message m;
-        m.append("'").append(key.p, key.n).append("' set again (first on line ").append_uint(slot);
-        m.append("); the value on this line is used");
-        report(cfg.diagnostics, line, Severity::warning, m);
-    }
-    slot = line;
-}
-
-// Sets one global key from its value; shared by the file and the load options so the
-// two validate identically. Returns false (with an error) when the value is rejected.
-bool set_global(Config& cfg, Span key, Span value, uint32_t line) {
-    Diagnostics& d = cfg.diagnostics;
-    Message m;
-    if (value.empty()) {
-        m.append("'").append(key.p, key.n).append("' needs a value");
-        report(d, line, Severity::error, m);
-        return false;
-    }
-    if (key.is("timeout")) {
-        uint32_t v = 0;
-        if (!parse_number(value, kMinTimeoutSeconds, kMaxTimeoutSeconds, v)) {
-            m.append("timeout must be ").append_uint(kMinTimeoutSeconds).append("..");
-            m.append_uint(kMaxTimeoutSeconds).append(" seconds, got ");
-            append_quoted(m, value);
-            report(d, line, Severity::error, m);
-            return false;
-        }
-        note_global_line(cfg, cfg.key_lines.timeout, key, line);
-        cfg.timeout_s = v;
-        return true;
-    }
-    if (key.is("tries")) {
-        uint32_t v = 0;
-        if (!parse_number(value, 1, kMaxTries, v)) {
-            m.append("tries must be 1..").append_uint(kMaxTries).append(", got ");
-            append_quoted(m, value);
-            report(d, line, Severity::error, m);
-            return false;
-        }
-        note_global_line(cfg, cfg.key_lines.tries, key, line);
-        cfg.tries = static_cast<uint8_t>(v);
-        return true;
-    }
-    if (key.is("watchdog")) {
-        WatchdogChoice w{};
-        if (!parse_keyword(value, kWatchdogs, w)) {
-            m.append("watchdog must be auto, none, i6300esb, itco or wdat, got ");
-            append_quoted(m, value);
-            report(d, line, Severity::error, m);
-            return false;
-        }
-        note_global_line(cfg, cfg.key_lines.watchdog, key, line);
-        cfg.watchdog = w;
-        return true;
-    }
-    if (key.is("watchdog-required")) {
-        bool v = false;
-        if (value.is("yes")) {
-            v = true;
-        } else if (!value.is("no")) {
-            m.append("watchdog-required must be yes or no, got ");
-            append_quoted(m, value);
-            report(d, line, Severity::error, m);
-            return false;
-        }
-        note_global_line(cfg, cfg.key_lines.watchdog_required, key, line);
-        cfg.watchdog_required = v;
-        return true;
-    }
-    if (key.is("on-exhausted")) {
-        OnExhausted o{};
-        if (!parse_keyword(value, kExhausted, o)) {
-            m.append("on-exhausted must be last-good, rescue, reset or halt, got ");
-            append_quoted(m, value);
-            report(d, line, Severity::error, m);
-            return false;
-        }
-        note_global_line(cfg, cfg.key_lines.on_exhausted, key, line);
-        cfg.on_exhausted = o;
-        return true;
-    }
-    if (key.is("default")) {
-        m.append("default slot name ");
-        append_quoted(m, value);
-        m.append(" ");
-        if (!check_name(value, m)) {
-            report(d, line, Severity::error, m);
-            return false;
-        }
-        note_global_line(cfg, cfg.key_lines.default_slot, key, line);
-        (void)text_copy(cfg.default_slot, sizeof(cfg.default_slot), value.p, value.n);
-        return true;
-    }
-    report_unknown_key(d, line, key);
-    return false;
-}
+// ---- Slot stanzas.
 
 // The slot stanza being read. It is parsed into a scratch SlotConfig and copied into
 // the table only when it ends complete, so a dropped stanza never half-exists.
@@ -357,10 +265,169 @@ struct Stanza {
     uint32_t image_line = 0;
     uint32_t first_initrd_line = 0;
     uint32_t tries_line = 0;
+    uint32_t options_line = 0;
     SlotConfig slot{};
 };
 
 const char* slot_name_or_unnamed(const Stanza& st) { return st.slot.name[0] ? st.slot.name : "?"; }
+
+// What a slot key takes after it.
+enum class Takes : uint8_t { one_value, no_value, rest_of_line };
+
+struct SlotKeySpec;
+using ApplySlotKey = void (*)(Stanza& st, Diagnostics& d, const SlotKeySpec& k, Span value, uint32_t line);
+
+struct SlotKeySpec {
+    const char* key;
+    Takes takes;
+    ApplySlotKey apply;
+    ImageKind image = ImageKind::none;  // the image keys: what they make the slot
+};
+
+// `linux PATH`, `efi PATH`, `bootentry XXXX`. A slot takes exactly one image: a second
+// image key makes the whole slot invalid.
+void set_image(Stanza& st, Diagnostics& d, const SlotKeySpec& k, Span value, uint32_t line) {
+    Message m;
+    if (st.image_key != nullptr) {
+        if (st.keep && !st.image_conflict) {
+            m.append("slot '").append(slot_name_or_unnamed(st)).append("' already has an image ('");
+            m.append(st.image_key).append("' on line ").append_uint(st.image_line);
+            m.append("); a slot takes exactly one; slot dropped");
+            report(d, line, Severity::error, m);
+        }
+        st.image_conflict = true;
+        return;
+    }
+    SlotConfig& s = st.slot;
+    if (k.image == ImageKind::boot_entry) {
+        bool ok = value.n == 4;
+        uint32_t v = 0;
+        for (size_t i = 0; ok && i < value.n; ++i) {
+            int h = hex_value(value.p[i]);
+            ok = h >= 0;
+            v = (v << 4) | static_cast<uint32_t>(h < 0 ? 0 : h);
+        }
+        if (!ok) {
+            m.append("bootentry must be 4 hex digits (as in Boot0003), got ");
+            append_quoted(m, value);
+            report(d, line, Severity::error, m);
+            return;
+        }
+        s.boot_entry = static_cast<uint16_t>(v);
+    } else if (!normalise_path(value, s.path, m)) {
+        report(d, line, Severity::error, m);
+        return;
+    }
+    s.kind = k.image;
+    st.image_key = k.key;
+    st.image_line = line;
+}
+
+void add_initrd(Stanza& st, Diagnostics& d, const SlotKeySpec&, Span value, uint32_t line) {
+    SlotConfig& s = st.slot;
+    Message m;
+    if (s.initrd_count >= kMaxInitrds) {
+        m.append("too many initrds for slot '").append(slot_name_or_unnamed(st)).append("' (at most ");
+        m.append_uint(kMaxInitrds).append(")");
+        report(d, line, Severity::error, m);
+        return;
+    }
+    if (!normalise_path(value, s.initrds[s.initrd_count], m)) {
+        report(d, line, Severity::error, m);
+        return;
+    }
+    if (s.initrd_count == 0) st.first_initrd_line = line;
+    ++s.initrd_count;
+}
+
+// `options` lines are joined with one space, as Boot Loader Specification entries do.
+void add_options(Stanza& st, Diagnostics& d, const SlotKeySpec&, Span value, uint32_t line) {
+    SlotConfig& s = st.slot;
+    if (value.empty()) return;  // parse_line() has checked that the bytes are ASCII
+    size_t have = text_length(s.options);
+    size_t need = have + (have > 0 ? 1 : 0) + value.n;
+    if (need > kOptionsChars) {
+        Message m;
+        m.append("options too long for slot '").append(slot_name_or_unnamed(st)).append("' (at most ");
+        m.append_uint(kOptionsChars).append(" characters, got ").append_uint(need).append(")");
+        report(d, line, Severity::error, m);
+        return;
+    }
+    if (have > 0) s.options[have++] = ' ';
+    for (size_t i = 0; i < value.n; ++i) s.options[have++] = value.p[i];
+    s.options[have] = '\0';
+    st.options_line = line;
+}
+
+// A slot's `tries` takes what the global one does, with the same message.
+void set_slot_tries(Stanza& st, Diagnostics& d, const SlotKeySpec&, Span value, uint32_t line) {
+    const GlobalKeySpec& k = global_key(GlobalKey::tries);
+    Message m;
+    uint32_t v = 0;
+    if (!k.read(k, value, v, m)) {
+        report(d, line, Severity::error, m);
+        return;
+    }
+    if (st.tries_line != 0) warn_set_again(d, k.key, st.tries_line, line);
+    st.tries_line = line;
+    st.slot.tries = static_cast<uint8_t>(v);
+}
+
+void set_rescue(Stanza& st, Diagnostics&, const SlotKeySpec&, Span, uint32_t) { st.slot.rescue = true; }
+
+constexpr SlotKeySpec kSlotKeys[] = {
+    {spelling_of(kImageKindSpellings, ImageKind::linux_efi), Takes::one_value, set_image, ImageKind::linux_efi},
+    {spelling_of(kImageKindSpellings, ImageKind::efi_app), Takes::one_value, set_image, ImageKind::efi_app},
+    {"initrd", Takes::one_value, add_initrd},
+    {"options", Takes::rest_of_line, add_options},
+    {"tries", Takes::one_value, set_slot_tries},
+    {"rescue", Takes::no_value, set_rescue},
+    {spelling_of(kImageKindSpellings, ImageKind::boot_entry), Takes::one_value, set_image, ImageKind::boot_entry},
+};
+
+const SlotKeySpec* find_slot_key(Span key) {
+    for (const SlotKeySpec& k : kSlotKeys) {
+        if (key.is(k.key)) return &k;
+    }
+    return nullptr;
+}
+
+void report_unknown_key(Diagnostics& d, uint32_t line, Span key) {
+    Message m;
+    m.append("unknown key ");
+    append_quoted(m, key);
+    const char* hint = nullptr;
+    for (const GlobalKeySpec& k : kGlobalKeys) {
+        if (hint == nullptr && equal_ignoring_case(key, k.key)) hint = k.key;
+    }
+    for (const SlotKeySpec& k : kSlotKeys) {
+        if (hint == nullptr && equal_ignoring_case(key, k.key)) hint = k.key;
+    }
+    bool has_equals = false;
+    for (size_t i = 0; i < key.n; ++i) has_equals = has_equals || key.p[i] == '=';
+    if (hint != nullptr) {
+        m.append(" (keys are lower case: '").append(hint).append("')");
+    } else if (has_equals) {
+        m.append(" (separate a key from its value with a space)");
+    }
+    report(d, line, Severity::error, m);
+}
+
+// Sets a global key whose value is not empty. The file's lines are remembered for
+// finish_config's messages and for the warning about a key set twice.
+bool set_global_key(Config& cfg, const GlobalKeySpec& k, Span value, uint32_t line) {
+    Message m;
+    uint32_t v = 0;
+    if (!k.read(k, value, v, m)) {
+        report(cfg.diagnostics, line, Severity::error, m);
+        return false;
+    }
+    uint32_t& set_on = ConfigLines::key(cfg, k.id);
+    if (line != kNoLine && set_on != kNoLine) warn_set_again(cfg.diagnostics, k.key, set_on, line);
+    set_on = line;  // kNoLine: the value now comes from the load options
+    k.store(cfg, v, value);
+    return true;
+}
 
 void close_stanza(Stanza& st, Config& cfg) {
     if (!st.open) return;
@@ -379,9 +446,9 @@ void close_stanza(Stanza& st, Config& cfg) {
         report(d, st.first_initrd_line, Severity::warning, m);
         s.initrd_count = 0;
         for (auto& path : s.initrds) path[0] = '\0';
-        m.clear();
     }
     if (cfg.slot_count >= kMaxSlots) return;  // cannot happen: room was checked at open
+    ConfigLines::options(cfg, cfg.slot_count) = st.options_line;
     cfg.slots[cfg.slot_count++] = s;
 }
 
@@ -438,102 +505,7 @@ void open_stanza(Stanza& st, Config& cfg, Span rest, uint32_t line) {
     st.keep = true;
 }
 
-// Sets the stanza's image. A second image key makes the whole slot invalid.
-void set_image(Stanza& st, Diagnostics& d, Span key, Span value, uint32_t line) {
-    Message m;
-    if (st.image_key != nullptr) {
-        if (st.keep && !st.image_conflict) {
-            m.append("slot '").append(slot_name_or_unnamed(st)).append("' already has an image ('");
-            m.append(st.image_key).append("' on line ").append_uint(st.image_line);
-            m.append("); a slot takes exactly one; slot dropped");
-            report(d, line, Severity::error, m);
-        }
-        st.image_conflict = true;
-        return;
-    }
-    SlotConfig& s = st.slot;
-    if (key.is("bootentry")) {
-        bool ok = value.n == 4;
-        uint32_t v = 0;
-        for (size_t i = 0; ok && i < value.n; ++i) {
-            int h = hex_value(value.p[i]);
-            ok = h >= 0;
-            v = (v << 4) | static_cast<uint32_t>(h < 0 ? 0 : h);
-        }
-        if (!ok) {
-            m.append("bootentry must be 4 hex digits (as in Boot0003), got ");
-            append_quoted(m, value);
-            report(d, line, Severity::error, m);
-            return;
-        }
-        s.kind = ImageKind::boot_entry;
-        s.boot_entry = static_cast<uint16_t>(v);
-        st.image_key = "bootentry";
-    } else {
-        if (!normalise_path(value, s.path, m)) {
-            report(d, line, Severity::error, m);
-            return;
-        }
-        bool is_linux = key.is("linux");
-        s.kind = is_linux ? ImageKind::linux_efi : ImageKind::efi_app;
-        st.image_key = is_linux ? "linux" : "efi";
-    }
-    st.image_line = line;
-}
-
-void add_initrd(Stanza& st, Diagnostics& d, Span value, uint32_t line) {
-    SlotConfig& s = st.slot;
-    Message m;
-    if (s.initrd_count >= kMaxInitrds) {
-        m.append("too many initrds for slot '").append(slot_name_or_unnamed(st)).append("' (at most ");
-        m.append_uint(kMaxInitrds).append(")");
-        report(d, line, Severity::error, m);
-        return;
-    }
-    if (!normalise_path(value, s.initrds[s.initrd_count], m)) {
-        report(d, line, Severity::error, m);
-        return;
-    }
-    if (s.initrd_count == 0) st.first_initrd_line = line;
-    ++s.initrd_count;
-}
-
-// `options` lines are joined with one space, as Boot Loader Specification entries do.
-void add_options(Stanza& st, Diagnostics& d, Span value, uint32_t line) {
-    SlotConfig& s = st.slot;
-    Message m;
-    if (value.empty()) return;  // parse_line() has checked that the bytes are ASCII
-    size_t have = text_length(s.options);
-    size_t need = have + (have > 0 ? 1 : 0) + value.n;
-    if (need > kOptionsChars) {
-        m.append("options too long for slot '").append(slot_name_or_unnamed(st)).append("' (at most ");
-        m.append_uint(kOptionsChars).append(" characters, got ").append_uint(need).append(")");
-        report(d, line, Severity::error, m);
-        return;
-    }
-    if (have > 0) s.options[have++] = ' ';
-    for (size_t i = 0; i < value.n; ++i) s.options[have++] = value.p[i];
-    s.options[have] = '\0';
-    s.options_line = line;
-}
-
-void set_slot_tries(Stanza& st, Diagnostics& d, Span value, uint32_t line) {
-    Message m;
-    uint32_t v = 0;
-    if (!parse_number(value, 1, kMaxTries, v)) {
-        m.append("tries must be 1..").append_uint(kMaxTries).append(", got ");
-        append_quoted(m, value);
-        report(d, line, Severity::error, m);
-        return;
-    }
-    if (st.tries_line != 0) {
-        m.append("'tries' set again (first on line ").append_uint(st.tries_line);
-        m.append("); the value on this line is used");
-        report(d, line, Severity::warning, m);
-    }
-    st.tries_line = line;
-    st.slot.tries = static_cast<uint8_t>(v);
-}
+// ---- Lines.
 
 // Where a line's comment starts: at the first word that begins with '#' (the whole
 // line for a comment line), or nowhere (n) in an `options` line, where '#' is text.
@@ -606,58 +578,46 @@ void parse_line(Span raw, uint32_t line, Config& cfg, Stanza& st) {
         return;
     }
     if (text.empty() || text.p[0] == '#') return;
-    Message m;
-
     if (slot_line) {
         open_stanza(st, cfg, rest, line);
         return;
     }
-    bool slot_key = is_slot_key(key);
-    bool global_key = is_global_key(key);  // `tries` is both: per slot inside a stanza
-    if (!slot_key && !global_key) {
+    const GlobalKeySpec* global = find_global_key(key);
+    const SlotKeySpec* slot = find_slot_key(key);  // `tries` is both: per slot inside a stanza
+    Message m;
+    if (slot == nullptr && global == nullptr) {
         report_unknown_key(d, line, key);
         return;
     }
-    if (st.open && !slot_key) {
+    if (st.open && slot == nullptr) {
         m.append("'").append(key.p, key.n).append("' is a global key: move it above the first 'slot' line");
         report(d, line, Severity::error, m);
         return;
     }
-    if (!st.open && !global_key) {
+    if (!st.open && global == nullptr) {
         m.append("'").append(key.p, key.n).append("' must be inside a slot stanza (after a 'slot NAME' line)");
         report(d, line, Severity::error, m);
         return;
     }
-    if (key.is("options")) {
-        add_options(st, d, rest, line);  // the rest of the line, verbatim
+    if (st.open && slot->takes == Takes::rest_of_line) {
+        slot->apply(st, d, *slot, rest, line);  // the rest of the line, verbatim
         return;
     }
     Span value;
     if (!single_value(key, rest, value, d, line)) return;
-    if (!st.open) {
-        (void)set_global(cfg, key, value, line);
-        return;
-    }
-    if (key.is("rescue")) {
-        if (!value.empty()) {
-            report(d, line, Severity::error, m.append("'rescue' takes no value"));
-            return;
-        }
-        st.slot.rescue = true;
-        return;
-    }
-    if (value.empty()) {
+    bool takes_value = st.open ? slot->takes == Takes::one_value : true;
+    if (!takes_value && !value.empty()) {
+        report(d, line, Severity::error, m.append("'").append(key.p, key.n).append("' takes no value"));
+    } else if (takes_value && value.empty()) {
         report(d, line, Severity::error, m.append("'").append(key.p, key.n).append("' needs a value"));
-        return;
-    }
-    if (key.is("tries")) {
-        set_slot_tries(st, d, value, line);
-    } else if (key.is("initrd")) {
-        add_initrd(st, d, value, line);
+    } else if (st.open) {
+        slot->apply(st, d, *slot, value, line);
     } else {
-        set_image(st, d, key, value, line);
+        (void)set_global_key(cfg, *global, value, line);
     }
 }
+
+// ---- After parsing.
 
 // The watchdog's name in messages: "itco", or "auto (which may pick itco)".
 void append_watchdog(Message& m, WatchdogChoice choice, const WatchdogDriverFacts* driver) {
@@ -679,7 +639,7 @@ void check_against_watchdog(Config& cfg) {
         append_watchdog(m, cfg.watchdog, limits.limiting);
         m.append(" can arm (").append_uint(limits.min_timeout_s).append("..").append_uint(limits.max_timeout_s);
         m.append(" seconds); ").append_uint(clamped).append(" is used so that the boot stays protected");
-        report(d, cfg.key_lines.timeout, Severity::error, m);
+        report(d, ConfigLines::key(cfg, GlobalKey::timeout), Severity::error, m);
         cfg.timeout_s = clamped;
     }
     if (limits.args_length == 0) return;
@@ -688,22 +648,73 @@ void check_against_watchdog(Config& cfg) {
     uint8_t kept = 0;
     for (uint8_t i = 0; i < cfg.slot_count && i < kMaxSlots; ++i) {
         const SlotConfig& s = cfg.slots[i];
+        const uint32_t options_line = ConfigLines::options(cfg, i);
         size_t n = text_length(s.options);
         if (n > room) {
             Message m;
             m.append("options of slot '").append(s.name).append("' are ").append_uint(n);
             m.append(" characters; with watchdog ").append(to_string(cfg.watchdog)).append("'s '");
             m.append(limits.longest_args).append("' at most ").append_uint(room).append(" fit; slot dropped");
-            report(d, s.options_line != 0 ? s.options_line : s.line, Severity::error, m);
+            report(d, options_line != 0 ? options_line : s.line, Severity::error, m);
             continue;
         }
-        if (kept != i) cfg.slots[kept] = s;
+        if (kept != i) {
+            cfg.slots[kept] = s;
+            ConfigLines::options(cfg, kept) = options_line;
+        }
         ++kept;
     }
     cfg.slot_count = kept;
 }
 
 }  // namespace
+
+Span next_token(Span s, Span& rest) {
+    size_t i = 0;
+    while (i < s.n && is_space(s.p[i])) ++i;
+    size_t start = i;
+    while (i < s.n && !is_space(s.p[i])) ++i;
+    Span token{s.p + start, i - start};
+    while (i < s.n && is_space(s.p[i])) ++i;
+    rest = Span{s.p + i, s.n - i};
+    return token;
+}
+
+bool equal_ignoring_case(Span s, const char* word) {
+    size_t i = 0;
+    for (; i < s.n; ++i) {
+        if (word[i] == '\0' || to_lower(s.p[i]) != word[i]) return false;
+    }
+    return word[i] == '\0';
+}
+
+void append_quoted(Message& m, Span s) {
+    m.append_char('\'');
+    size_t shown = s.n > kQuoteMax ? kQuoteMax - 3 : s.n;
+    for (size_t i = 0; i < shown; ++i) m.append_char(is_ascii_printable(s.p[i]) ? s.p[i] : '?');
+    if (shown < s.n) m.append("...");
+    m.append_char('\'');
+}
+
+bool is_global_key(Span key) { return find_global_key(key) != nullptr; }
+
+bool set_global(Config& cfg, Span key, Span value, uint32_t line) {
+    if (value.empty()) {
+        Message m;
+        report(cfg.diagnostics, line, Severity::error, m.append("'").append(key.p, key.n).append("' needs a value"));
+        return false;
+    }
+    const GlobalKeySpec* k = find_global_key(key);
+    if (k == nullptr) {
+        report_unknown_key(cfg.diagnostics, line, key);
+        return false;
+    }
+    return set_global_key(cfg, *k, value, line);
+}
+
+}  // namespace config_parser
+
+using namespace config_parser;
 
 void Diagnostics::add(uint32_t line_no, Severity severity, const char* message) {
     if (severity == Severity::error && errors != UINT32_MAX) ++errors;
@@ -759,93 +770,6 @@ Status parse_config(const char* text, size_t len, Config& cfg) {
     return cfg.diagnostics.errors == errors_before ? Status::ok : Status::invalid_argument;
 }
 
-Status parse_load_options(const char* text, size_t len, LoadOptions& out, Diagnostics& diag) {
-    out = LoadOptions{};
-    uint32_t errors_before = diag.errors;
-    if (text == nullptr) len = 0;
-    size_t used = 0;
-    bool first = true;
-    size_t i = 0;
-    while (i < len) {
-        // NUL separates words too: efibootmgr puts one between separate arguments, and
-        // the UEFI shell's command line ends with one.
-        while (i < len && (is_space(text[i]) || text[i] == '\n' || text[i] == '\0')) ++i;
-        size_t start = i;
-        while (i < len && !(is_space(text[i]) || text[i] == '\n' || text[i] == '\0')) ++i;
-        if (i == start) break;
-        Span word{text + start, i - start};
-        bool was_first = first;
-        first = false;
-
-        size_t eq = 0;
-        while (eq < word.n && word.p[eq] != '=') ++eq;
-        Message m;
-        if (eq == word.n) {
-            if (was_first && word.n >= 4 && equal_ignoring_case(Span{word.p + word.n - 4, 4}, ".efi")) {
-                continue;  // the image path the UEFI shell passes as the first word
-            }
-            m.append("load option ");
-            append_quoted(m, word);
-            m.append(" ignored: expected key=value");
-            report(diag, kNoLine, Severity::warning, m);
-            continue;
-        }
-        Span key{word.p, eq};
-        Span value{word.p + eq + 1, word.n - eq - 1};
-        if (key.is("config")) {
-            if (out.config_path[0] != '\0') {
-                diag.add(kNoLine, Severity::warning, "config= given twice; the last one is used");
-            }
-            Message why;
-            why.append("config= ");
-            if (!normalise_path(value, out.config_path, why)) {
-                out.config_path[0] = '\0';
-                report(diag, kNoLine, Severity::error, why);
-            }
-            continue;
-        }
-        if (!is_global_key(key)) {
-            m.append("load option ");
-            append_quoted(m, word);
-            m.append(" ignored: only config= and global keys can be set here");
-            report(diag, kNoLine, Severity::warning, m);
-            continue;
-        }
-        size_t need = used + (used > 0 ? 1 : 0) + word.n;
-        if (need > kOptionsChars) {
-            m.append("load options too long; ");
-            append_quoted(m, word);
-            m.append(" ignored");
-            report(diag, kNoLine, Severity::error, m);
-            continue;
-        }
-        if (used > 0) out.overrides[used++] = ' ';
-        for (size_t k = 0; k < word.n; ++k) out.overrides[used++] = word.p[k];
-        out.overrides[used] = '\0';
-    }
-    return diag.errors == errors_before ? Status::ok : Status::invalid_argument;
-}
-
-Status apply_load_options(const LoadOptions& opts, Config& cfg) {
-    uint32_t errors_before = cfg.diagnostics.errors;
-    // Bounded: a caller-built LoadOptions might lack its terminator.
-    size_t n = 0;
-    while (n < kOptionsChars && opts.overrides[n] != '\0') ++n;
-    Span rest{opts.overrides, n};
-    while (!rest.empty()) {
-        Span after;
-        Span word = next_token(rest, after);
-        rest = after;
-        if (word.empty()) break;
-        size_t eq = 0;
-        while (eq < word.n && word.p[eq] != '=') ++eq;
-        Span key{word.p, eq};
-        Span value{word.p + (eq < word.n ? eq + 1 : eq), eq < word.n ? word.n - eq - 1 : 0};
-        (void)set_global(cfg, key, value, kNoLine);
-    }
-    return cfg.diagnostics.errors == errors_before ? Status::ok : Status::invalid_argument;
-}
-
 Status finish_config(Config& cfg) {
     Diagnostics& d = cfg.diagnostics;
     check_against_watchdog(cfg);
@@ -858,7 +782,7 @@ Status finish_config(Config& cfg) {
     if (cfg.default_slot[0] != '\0' && cfg.find(cfg.default_slot) == kNoSlot) {
         m.append("default slot '").append(cfg.default_slot);
         m.append("' does not exist; the slots are tried in file order");
-        report(d, cfg.key_lines.default_slot, Severity::warning, m);
+        report(d, ConfigLines::key(cfg, GlobalKey::default_slot), Severity::warning, m);
         cfg.default_slot[0] = '\0';
         m.clear();
     }
@@ -875,22 +799,15 @@ Status finish_config(Config& cfg) {
         m.clear();
     }
     if (cfg.on_exhausted == OnExhausted::rescue && rescue == kNoSlot) {
-        report(d, cfg.key_lines.on_exhausted, Severity::warning,
+        report(d, ConfigLines::key(cfg, GlobalKey::on_exhausted), Severity::warning,
                m.append("on-exhausted rescue, but no slot is marked 'rescue'"));
         m.clear();
     }
     if (cfg.watchdog_required && cfg.watchdog == WatchdogChoice::none) {
-        report(d, cfg.key_lines.watchdog_required, Severity::warning,
+        report(d, ConfigLines::key(cfg, GlobalKey::watchdog_required), Severity::warning,
                m.append("watchdog-required yes with watchdog none: wdboot will refuse to boot any slot"));
     }
     return Status::ok;
-}
-
-bool normalise_esp_path(const char* text, size_t len, char (&out)[kPathMax], char* why, size_t why_cap) {
-    Message m;
-    bool ok = normalise_path(Span{text, text != nullptr ? len : 0}, out, m);
-    if (!ok && why != nullptr) (void)text_copy(why, why_cap, m.c_str());
-    return ok;
 }
 
 bool is_valid_slot_name(const char* name) {
@@ -902,35 +819,8 @@ bool is_valid_slot_name(const char* name) {
     return check_name(Span{name, n}, ignored);
 }
 
-const char* to_string(ImageKind k) {
-    switch (k) {
-        case ImageKind::none: return "none";
-        case ImageKind::linux_efi: return "linux";
-        case ImageKind::efi_app: return "efi";
-        case ImageKind::boot_entry: return "bootentry";
-    }
-    return "unknown";
-}
-
-const char* to_string(OnExhausted o) {
-    switch (o) {
-        case OnExhausted::last_good: return "last-good";
-        case OnExhausted::rescue: return "rescue";
-        case OnExhausted::reset: return "reset";
-        case OnExhausted::halt: return "halt";
-    }
-    return "unknown";
-}
-
-const char* to_string(WatchdogChoice w) {
-    switch (w) {
-        case WatchdogChoice::auto_detect: return "auto";
-        case WatchdogChoice::none: return "none";
-        case WatchdogChoice::i6300esb: return "i6300esb";
-        case WatchdogChoice::itco: return "itco";
-        case WatchdogChoice::wdat: return "wdat";
-    }
-    return "unknown";
-}
+const char* to_string(ImageKind k) { return spelling_of(kImageKindSpellings, k); }
+const char* to_string(OnExhausted o) { return spelling_of(kOnExhaustedSpellings, o); }
+const char* to_string(WatchdogChoice w) { return spelling_of(kWatchdogSpellings, w); }
 
 }  // namespace wdboot

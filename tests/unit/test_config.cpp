@@ -279,7 +279,6 @@ TEST_CASE("config: every global key takes each documented value", "[config]") {
         {"watchdog none", [](const Config& c) { CHECK(c.watchdog == WatchdogChoice::none); }},
         {"watchdog i6300esb", [](const Config& c) { CHECK(c.watchdog == WatchdogChoice::i6300esb); }},
         {"watchdog itco", [](const Config& c) { CHECK(c.watchdog == WatchdogChoice::itco); }},
-        {"watchdog wdat", [](const Config& c) { CHECK(c.watchdog == WatchdogChoice::wdat); }},
         {"watchdog-required yes", [](const Config& c) { CHECK(c.watchdog_required); }},
         {"watchdog-required no", [](const Config& c) { CHECK_FALSE(c.watchdog_required); }},
         {"on-exhausted last-good", [](const Config& c) { CHECK(c.on_exhausted == OnExhausted::last_good); }},
@@ -322,7 +321,8 @@ TEST_CASE("config: every bad value of every key is an error that names the value
         {"tries 101", "tries must be 1..100, got '101'"},
         {"tries three", "tries must be 1..100, got 'three'"},
         {"tries", "'tries' needs a value"},
-        {"watchdog foo", "watchdog must be auto, none, i6300esb, itco or wdat, got 'foo'"},
+        {"watchdog foo", "watchdog must be auto, none, i6300esb or itco, got 'foo'"},
+        {"watchdog wdat", "watchdog 'wdat' is not implemented yet; watchdog must be auto, none, i6300esb or itco"},
         {"watchdog AUTO", "got 'AUTO'"},
         {"watchdog", "'watchdog' needs a value"},
         {"watchdog-required maybe", "watchdog-required must be yes or no, got 'maybe'"},
@@ -673,7 +673,7 @@ TEST_CASE("config: options must leave room for the watchdog's kernel arguments",
     };
     // "modprobe.blacklist=i6300esb" and "modprobe.blacklist=iTCO_wdt": 27 characters.
     const Case cases[] = {{"auto", 1023 - 1 - 27}, {"i6300esb", 1023 - 1 - 27}, {"itco", 1023 - 1 - 27},
-                          {"none", 1023}, {"wdat", 1023}};
+                          {"none", 1023}};
     for (const Case& c : cases) {
         for (const char* image : {"linux \\k", "efi \\k", "bootentry 0001"}) {
             INFO("watchdog " << c.watchdog << ", " << image);
@@ -717,7 +717,7 @@ TEST_CASE("config: every slot that survives finish_config gets its command line 
     // What the parser accepts the loader can boot: for each choice and each driver it may
     // arm, build_command_line (the loader's own step) must succeed for every kept slot.
     for (WatchdogChoice choice : {WatchdogChoice::auto_detect, WatchdogChoice::i6300esb, WatchdogChoice::itco,
-                                  WatchdogChoice::none, WatchdogChoice::wdat}) {
+                                  WatchdogChoice::none}) {
         for (size_t n = 980; n <= kOptionsMax - 1; ++n) {
             auto p = parse(std::string("watchdog ") + to_string(choice) + "\nslot a\nlinux \\k\noptions " +
                            std::string(n, 'o') + "\n");
@@ -753,7 +753,6 @@ TEST_CASE("config: a timeout the watchdog cannot arm is an error and is clamped"
         {"watchdog itco\ntimeout 5\n", 5, nullptr},
         {"watchdog i6300esb\ntimeout 2000\n", 2000, nullptr},
         {"watchdog none\ntimeout 2000\n", 2000, nullptr},
-        {"watchdog wdat\ntimeout 2000\n", 2000, nullptr},
     };
     for (const Case& c : cases) {
         INFO(c.text);
@@ -794,6 +793,47 @@ TEST_CASE("config: a timeout the watchdog cannot arm is an error and is clamped"
         CHECK(finish_config(*p) == Status::ok);
         CHECK(has_error(p->diagnostics, kNoLine, "timeout 1500 is outside what watchdog itco can arm"));
         CHECK(p->timeout_s == 1227);
+    }
+}
+
+TEST_CASE("config: watchdog wdat is refused until the loader implements it", "[config]") {
+    const std::string refused =
+        "watchdog 'wdat' is not implemented yet; watchdog must be auto, none, i6300esb or itco";
+    SECTION("in the file: an error on its line, the line ignored like any bad watchdog value") {
+        auto p = parse("watchdog i6300esb\nwatchdog wdat\ntimeout 2000\n" + kOneSlot);
+        INFO(describe(p->diagnostics));
+        CHECK(p.status == Status::invalid_argument);
+        CHECK(has_error(p->diagnostics, 2, refused));
+        CHECK(find_diag(p->diagnostics, 2, "set again") == nullptr);  // a refused value sets nothing
+        CHECK(p->watchdog == WatchdogChoice::i6300esb);  // the earlier value stays
+        CHECK(p->timeout_s == 2000);                     // the rest of the file applies
+        CHECK(finish_config(*p) == Status::ok);
+        CHECK(p->diagnostics.errors == 1);
+        REQUIRE(p->slot_count == 1);
+    }
+    SECTION("without an earlier value the default, auto, applies, with auto's timeout range") {
+        auto p = parse("watchdog wdat\ntimeout 2000\n" + kOneSlot);
+        CHECK(has_error(p->diagnostics, 1, refused));
+        CHECK(p->watchdog == WatchdogChoice::auto_detect);
+        CHECK(finish_config(*p) == Status::ok);
+        INFO(describe(p->diagnostics));
+        CHECK(has_error(p->diagnostics, 2, "timeout 2000 is outside what watchdog auto (may pick itco) can arm"));
+        CHECK(p->timeout_s == 1227);
+        CHECK(p->slot_count == 1);  // the slot still boots, protected by what auto finds
+    }
+    SECTION("in the load options: an error on line 0, the file's value stays") {
+        auto p = parse("watchdog itco\n" + kOneSlot);
+        REQUIRE(p.status == Status::ok);
+        LoadOptions lo{};
+        CHECK(parse_load_options("watchdog=wdat timeout=30", 24, lo, p->diagnostics) == Status::ok);
+        CHECK(apply_load_options(lo, *p) == Status::invalid_argument);
+        INFO(describe(p->diagnostics));
+        CHECK(has_error(p->diagnostics, kNoLine, refused));
+        CHECK(p->watchdog == WatchdogChoice::itco);
+        CHECK(p->timeout_s == 30);  // the other words still apply
+        CHECK(finish_config(*p) == Status::ok);
+        CHECK(p->diagnostics.errors == 1);
+        CHECK(p->slot_count == 1);
     }
 }
 
