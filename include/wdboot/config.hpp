@@ -95,8 +95,14 @@ struct SlotConfig {
     uint8_t tries;              // 0: use the global `tries`
     bool rescue;                // the target of on-exhausted rescue
     uint32_t line;              // line of the `slot NAME` that opened the stanza
+    uint32_t last_line;         // the stanza's last line that is neither blank nor a comment
     uint32_t options_line;      // line of the last `options` line used (0: none)
 };
+
+// A stanza's text is its lines `line`..`last_line`, comments between them included.
+// Comments and blank lines above its `slot` line or after `last_line` belong to no
+// stanza: a comment above a stanza may as well describe the next one or the file, so
+// the agent, which edits wdboot.conf by these ranges, leaves them where they are.
 
 struct Config {
     uint32_t timeout_s;          // hardware watchdog timeout
