@@ -8,10 +8,25 @@
 #include <sstream>
 
 #include "config_edit.hpp"
+#include "wdboot/watchdog_drivers.hpp"
 
 namespace fs = std::filesystem;
 
 namespace wdboot::agent {
+namespace {
+
+// A word the loader appends to every slot's command line for some watchdog driver.
+bool is_watchdog_argument(const std::string& word) {
+    for (const WatchdogDriverFacts& f : kWatchdogDrivers) {
+        std::istringstream args(f.kernel_args);
+        std::string arg;
+        while (args >> arg)
+            if (word == arg) return true;
+    }
+    return false;
+}
+
+}  // namespace
 
 StarterConfig starter_config(const StarterInput& in) {
     StarterConfig out;
@@ -69,9 +84,7 @@ std::string reusable_cmdline(const std::string& proc_cmdline) {
     std::istringstream in(proc_cmdline);
     std::string word, out;
     while (in >> word) {
-        if (word.rfind("BOOT_IMAGE=", 0) == 0 || word.rfind("initrd=", 0) == 0 ||
-            word == "modprobe.blacklist=i6300esb" || word.rfind("wdboot.", 0) == 0)
-            continue;
+        if (word.rfind("BOOT_IMAGE=", 0) == 0 || word.rfind("initrd=", 0) == 0 || is_watchdog_argument(word)) continue;
         out += (out.empty() ? "" : " ") + word;
     }
     return out;

@@ -47,8 +47,9 @@ std::vector<std::string> list_kernel_versions(const std::string& boot_dir);
 std::vector<InstalledKernel> installed_kernels(const std::string& boot_dir);
 
 // The kernel command line for a slot, from /proc/cmdline without the words that belong
-// to the previous boot loader or to wdboot itself (BOOT_IMAGE=, initrd=, the watchdog
-// blacklist wdboot appends).
+// to the previous boot loader (BOOT_IMAGE=, initrd=) or that the loader appends itself:
+// every word of every watchdog driver's kernel_args in the core's kWatchdogDrivers (the
+// loader adds the armed driver's again; kept, they would be there twice).
 std::string reusable_cmdline(const std::string& proc_cmdline);
 
 }  // namespace wdboot::agent

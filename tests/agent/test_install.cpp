@@ -172,7 +172,7 @@ TEST_CASE("add-slot and remove-slot edit wdboot.conf and keep it valid") {
     CHECK(cmd_remove_slot(a.env, "primary", "") == Exit::config);
 }
 
-TEST_CASE("remove-slot keeps the comment above the next stanza") {
+TEST_CASE("remove-slot keeps the comment above the next stanza; add-slot --same-options drops every watchdog argument") {
     Agent a;
     machine(a);
     const std::string head = "timeout 30\nwatchdog i6300esb\n";
@@ -181,10 +181,12 @@ TEST_CASE("remove-slot keeps the comment above the next stanza") {
     REQUIRE(cmd_remove_slot(a.env, "primary", "") == Exit::ok);
     CHECK(read_text(a.dir / "esp/EFI/wdboot/wdboot.conf") == head + fallback);
 
+    // On a TCO machine the loader appended modprobe.blacklist=iTCO_wdt; it is not copied.
+    write_text(a.dir / "cmdline", "BOOT_IMAGE=/vmlinuz root=/dev/vda2 modprobe.blacklist=iTCO_wdt ro\n");
     SlotSpec s;
     s.name = "new";
     s.linux_path = "\\EFI\\new\\vmlinuz";
-    s.options = "root=/dev/vda2 ro";
+    s.same_options = true;
     REQUIRE(cmd_add_slot(a.env, s, "") == Exit::ok);
     CHECK(read_text(a.dir / "esp/EFI/wdboot/wdboot.conf") ==
           head + fallback + "\nslot new\n    linux \\EFI\\new\\vmlinuz\n    options root=/dev/vda2 ro\n");

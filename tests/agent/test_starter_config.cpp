@@ -2,11 +2,13 @@
 // command line a slot reuses from the running system.
 #include <catch2/catch.hpp>
 #include <memory>
+#include <sstream>
 #include <string>
 
 #include "agent_fixture.hpp"
 #include "config_edit.hpp"
 #include "starter_config.hpp"
+#include "wdboot/watchdog_drivers.hpp"
 
 using namespace wdboot;
 using namespace wdboot::agent;
@@ -89,7 +91,22 @@ TEST_CASE("kernel versions sort by version, newest first") {
     CHECK(kernels[1].has_initrd);
 }
 
-TEST_CASE("the reusable command line drops the old loader's and wdboot's words") {
+TEST_CASE("the reusable command line drops the old loader's words and every watchdog driver's arguments") {
     CHECK(reusable_cmdline("BOOT_IMAGE=/vmlinuz root=/dev/sda2 ro initrd=\\x modprobe.blacklist=i6300esb quiet\n") ==
           "root=/dev/sda2 ro quiet");
+    // On a TCO machine: the loader appends it again, so it must not be in the options.
+    CHECK(reusable_cmdline("root=/dev/sda2 modprobe.blacklist=iTCO_wdt ro modprobe.blacklist=i6300esb") ==
+          "root=/dev/sda2 ro");
+    // Only the exact words: other blacklists and look-alikes stay; nothing of wdboot's is
+    // named wdboot.*, so such a word is the user's.
+    CHECK(reusable_cmdline("modprobe.blacklist=nouveau modprobe.blacklist=iTCO_wdt,i6300esb wdboot.x=1") ==
+          "modprobe.blacklist=nouveau modprobe.blacklist=iTCO_wdt,i6300esb wdboot.x=1");
+    // Every word of every driver's arguments, as the table says.
+    for (const WatchdogDriverFacts& f : kWatchdogDrivers) {
+        INFO(f.name);
+        CHECK(reusable_cmdline(std::string("root=/dev/sda2 ") + f.kernel_args + " quiet") == "root=/dev/sda2 quiet");
+        std::istringstream words(f.kernel_args);
+        std::string w;
+        while (words >> w) CHECK(reusable_cmdline("a " + w + " b") == "a b");
+    }
 }
