@@ -84,7 +84,13 @@ struct SlotConfig {
     uint8_t tries;              // 0: use the global `tries`
     bool rescue;                // the target of on-exhausted rescue
     uint32_t line;              // line of the `slot NAME` that opened the stanza
+    uint32_t last_line;         // the stanza's last line that is neither blank nor a comment
 };
+
+// A stanza's text is its lines `line`..`last_line`, comments between them included.
+// Comments and blank lines above its `slot` line or after `last_line` belong to no
+// stanza: a comment above a stanza may as well describe the next one or the file, so
+// the agent, which edits wdboot.conf by these ranges, leaves them where they are.
 
 // Where the parser found things: the line where each global key was last set in the
 // file (0: default or load options) and each kept slot's last `options` line (0: none),

@@ -5,7 +5,7 @@
 // writes on the ESP (wdboot.conf, install.state, the loader, copied kernels and
 // initrds) goes through replace_file(): a temporary file in the same directory, the
 // content, fsync() of that file, rename() over the target, fsync() of the directory.
-// Used by esp_install.cpp.
+// Used by esp_files.cpp.
 #pragma once
 #include <functional>
 #include <string>

@@ -9,7 +9,8 @@
 #include <iostream>
 
 #include "agent_env.hpp"
-#include "esp_install.hpp"
+#include "install_commands.hpp"
+#include "slot_commands.hpp"
 #include "health_command.hpp"
 #include "report_commands.hpp"
 #include "state_commands.hpp"

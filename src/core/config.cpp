@@ -764,6 +764,9 @@ Status parse_config(const char* text, size_t len, Config& cfg) {
         while (end < len && text[end] != '\n') ++end;
         if (line != UINT32_MAX) ++line;
         parse_line(Span{text + start, end - start}, line, cfg, st);
+        // The extent of the open stanza (SlotConfig::last_line): its last line with content.
+        Span content = trim(Span{text + start, end - start});
+        if (st.open && !content.empty() && content.p[0] != '#') st.slot.last_line = line;
         start = end + 1;
     }
     close_stanza(st, cfg);

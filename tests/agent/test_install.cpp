@@ -9,7 +9,9 @@
 
 #include "../common/pe_builder.hpp"
 #include "agent_fixture.hpp"
-#include "esp_install.hpp"
+#include "boot_entry.hpp"
+#include "install_commands.hpp"
+#include "slot_commands.hpp"
 #include "state_commands.hpp"
 
 using namespace wdtest;
@@ -33,18 +35,6 @@ void machine(Agent& a) {
 }
 
 }  // namespace
-
-TEST_CASE("kernel versions sort by version, newest first") {
-    Agent a;
-    machine(a);
-    CHECK(list_kernel_versions(a.dir / "boot") ==
-          std::vector<std::string>{"6.1.0-18-amd64", "6.1.0-17-amd64", "6.1.0-9-amd64"});
-}
-
-TEST_CASE("the reusable command line drops the old loader's and wdboot's words") {
-    CHECK(reusable_cmdline("BOOT_IMAGE=/vmlinuz root=/dev/sda2 ro initrd=\\x modprobe.blacklist=i6300esb quiet\n") ==
-          "root=/dev/sda2 ro quiet");
-}
 
 TEST_CASE("efibootmgr output parsing") {
     auto st = parse_efibootmgr("BootCurrent: 0001\nBootOrder: 0001,000a\nBoot0001* debian\tHD(1,GPT)\nBoot000A  UiApp\n");
@@ -180,6 +170,30 @@ TEST_CASE("add-slot and remove-slot edit wdboot.conf and keep it valid") {
     REQUIRE(cmd_remove_slot(a.env, "rescue", "") == Exit::ok);
     // Removing the last slot would leave the loader nothing to boot.
     CHECK(cmd_remove_slot(a.env, "primary", "") == Exit::config);
+}
+
+TEST_CASE("remove-slot keeps the comment above the next stanza; add-slot --same-options drops every watchdog argument") {
+    Agent a;
+    machine(a);
+    const std::string head = "timeout 30\nwatchdog i6300esb\n";
+    const std::string fallback = "# fallback: last week's kernel\nslot fallback\n  linux \\EFI\\old\\vmlinuz\n";
+    a.write_config(head + "slot primary\n  linux \\EFI\\new\\vmlinuz\n  # primary's own note\n  options ro\n" + fallback);
+    REQUIRE(cmd_remove_slot(a.env, "primary", "") == Exit::ok);
+    CHECK(read_text(a.dir / "esp/EFI/wdboot/wdboot.conf") == head + fallback);
+
+    // On a TCO machine the loader appended modprobe.blacklist=iTCO_wdt; it is not copied.
+    write_text(a.dir / "cmdline", "BOOT_IMAGE=/vmlinuz root=/dev/vda2 modprobe.blacklist=iTCO_wdt ro\n");
+    SlotSpec s;
+    s.name = "new";
+    s.linux_path = "\\EFI\\new\\vmlinuz";
+    s.same_options = true;
+    REQUIRE(cmd_add_slot(a.env, s, "") == Exit::ok);
+    CHECK(read_text(a.dir / "esp/EFI/wdboot/wdboot.conf") ==
+          head + fallback + "\nslot new\n    linux \\EFI\\new\\vmlinuz\n    options root=/dev/vda2 ro\n");
+    CHECK(cmd_add_slot(a.env, s, "") == Exit::usage);  // exists now
+    CHECK_THAT(a.err.str(), Catch::Contains("slot \"new\" already exists"));
+    CHECK(cmd_remove_slot(a.env, "primary", "") == Exit::usage);  // gone
+    CHECK_THAT(a.err.str(), Catch::Contains("no slot \"primary\" in "));
 }
 
 namespace {

@@ -251,6 +251,37 @@ TEST_CASE("config: line numbers count every line", "[config]") {
     CHECK(has_error(p->diagnostics, 8, "unknown key 'bogus'"));
 }
 
+TEST_CASE("config: a stanza spans its slot line to its last line with content", "[config]") {
+    // The agent edits wdboot.conf by these ranges: a comment above a stanza, or after the
+    // last line of the one before, belongs to neither; one between a stanza's lines is its own.
+    auto p = parse("timeout 30\n"        // 1
+                   "# about a\n"         // 2
+                   "slot a\n"            // 3
+                   "  linux \\a\n"       // 4
+                   "  # a's own note\n"  // 5
+                   "  options ro\r\n"    // 6
+                   "\n"                  // 7
+                   "# about b\n"         // 8
+                   "slot b\n"            // 9
+                   "  efi \\b.efi\n"     // 10
+                   "slot ..\n"           // 11: dropped, but it ends b
+                   "  efi \\x.efi\n"     // 12
+                   "slot c\n"            // 13
+                   "  bogus\n"           // 14: an error, still c's line
+                   "  linux \\c\n"       // 15
+                   "\n# trailing\n");    // 16, 17
+    REQUIRE(p->slot_count == 3);
+    CHECK(p->slots[0].line == 3);
+    CHECK(p->slots[0].last_line == 6);
+    CHECK(p->slots[1].line == 9);
+    CHECK(p->slots[1].last_line == 10);
+    CHECK(p->slots[2].line == 13);
+    CHECK(p->slots[2].last_line == 15);
+    auto q = parse("slot a\nlinux \\a");  // no final newline
+    REQUIRE(q->slot_count == 1);
+    CHECK(q->slots[0].last_line == 2);
+}
+
 TEST_CASE("config: the parser reads exactly len bytes", "[config]") {
     Parsed p;
     config_defaults(*p);
@@ -1104,5 +1135,11 @@ TEST_CASE("config: random input keeps the invariants", "[config]") {
             if (slot.kind != ImageKind::boot_entry) REQUIRE(slot.path[0] == '\\');
         }
         if (p->default_slot[0] != '\0') REQUIRE(p->find(p->default_slot) != kNoSlot);
+        // Stanza ranges: in file order, never overlapping.
+        for (uint8_t i = 0; i < p->slot_count; ++i) {
+            REQUIRE(p->slots[i].line >= 1);
+            REQUIRE(p->slots[i].last_line >= p->slots[i].line);
+            if (i > 0) REQUIRE(p->slots[i].line > p->slots[i - 1].last_line);
+        }
     }
 }

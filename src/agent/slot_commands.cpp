@@ -1,0 +1,202 @@
+#include "slot_commands.hpp"
+
+#include <memory>
+#include <sstream>
+
+#include "config_edit.hpp"
+#include "esp_files.hpp"
+#include "starter_config.hpp"
+#include "wdboot/config.hpp"
+#include "wdboot/pe_image.hpp"
+#include "wdboot/slot_policy.hpp"
+#include "wdboot/watchdog_drivers.hpp"
+
+namespace wdboot::agent {
+namespace {
+
+// The SecureBoot global variable (UEFI 2.10 section 3.3): 1 when Secure Boot is enforced.
+constexpr const char* kGlobalVariableGuid = "8be4df61-93ca-11d2-aa0d-00e098032b8c";
+bool secure_boot_enabled(AgentEnv& env) {
+    if (env.efivars == nullptr) return false;
+    uint32_t attributes = 0;
+    std::vector<uint8_t> data;
+    return env.efivars->read("SecureBoot", attributes, data, kGlobalVariableGuid) == Status::ok && data.size() == 1 &&
+           data[0] == 1;
+}
+
+// What the loader will give the image of an `efi` slot (compose_command_line), said
+// before anything changes: the same core reads the same headers, from the file.
+void describe_efi_image(AgentEnv& env, const std::string& file, const Config& cfg) {
+    std::string bytes;
+    if (!read_file(file, bytes)) {
+        note(env, "note: cannot read " + file + " now; the loader decides what it is at boot");
+        return;
+    }
+    PeImageInfo info{};
+    PeError e = inspect_pe_image(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), PeLayout::file, info);
+    if (e != PeError::ok) {
+        note(env, "warning: " + file + ": " + to_string(e) + "; the loader takes it as an EFI application");
+        return;
+    }
+    if (info.type == PeImageType::linux_kernel) {
+        note(env, "note: " + file + " is a Linux kernel: it gets the options and the watchdog's arguments");
+        return;
+    }
+    if (info.type == PeImageType::efi_application) {
+        note(env, "note: " + file + " is not a kernel: it gets the options only. The OS it starts must not load "
+                  "the watchdog's Linux driver before wdbootctl mark-good (docs/watchdogs.md)");
+        return;
+    }
+    const std::string embedded(info.embedded_cmdline == nullptr ? "" : info.embedded_cmdline, info.embedded_length);
+    note(env, "note: " + file + " is a unified kernel image: " +
+                  (embedded.empty() ? std::string("it has no embedded command line; it gets")
+                                    : "its embedded command line \"" + embedded + "\" is kept, then") +
+                  " the options and the watchdog's arguments");
+    if (embedded.empty() || !secure_boot_enabled(env)) return;
+    // Under Secure Boot systemd-stub boots with the embedded command line alone.
+    for (const WatchdogDriverFacts& f : kWatchdogDrivers) {
+        bool may_arm = cfg.watchdog == WatchdogChoice::auto_detect ? f.picked_by_auto : f.choice == cfg.watchdog;
+        if (!may_arm || command_line_has_words(embedded.data(), embedded.size(), f.kernel_args)) continue;
+        note(env, std::string("warning: Secure Boot is on, so the stub ignores the options and uses only the "
+                              "embedded command line, which lacks \"") +
+                      f.kernel_args + "\": the " + f.name +
+                      " driver may then stop the watchdog before the boot is blessed; build the UKI with it");
+    }
+}
+
+// The record's entry of a slot that is no longer (or not yet) in wdboot.conf is
+// forgotten, so that a name added again starts with fresh counters rather than the old
+// slot's bad mark. Best effort: the config change is made either way, and a record that
+// cannot be written is only reported (the entry is then released when its room is needed).
+void forget_in_record(AgentEnv& env, const std::string& name) {
+    if (env.efivars == nullptr || env.efivars->availability() == Availability::missing) return;
+    std::ostringstream sink;
+    AgentEnv quiet = env;
+    quiet.json = false;
+    quiet.err = &sink;
+    Session s;
+    if (open_session(quiet, kNeedWrite, s) != Exit::ok) {
+        note(env, "the state record keeps slot \"" + name + "\" for now: " + captured_message(sink));
+        return;
+    }
+    BootState next = s.loaded.state;
+    uint8_t ri = next.find_slot(name.c_str());
+    if (ri == kNoSlot) return;
+    if (forget_slot(next, ri) != Status::ok) {
+        note(env, "slot \"" + name + "\" is the attempt in progress: the record keeps it until the next boot");
+        return;
+    }
+    if (save_session(quiet, s, next) == Exit::ok) note(env, "the state record forgot slot \"" + name + "\"");
+    else note(env, "the state record keeps slot \"" + name + "\" for now: " + captured_message(sink));
+}
+
+}  // namespace
+
+Exit cmd_add_slot(AgentEnv& env, const SlotSpec& spec, const std::string& esp_arg) {
+    if (!spec.dry_run && !env.is_root) return fail(env, Exit::not_root, "add-slot changes the ESP: run it as root");
+    if (!is_valid_slot_name(spec.name.c_str()))
+        return fail(env, Exit::usage,
+                    "invalid slot name \"" + spec.name + "\" (1..15 of A-Z a-z 0-9 . _ -, not starting with . or -)");
+    int images = !spec.kernel.empty() + !spec.linux_path.empty() + !spec.efi_path.empty() + !spec.boot_entry.empty();
+    if (images != 1) return fail(env, Exit::usage, "give exactly one of --kernel, --linux, --efi, --bootentry");
+    const std::string esp = esp_arg.empty() ? find_esp(env) : esp_arg;
+    if (esp.empty()) return fail(env, Exit::install, "no ESP found: pass --esp PATH");
+    const std::string conf_path = esp_file(esp, env.config.config_path);
+    std::string text;
+    if (!read_file(conf_path, text)) return fail(env, Exit::config, "cannot read " + conf_path + " (run wdbootctl install first)");
+    if (has_slot(text, spec.name)) return fail(env, Exit::usage, "slot \"" + spec.name + "\" already exists");
+
+    // First the whole plan (stanza, files to copy), checked; then the copies; then the
+    // config. A refusal changes nothing on the ESP.
+    std::string err, key, image;
+    std::vector<EspCopy> copies;
+    const std::string dir = esp_kernel_dir(spec.name);
+    if (!spec.kernel.empty()) {
+        key = "linux";
+        image = dir + "\\vmlinuz";
+        copies.push_back({spec.kernel, image});
+    } else if (!spec.linux_path.empty()) {
+        key = "linux";
+        image = spec.linux_path;
+    } else if (!spec.efi_path.empty()) {
+        key = "efi";
+        image = spec.efi_path;
+    } else {
+        key = "bootentry";
+        image = spec.boot_entry;
+    }
+    std::vector<std::string> initrds;
+    for (size_t i = 0; i < spec.initrds.size(); ++i) {
+        if (!spec.initrds[i].empty() && spec.initrds[i][0] == '\\') {
+            initrds.push_back(spec.initrds[i]);
+            continue;
+        }
+        const std::string dst = dir + "\\initrd" + (i == 0 ? "" : std::to_string(i)) + ".img";
+        copies.push_back({spec.initrds[i], dst});
+        initrds.push_back(dst);
+    }
+    std::string options = spec.options;
+    if (spec.same_options) {
+        std::string cmdline;
+        (void)read_file(env.cmdline_file, cmdline);
+        options = reusable_cmdline(cmdline);
+    }
+    const std::string stanza = slot_stanza(spec.name, key, image, initrds, options, spec.tries, spec.rescue);
+    std::string problems;
+    std::unique_ptr<Config> before;
+    if (!check_config_text(text, problems, &before))
+        return fail(env, Exit::config, conf_path + " does not parse as it is; nothing changed:\n" + problems);
+    text = with_stanza(text, stanza);
+    if (!check_config_text(text, problems))
+        return fail(env, Exit::config, "wdboot.conf would not parse with this slot; nothing changed:\n" + problems);
+    if (!sources_readable(copies, err)) return fail(env, Exit::install, err + "; nothing changed");
+    // A copy must not replace a file another slot boots (e.g. left behind by remove-slot
+    // because that slot still used it).
+    const auto refs = referenced_files(*before);
+    for (const auto& c : copies) {
+        auto it = refs.find(esp_key(c.to));
+        if (it != refs.end())
+            return fail(env, Exit::install, c.to + " is used by slot \"" + it->second + "\"; nothing changed");
+    }
+
+    if (!spec.efi_path.empty()) describe_efi_image(env, esp_file(esp, spec.efi_path), *before);
+
+    std::vector<std::string> created;
+    if (spec.dry_run) {
+        (void)copy_to_esp(env, esp, copies, true, created, err);
+        *env.out << "would add to " << conf_path << ":\n" << stanza;
+        return Exit::ok;
+    }
+    if (!copy_to_esp(env, esp, copies, false, created, err)) return fail(env, Exit::install, err + "; wdboot.conf not changed");
+    if (!write_to_esp(env, conf_path, text, err)) {
+        remove_created(created);
+        return fail(env, Exit::install, err + "; wdboot.conf not changed");
+    }
+    forget_in_record(env, spec.name);
+    *env.out << "slot \"" << spec.name << "\" added to " << conf_path << "\n";
+    return Exit::ok;
+}
+
+Exit cmd_remove_slot(AgentEnv& env, const std::string& name, const std::string& esp_arg) {
+    if (!env.is_root) return fail(env, Exit::not_root, "remove-slot changes the ESP: run it as root");
+    // Also keeps a hand-written `slot ..` (which the loader ignores) from naming a folder.
+    if (!is_valid_slot_name(name.c_str())) return fail(env, Exit::usage, "invalid slot name \"" + name + "\"");
+    const std::string esp = esp_arg.empty() ? find_esp(env) : esp_arg;
+    if (esp.empty()) return fail(env, Exit::install, "no ESP found: pass --esp PATH");
+    const std::string conf_path = esp_file(esp, env.config.config_path);
+    std::string text, err;
+    if (!read_file(conf_path, text)) return fail(env, Exit::config, "cannot read " + conf_path);
+    if (!has_slot(text, name)) return fail(env, Exit::usage, "no slot \"" + name + "\" in " + conf_path);
+    const std::string rest = without_stanza(text, name);
+    std::string problems;
+    std::unique_ptr<Config> remaining;
+    if (!check_config_text(rest, problems, &remaining))
+        return fail(env, Exit::config, "wdboot.conf would not be usable without \"" + name + "\"; nothing changed:\n" + problems);
+    if (!write_to_esp(env, conf_path, rest, err)) return fail(env, Exit::install, err);
+    remove_unreferenced_slot_files(env, esp, name, *remaining);
+    forget_in_record(env, name);
+    *env.out << "slot \"" << name << "\" removed from " << conf_path << "\n";
+    return Exit::ok;
+}
+
+}  // namespace wdboot::agent
