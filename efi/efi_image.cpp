@@ -86,15 +86,19 @@ bool ImageLoader::compose(const char* name, ImageKind declared, bool entry_has_t
         console_line(line.c_str());
         return false;
     }
-    TextBuffer<kLine> line;
-    line.append("wdboot: ").append(name).append(" is ");
-    line.append(info.type == PeImageType::unified_kernel ? "a " : info.type == PeImageType::linux_kernel ? "a " : "an ");
-    line.append(to_string(info.type));
-    if (c.embedded_kept) line.append(": its embedded command line is kept");
-    if (info.type == PeImageType::unified_kernel && !info.has_cmdline_section) line.append(" without a .cmdline");
     const char* args = parts.watchdog_args == nullptr ? "" : parts.watchdog_args;
-    if (args[0] != '\0' && !c.watchdog_args_passed) line.append("; not a kernel: the watchdog's arguments are not passed");
-    console_line(line.c_str());
+    const bool args_dropped = args[0] != '\0' && !c.watchdog_args_passed;
+    TextBuffer<kLine> line;
+    line.append("wdboot: ").append(name);
+    if (pe == PeError::ok) {
+        line.append(info.type == PeImageType::efi_application ? " is an " : " is a ").append(to_string(info.type));
+        if (c.embedded_kept) line.append(": its embedded command line is kept");
+        if (info.type == PeImageType::unified_kernel && !info.has_cmdline_section) line.append(" without a .cmdline");
+        if (args_dropped) line.append("; not a kernel: the watchdog's arguments are not passed");
+    } else if (args_dropped) {
+        line.append(": the watchdog's arguments are not passed");
+    }
+    if (pe == PeError::ok || args_dropped) console_line(line.c_str());
     if (c.stub_ignores_options) {
         TextBuffer<kLine> sb;
         sb.append("wdboot: Secure Boot is on: ").append(name);
