@@ -48,7 +48,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                     expect(out[i] == want);
                 }
             }
-            expect(c.stub_ignores_options == (secure && info.embedded_length > 0));
+            expect(c.stub_ignores_options == (secure && info.cmdline_section_bytes > 0));
+            if (info.embedded_length > 0) expect(info.cmdline_section_bytes >= info.embedded_length);
         }
     }
     return 0;

@@ -54,6 +54,10 @@ struct PeImageInfo {
     const char* embedded_cmdline = nullptr;
     size_t embedded_length = 0;
     bool has_cmdline_section = false;
+    // The .cmdline section's own size (VirtualSize), before anything is cut. systemd-stub
+    // 252 counts a section of any non-zero size as an embedded command line, even one of
+    // blanks or NULs: under Secure Boot it then ignores the load options.
+    size_t cmdline_section_bytes = 0;
 };
 
 // Reads the headers of `size` bytes at `image` laid out as `layout`. On an error `out`
@@ -74,8 +78,8 @@ struct ComposedCommandLine {
     bool embedded_not_ascii = false;
     bool embedded_kept = false;        // a UKI's .cmdline is in front
     bool watchdog_args_passed = false; // the watchdog's arguments are in the result
-    // Secure Boot is on and the UKI has an embedded command line: systemd-stub ignores the
-    // load options, so only what is embedded reaches the kernel.
+    // Secure Boot is on and the UKI has a non-empty .cmdline section (cmdline_section_bytes):
+    // systemd-stub ignores the load options, so only what is embedded reaches the kernel.
     bool stub_ignores_options = false;
     // ...and the embedded command line lacks the watchdog's arguments (the kernel's
     // driver may then stop or take over the timer before the agent can bless the boot).

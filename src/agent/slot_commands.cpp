@@ -1,7 +1,9 @@
 #include "slot_commands.hpp"
 
+#include <filesystem>
 #include <memory>
 #include <sstream>
+#include <vector>
 
 #include "config_edit.hpp"
 #include "esp_files.hpp"
@@ -24,44 +26,83 @@ bool secure_boot_enabled(AgentEnv& env) {
            data[0] == 1;
 }
 
-// What the loader will give the image of an `efi` slot (compose_command_line), said
-// before anything changes: the same core reads the same headers, from the file.
-void describe_efi_image(AgentEnv& env, const std::string& file, const Config& cfg) {
+// Text of an embedded command line for a message: control characters shown as spaces,
+// cut at 120 characters.
+std::string shown_cmdline(const PeImageInfo& info) {
+    std::string t(info.embedded_cmdline == nullptr ? "" : info.embedded_cmdline, info.embedded_length);
+    for (char& c : t) c = static_cast<unsigned char>(c) < 0x20 ? ' ' : c;
+    return t.size() > 120 ? t.substr(0, 117) + "..." : t;
+}
+
+// What the loader will give the image of an `efi` slot (compose_command_line, with the
+// slot's options and the arguments of every watchdog the config may arm), said before
+// anything changes: the same core reads the same headers, from the file. Returns false
+// (with the reason in `why`) for an image the loader would never boot: not a file, not
+// a PE image, or a UKI whose command line the loader refuses (non-ASCII, too long).
+bool describe_efi_image(AgentEnv& env, const std::string& file, const std::string& options, const Config& cfg,
+                        std::string& why) {
+    std::error_code ec;
+    if (!std::filesystem::exists(file, ec)) {
+        note(env, "note: " + file + " does not exist yet; the loader decides what it is at boot");
+        return true;
+    }
     std::string bytes;
-    if (!read_file(file, bytes)) {
-        note(env, "note: cannot read " + file + " now; the loader decides what it is at boot");
-        return;
+    if (!std::filesystem::is_regular_file(file, ec) || !read_file(file, bytes)) {
+        why = file + " is not a readable file";
+        return false;
     }
     PeImageInfo info{};
     PeError e = inspect_pe_image(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), PeLayout::file, info);
     if (e != PeError::ok) {
-        note(env, "warning: " + file + ": " + to_string(e) + "; the loader takes it as an EFI application");
-        return;
+        why = file + " is not an EFI image the firmware can load (" + to_string(e) + ")";
+        return false;
     }
     if (info.type == PeImageType::linux_kernel) {
         note(env, "note: " + file + " is a Linux kernel: it gets the options and the watchdog's arguments");
-        return;
+        return true;
     }
     if (info.type == PeImageType::efi_application) {
         note(env, "note: " + file + " is not a kernel: it gets the options only. The OS it starts must not load "
                   "the watchdog's Linux driver before wdbootctl mark-good (docs/watchdogs.md)");
-        return;
+        return true;
     }
-    const std::string embedded(info.embedded_cmdline == nullptr ? "" : info.embedded_cmdline, info.embedded_length);
-    note(env, "note: " + file + " is a unified kernel image: " +
-                  (embedded.empty() ? std::string("it has no embedded command line; it gets")
-                                    : "its embedded command line \"" + embedded + "\" is kept, then") +
-                  " the options and the watchdog's arguments");
-    if (embedded.empty() || !secure_boot_enabled(env)) return;
-    // Under Secure Boot systemd-stub boots with the embedded command line alone.
+    const bool secure = secure_boot_enabled(env);
+    std::vector<std::string> lacking;
     for (const WatchdogDriverFacts& f : kWatchdogDrivers) {
         bool may_arm = cfg.watchdog == WatchdogChoice::auto_detect ? f.picked_by_auto : f.choice == cfg.watchdog;
-        if (!may_arm || command_line_has_words(embedded.data(), embedded.size(), f.kernel_args)) continue;
-        note(env, std::string("warning: Secure Boot is on, so the stub ignores the options and uses only the "
-                              "embedded command line, which lacks \"") +
-                      f.kernel_args + "\": the " + f.name +
-                      " driver may then stop the watchdog before the boot is blessed; build the UKI with it");
+        if (!may_arm) continue;
+        char out[kOptionsMax];
+        ComposedCommandLine c =
+            compose_command_line(ImageKind::efi_app, info, false, CommandLineParts{options.c_str(), f.kernel_args},
+                                 secure, out);
+        if (c.embedded_not_ascii) {
+            why = file + ": its embedded .cmdline has bytes above 0x7F; the loader does not boot it";
+            return false;
+        }
+        if (!c.fits) {
+            why = file + ": its embedded .cmdline (" + std::to_string(info.embedded_length) +
+                  " characters), the options and '" + f.kernel_args + "' exceed " + std::to_string(kOptionsMax - 1) +
+                  " characters; the loader does not boot it";
+            return false;
+        }
+        if (c.embedded_lacks_watchdog_args) lacking.push_back(f.kernel_args);
     }
+    if (secure && info.cmdline_section_bytes > 0) {
+        note(env, "note: " + file + " is a unified kernel image. Secure Boot is on, so systemd-stub ignores the "
+                  "options and boots with its embedded command line alone: \"" + shown_cmdline(info) + "\"");
+    } else {
+        note(env, "note: " + file + " is a unified kernel image: " +
+                      (info.embedded_length == 0 ? std::string("it has no embedded command line; it gets")
+                                                 : "its embedded command line \"" + shown_cmdline(info) +
+                                                       "\" is kept, then") +
+                      " the options and the watchdog's arguments");
+    }
+    for (const std::string& args : lacking) {
+        note(env, "warning: the embedded command line lacks \"" + args +
+                      "\": that watchdog's driver may then stop it before the boot is blessed; build the UKI with it" +
+                      (lacking.size() > 1 ? " (watchdog auto may arm either)" : ""));
+    }
+    return true;
 }
 
 // The record's entry of a slot that is no longer (or not yet) in wdboot.conf is
@@ -159,7 +200,9 @@ Exit cmd_add_slot(AgentEnv& env, const SlotSpec& spec, const std::string& esp_ar
             return fail(env, Exit::install, c.to + " is used by slot \"" + it->second + "\"; nothing changed");
     }
 
-    if (!spec.efi_path.empty()) describe_efi_image(env, esp_file(esp, spec.efi_path), *before);
+    if (!spec.efi_path.empty() &&
+        !describe_efi_image(env, esp_file(esp, spec.efi_path), options, *before, err))
+        return fail(env, Exit::install, err + "; nothing changed");
 
     std::vector<std::string> created;
     if (spec.dry_run) {

@@ -90,7 +90,7 @@ PeError inspect_pe_image(const uint8_t* image, size_t size, PeLayout layout, PeI
     uint32_t raw_size = le32(cmdline_header + 16);
     size_t length = layout == PeLayout::file && raw_size < virtual_size ? raw_size : virtual_size;
     if (where > size || size - where < length) {
-        out.type = PeImageType::unified_kernel;
+        out = PeImageInfo{};  // as for every error: nothing is believed
         return PeError::cmdline_outside;
     }
     const char* text = reinterpret_cast<const char*>(image + where);
@@ -100,6 +100,7 @@ PeError inspect_pe_image(const uint8_t* image, size_t size, PeLayout layout, PeI
     size_t start = 0;
     while (start < n && is_space(text[start])) ++start;
     out.has_cmdline_section = true;
+    out.cmdline_section_bytes = virtual_size;
     out.embedded_cmdline = text + start;
     out.embedded_length = n - start;
     return PeError::ok;
@@ -165,7 +166,7 @@ ComposedCommandLine compose_command_line(ImageKind declared, const PeImageInfo& 
         add(args, text_length(args));
         r.watchdog_args_passed = true;
     }
-    if (uki && secure_boot && image.embedded_length > 0) {
+    if (uki && secure_boot && image.cmdline_section_bytes > 0) {
         r.stub_ignores_options = true;
         r.embedded_lacks_watchdog_args =
             args[0] != '\0' && !command_line_has_words(image.embedded_cmdline, image.embedded_length, args);

@@ -91,6 +91,7 @@ TEST_CASE("pe_image: malformed headers are named and never read past the image")
     put32(bad, cmdline_header + 20, 0xFFFFFF00u);  // PointerToRawData far away
     PeImageInfo c = inspect(bad, PeLayout::file, PeError::cmdline_outside);
     CHECK(c.embedded_length == 0);
+    CHECK(c.type == PeImageType::efi_application);  // on an error nothing is believed
     bad = good;
     put32(bad, cmdline_header + 8, 0xFFFFFFFFu);  // VirtualSize huge, raw size small: file reads raw
     CHECK(embedded(inspect(bad, PeLayout::file)) == "root=/dev/vda2 ro quiet");
@@ -151,6 +152,14 @@ TEST_CASE("compose_command_line: each kind of image gets what it needs") {
         c = compose_command_line(ImageKind::efi_app, w, false, parts, true, out);
         CHECK(c.stub_ignores_options);
         CHECK_FALSE(c.embedded_lacks_watchdog_args);
+        // A .cmdline of blanks and NULs still counts for systemd-stub 252: under Secure Boot
+        // the kernel gets nothing of ours, and the missing arguments are named.
+        auto blankb = make_pe({{".cmdline", std::string(" \n\0\0", 4)}, {".linux", "k"}}, PeLayout::loaded);
+        PeImageInfo blank = inspect(blankb, PeLayout::loaded);
+        CHECK(blank.embedded_length == 0);
+        c = compose_command_line(ImageKind::efi_app, blank, false, parts, true, out);
+        CHECK(c.stub_ignores_options);
+        CHECK(c.embedded_lacks_watchdog_args);
         // No embedded command line: the stub takes the load options even under Secure Boot.
         auto bareb = make_pe({{".linux", "k"}}, PeLayout::loaded);
         PeImageInfo bare = inspect(bareb, PeLayout::loaded);
