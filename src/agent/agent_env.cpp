@@ -76,10 +76,17 @@ Exit open_session(AgentEnv& env, unsigned needs, Session& s) {
                         "overwrite it");
         }
         if (!s.loaded.from_copy) {
+            if (!s.loaded.corrupt)
+                return fail(env, Exit::state_locked, "no state record yet: wdboot creates it on the next boot");
+            std::string copies;
+            for (int i = 0; i < 2; ++i) {
+                copies += std::string(i == 0 ? "" : ", ") + "copy " + kCopyNames[i] + " " +
+                          (s.loaded.corrupt_mask & (1u << i) ? std::string("damaged (") + to_string(s.loaded.copies[i].status) + ")"
+                                                             : std::string("absent"));
+            }
             return fail(env, Exit::state_locked,
-                        s.loaded.corrupt ? "no valid copy of the state record (both damaged): wdboot repairs it "
-                                           "on the next boot; refusing to write"
-                                         : "no state record yet: wdboot creates it on the next boot");
+                        "no valid copy of the state record (" + copies +
+                            "): wdboot repairs it on the next boot; refusing to write");
         }
     }
     return Exit::ok;

@@ -33,7 +33,8 @@ Exit resolve_slot(AgentEnv& env, BootState& st, const std::string& name, uint8_t
     if (idx != kNoSlot) return Exit::ok;
     auto cfg = std::make_unique<Config>();
     std::string path;
-    if (load_boot_config(env, *cfg, path) && cfg->find(name.c_str()) != kNoSlot) {
+    const bool have_config = load_boot_config(env, *cfg, path);
+    if (have_config && cfg->find(name.c_str()) != kNoSlot) {
         reconcile(*cfg, st);
         idx = st.find_slot(name.c_str());
         if (idx != kNoSlot) return Exit::ok;
@@ -41,7 +42,12 @@ Exit resolve_slot(AgentEnv& env, BootState& st, const std::string& name, uint8_t
     std::string known;
     for (const auto& s : st.slots)
         if (s.used()) known += std::string(known.empty() ? "" : ", ") + s.name;
-    return fail(env, Exit::usage, "no slot \"" + name + "\" (known: " + (known.empty() ? "none" : known) + ")");
+    std::string message = "no slot \"" + name + "\" (known: " + (known.empty() ? "none" : known) + ")";
+    // A slot added since the last boot is only in wdboot.conf: say when that was not read.
+    if (!have_config)
+        message += path.empty() ? "; wdboot.conf was not read: no ESP found (pass --esp PATH)"
+                                : "; wdboot.conf was not read: cannot open " + path;
+    return fail(env, Exit::usage, message);
 }
 
 Exit policy_failure(AgentEnv& env, Status s, const std::string& what) {
@@ -208,6 +214,11 @@ Exit cmd_mark_good(AgentEnv& env) {
 
 Exit cmd_mark_bad(AgentEnv& env, const std::string& slot_arg) {
     // Without a SLOT it means the booted slot, which only WdbootCurrent can tell.
+    if (slot_arg.empty() && env.efivars->availability() != Availability::missing) {
+        CurrentBoot cb;
+        std::string why;
+        if (!read_current_boot(env, cb, why)) return fail(env, Exit::not_wdboot, why + " (or name the SLOT to mark bad)");
+    }
     return change_state(env, slot_arg.empty() ? kNeedCurrent : 0u, [&](const Session& s, BootState& next, Done& done) {
         const std::string name = slot_arg.empty() ? s.current.slot : slot_arg;
         done = {"slot \"" + name + "\" marked bad", {{"slot", name}}};

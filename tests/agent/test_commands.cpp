@@ -519,8 +519,25 @@ TEST_CASE("rescue media: status, log and the operator commands work without Wdbo
         CHECK(cmd_log(a.env, 0) == Exit::ok);
         CHECK(cmd_set_default(a.env, "fallback") == Exit::state_locked);
     }
-    SECTION("mark-bad without a SLOT means the current boot: refused") {
+    SECTION("mark-bad without a SLOT means the current boot: refused, and says to name one") {
         CHECK(cmd_mark_bad(a.env, "") == Exit::not_wdboot);
         CHECK(a.err.str().find("not booted by wdboot") != std::string::npos);
+        CHECK(a.err.str().find("(or name the SLOT to mark bad)") != std::string::npos);
+    }
+    SECTION("an unknown slot says when wdboot.conf could not be read") {
+        a.env.config.esp = "auto";
+        a.env.esp_candidates = {a.dir / "no-esp-here"};
+        CHECK(cmd_try(a.env, "newer", 1) == Exit::usage);
+        CHECK(a.err.str().find("no slot \"newer\" (known: primary, fallback); wdboot.conf was not read: no ESP "
+                               "found (pass --esp PATH)") != std::string::npos);
+    }
+    SECTION("no valid copy: the refusal says which copy is damaged and which absent") {
+        REQUIRE(a.vars->remove("WdbootStateB") != Status::io_error);
+        const uint8_t junk[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+        REQUIRE(a.vars->write("WdbootStateA", 7, junk, sizeof junk) == Status::ok);
+        CHECK(cmd_reset(a.env) == Exit::state_locked);
+        INFO(a.err.str());
+        CHECK(a.err.str().find("no valid copy of the state record (copy WdbootStateA damaged (") != std::string::npos);
+        CHECK(a.err.str().find("copy WdbootStateB absent)") != std::string::npos);
     }
 }
