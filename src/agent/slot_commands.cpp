@@ -111,6 +111,12 @@ bool describe_efi_image(AgentEnv& env, const std::string& file, const std::strin
 // cannot be written is only reported (the entry is then released when its room is needed).
 void forget_in_record(AgentEnv& env, const std::string& name) {
     if (env.efivars == nullptr || env.efivars->availability() == Availability::missing) return;
+    {
+        // Nothing to forget (no record, or no entry of that name): say nothing, write nothing.
+        EfivarfsStore store(*env.efivars);
+        LoadedState l = load_state(store);
+        if (!l.from_copy || l.state.find_slot(name.c_str()) == kNoSlot) return;
+    }
     std::ostringstream sink;
     AgentEnv quiet = env;
     quiet.json = false;

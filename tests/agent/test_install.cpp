@@ -514,3 +514,18 @@ TEST_CASE("add-slot --efi refuses an image the loader would never boot, and chan
     CHECK(cmd_add_slot(a.env, later, "") == Exit::ok);
     CHECK_THAT(a.out.str(), Catch::Contains("does not exist yet"));
 }
+
+TEST_CASE("add-slot says nothing about the state record when it has nothing to forget") {
+    Agent a;
+    machine(a);
+    a.write_config(kTwoSlotConfig);
+    // No record yet (wdboot never booted here): nothing to forget, nothing said, nothing written.
+    SlotSpec s;
+    s.name = "rescue";
+    s.kernel = a.dir / "boot/vmlinuz-6.1.0-9-amd64";
+    REQUIRE(cmd_add_slot(a.env, s, "") == Exit::ok);
+    CHECK_THAT(a.out.str() + a.err.str(), !Catch::Contains("state record"));
+    uint32_t attributes = 0;
+    std::vector<uint8_t> data;
+    CHECK(a.vars->read("WdbootStateA", attributes, data) == Status::not_found);
+}
