@@ -61,6 +61,10 @@ inline constexpr WatchdogDriverFacts kWatchdogDrivers[] = {
      "itco", false, "modprobe.blacklist=iTCO_wdt", AgentDisarm::magic_close, true},
 };
 
+// Whether a `watchdog` choice may arm this driver: auto may arm every driver it may
+// pick, any other choice only its own driver.
+bool may_arm(WatchdogChoice choice, const WatchdogDriverFacts& f);
+
 // The driver of a loader name ("i6300esb", "itco"; case as written), or nullptr.
 const WatchdogDriverFacts* watchdog_driver_named(const char* name);
 

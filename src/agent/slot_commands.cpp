@@ -69,8 +69,7 @@ bool describe_efi_image(AgentEnv& env, const std::string& file, const std::strin
     const bool secure = secure_boot_enabled(env);
     std::vector<std::string> lacking;
     for (const WatchdogDriverFacts& f : kWatchdogDrivers) {
-        bool may_arm = cfg.watchdog == WatchdogChoice::auto_detect ? f.picked_by_auto : f.choice == cfg.watchdog;
-        if (!may_arm) continue;
+        if (!may_arm(cfg.watchdog, f)) continue;
         char out[kOptionsMax];
         ComposedCommandLine c =
             compose_command_line(ImageKind::efi_app, info, false, CommandLineParts{options.c_str(), f.kernel_args},

@@ -11,6 +11,10 @@ const WatchdogDriverFacts* watchdog_driver(WatchdogChoice choice) {
     return nullptr;
 }
 
+bool may_arm(WatchdogChoice choice, const WatchdogDriverFacts& f) {
+    return choice == WatchdogChoice::auto_detect ? f.picked_by_auto : f.choice == choice;
+}
+
 const WatchdogDriverFacts* watchdog_driver_named(const char* name) {
     if (name == nullptr) return nullptr;
     for (const WatchdogDriverFacts& f : kWatchdogDrivers) {
@@ -27,8 +31,7 @@ const WatchdogDriverFacts* watchdog_driver_named(const char* name) {
 WatchdogLimits watchdog_limits(WatchdogChoice choice) {
     WatchdogLimits l{kMinTimeoutSeconds, kMaxTimeoutSeconds, nullptr, nullptr, 0};
     for (const WatchdogDriverFacts& f : kWatchdogDrivers) {
-        bool applies = choice == WatchdogChoice::auto_detect ? f.picked_by_auto : f.choice == choice;
-        if (!applies) continue;
+        if (!may_arm(choice, f)) continue;
         // Whole seconds inside the driver's range: round the minimum up, the maximum down.
         uint32_t lo = (f.min_timeout_ms + 999) / 1000;
         uint32_t hi = f.max_timeout_ms / 1000;
