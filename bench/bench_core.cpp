@@ -40,7 +40,7 @@ BootState busy_state() {
     reconcile(g_cfg, st);
     BootFacts facts{ResetCause::watchdog, 1700000000};
     for (int i = 0; i < 40; ++i) {
-        (void)account_previous_attempt(st, facts, nullptr);
+        (void)account_previous_attempt(g_cfg, st, facts, nullptr);
         Decision d = choose(g_cfg, st, facts, BootSkips{});
         if (d.action == Action::boot_slot) (void)begin_attempt(st, d, facts);
     }
@@ -87,7 +87,7 @@ void BM_boot_decision(benchmark::State& state) {
     for (auto _ : state) {
         BootState st = start;
         reconcile(g_cfg, st);
-        (void)account_previous_attempt(st, facts, nullptr);
+        (void)account_previous_attempt(g_cfg, st, facts, nullptr);
         Decision d = choose(g_cfg, st, facts, BootSkips{});
         if (d.action == Action::boot_slot) (void)begin_attempt(st, d, facts);
         encode_record(st, bytes);

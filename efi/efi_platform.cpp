@@ -1,6 +1,7 @@
 #include "efi_platform.hpp"
 
 #include "civil_time.hpp"
+#include "efi_nvram.hpp"
 #include "efi_text.hpp"
 #include "initrd_load_file2.hpp"
 #include "loader_interface.hpp"
@@ -24,6 +25,10 @@ uint64_t EfiPlatform::now() {
     }
     return local;
 }
+
+int EfiPlatform::pstore_records() { return count_pstore_records(); }
+
+bool EfiPlatform::nvram_free(uint64_t& remaining_bytes) { return query_nvram_free(remaining_bytes); }
 
 Status EfiPlatform::load_image(const SlotConfig& slot, const CommandLineParts& parts) {
     slot_name_ = slot.name;

@@ -20,6 +20,8 @@ public:
 
     WatchdogProbe probe_watchdog(const Config& cfg) override;
     uint64_t now() override;
+    int pstore_records() override;
+    bool nvram_free(uint64_t& remaining_bytes) override;
     Status load_image(const SlotConfig& slot, const CommandLineParts& parts) override;
     void unload_image() override;
     Status arm_watchdog(uint32_t timeout_s) override;

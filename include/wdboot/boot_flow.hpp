@@ -29,6 +29,13 @@ public:
     virtual WatchdogProbe probe_watchdog(const Config& cfg) = 0;
     // Seconds since 1970 from the firmware clock, 0 if unknown.
     virtual uint64_t now() = 0;
+    // The efi-pstore records in NVRAM: variables of Linux's pstore vendor GUID
+    // (kPstoreVendorGuid) whose names start with "dump-type" (Linux
+    // drivers/firmware/efi/efi-pstore.c). -1 if the variables cannot be enumerated.
+    virtual int pstore_records() = 0;
+    // Free NVRAM for non-volatile variables, from QueryVariableInfo (UEFI 2.10 §8.2):
+    // false if the firmware cannot tell.
+    virtual bool nvram_free(uint64_t& remaining_bytes) = 0;
     // Loads the slot's image and sets its load options from `parts` by what the image
     // is (compose_command_line(): a kernel gets options and the watchdog's arguments, a
     // UKI keeps its embedded command line in front, another EFI application gets the
@@ -65,6 +72,15 @@ struct BootResult {
     uint32_t writes;      // state writes performed (the design bound is 1 per started image)
     uint8_t attempts;     // images loaded
 };
+
+// Below this much free NVRAM the loader warns on the console: one kernel panic's
+// efi-pstore records take about 14 KiB (14 variables of 1 KiB under OVMF), and the state
+// record must still be writable after them.
+inline constexpr uint64_t kLowNvramBytes = 32 * 1024;
+
+// The `panic=N` wdboot adds to a kernel's command line (cfg.panic_timeout_s), or "" when
+// it adds none: panic-timeout 0, or the slot's options set panic= themselves.
+void panic_argument(const Config& cfg, const SlotConfig& slot, char (&out)[16]);
 
 // Builds the command line of a slot: its options, then the watchdog's kernel_args,
 // separated by one space. Returns false (and a cut line) when it does not fit.

@@ -17,10 +17,10 @@ inline constexpr size_t kSlotNameBytes = 16;  // NUL-padded; names are at most 1
 inline constexpr uint8_t kNoSlot = 0xFF;
 
 inline constexpr uint8_t kRecordMagic[4] = {'W', 'D', 'B', 'S'};
-inline constexpr uint8_t kRecordMajor = 2;
+inline constexpr uint8_t kRecordMajor = 3;
 inline constexpr uint8_t kRecordMinor = 0;
-// Major 1 records (wdboot 0.1) have the same layout without the values that major 2
-// added; they are read and upgraded on the next write.
+// Major 1 and 2 records (wdboot 0.1, 0.2) have the same layout without the values that
+// later majors added; they are read and upgraded on the next write.
 inline constexpr uint8_t kOldestReadableMajor = 1;
 
 inline constexpr size_t kHeaderBytes = 32;
@@ -64,8 +64,12 @@ enum class Outcome : uint8_t {
     marked_bad = 7,
     unstoppable = 8,     // userspace was healthy, but the agent could not stop or hand over
                          // the watchdog: the boot was not blessed and its reset is counted
+    panic = 9,           // the attempt, never blessed, ended in a kernel panic (efi-pstore
+                         // wrote new records): counted, evidence against the image
+    runtime_crash = 10,  // blessed, then ended in a kernel panic or a watchdog reset
+    crash_loop = 11,     // runtime-crashes limit reached: the slot lost its tries
 };
-inline constexpr uint8_t kOutcomeMax = 8;
+inline constexpr uint8_t kOutcomeMax = 11;
 
 enum class Event : uint8_t {
     none = 0,
@@ -87,11 +91,18 @@ enum class Event : uint8_t {
     attempt_forced = 16,  // booted ignoring counters (on-exhausted last-good / rescue)
     disarm_failed = 17,   // the agent could not stop or hand over the watchdog of a healthy
                           // boot; the boot stays unblessed. detail: tries left
+    panic = 18,           // previous attempt, never blessed, ended in a kernel panic
+                          // (new efi-pstore records); detail: tries left
+    runtime_panic = 19,   // a blessed boot ended in a kernel panic; detail: the slot's
+                          // runtime crashes in the current window, this one included
+    runtime_hang = 20,    // the watchdog reset a blessed boot; detail: as runtime_panic
+    crash_loop = 21,      // runtime-crashes N/HOURS reached: the slot lost its tries and
+                          // the next good slot boots; detail: the crashes counted
 };
-inline constexpr uint8_t kEventMax = 17;
+inline constexpr uint8_t kEventMax = 21;
 
-// The detail of Event::watchdog_reset when the reset came after a blessed boot (a
-// runtime hang under a handed-over watchdog): journalled, not counted.
+// The detail of Event::watchdog_reset when the reset came after a blessed boot, as
+// major 1 and 2 records journalled a runtime hang (major 3 journals runtime_hang).
 inline constexpr uint8_t kResetAfterBlessing = 0xFF;
 
 // The detail of Event::counters_reset.
@@ -106,8 +117,10 @@ enum class ResetCause : uint8_t {
     unknown = 0,   // no watchdog, or it cannot tell
     power_on = 1,  // watchdog present and reports no timeout
     watchdog = 2,  // watchdog reports it reset the machine
+    panic = 3,     // the kernel panicked: efi-pstore left new records in NVRAM (not in
+                   // major 1 and 2)
 };
-inline constexpr uint8_t kResetCauseMax = 2;
+inline constexpr uint8_t kResetCauseMax = 3;
 
 const char* to_string(Outcome o);
 const char* to_string(Event e);
@@ -122,6 +135,8 @@ struct SlotState {
     Outcome last_outcome;
     uint32_t last_boot_id;  // boot id of the slot's most recent attempt
     uint32_t boots;         // attempts started, saturating
+    uint8_t runtime_crashes;  // runtime crashes (panic or hang after the blessing) in the
+                              // current crash window (BootState::crash_window_start)
 
     bool used() const { return name[0] != '\0'; }
     bool has(uint8_t flag) const { return (flags & flag) != 0; }
@@ -147,6 +162,14 @@ struct BootState {
     uint8_t default_slot;     // operator's set-default, or kNoSlot (config default applies)
     uint8_t journal_head;     // index of the next entry to write
     uint8_t journal_count;    // entries in use, at most kJournalEntries
+    // Start of the current runtime-crash window: the time of the first runtime crash it
+    // counts, seconds since 1970 (0: no window, or the clock was unknown then). One
+    // window at a time: a crash of another slot starts a new one.
+    uint32_t crash_window_start;
+    // efi-pstore records (dump-type0-* variables) in NVRAM when the loader or a blessing
+    // last wrote the record, saturating at 255: more of them at the next boot means the
+    // kernel panicked in between.
+    uint8_t pstore_records;
     SlotState slots[kMaxSlots];
     JournalEntry journal[kJournalEntries];
 

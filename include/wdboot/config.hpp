@@ -28,6 +28,24 @@ inline constexpr uint32_t kMaxTimeoutSeconds = 2000;
 inline constexpr uint8_t kDefaultTries = 3;
 inline constexpr uint8_t kMaxTries = 100;
 
+// runtime-crashes N/HOURS: N runtime crashes (a panic or a watchdog reset after the
+// blessing) of one slot within HOURS of the first demote it. 3 in 24 hours: one or two
+// crashes a day can be load or hardware and the blessed kernel is still the best choice;
+// a third says the kernel itself crashes, and the slot that boots instead was good too.
+// N is at least 2: a single crash never demotes a blessed slot.
+inline constexpr uint8_t kDefaultRuntimeCrashLimit = 3;
+inline constexpr uint16_t kDefaultRuntimeCrashHours = 24;
+inline constexpr uint8_t kMinRuntimeCrashLimit = 2;
+inline constexpr uint8_t kMaxRuntimeCrashLimit = 100;
+inline constexpr uint16_t kMaxRuntimeCrashHours = 8760;  // a year
+// panic-timeout N: `panic=N` is added to a kernel's command line unless its options (or
+// a UKI's embedded command line) set panic= themselves, so that a panicking kernel
+// reboots after N seconds instead of waiting for the watchdog (or forever, once the
+// watchdog is stopped). 0: nothing is added. 5 s: efi-pstore has saved the log before the
+// wait starts, and a console still shows the panic for a moment.
+inline constexpr uint16_t kDefaultPanicTimeoutSeconds = 5;
+inline constexpr uint16_t kMaxPanicTimeoutSeconds = 3600;
+
 enum class ImageKind : uint8_t {
     none = 0,
     linux_efi = 1,   // `linux PATH`: a kernel with an EFI stub; initrds via LoadFile2
@@ -98,7 +116,7 @@ struct SlotConfig {
 // configuration: only the parser reaches inside (ConfigLines, src/core/config_parser.hpp).
 class ConfigSourceLines {
     friend struct ConfigLines;
-    uint32_t global_keys_[6];
+    uint32_t global_keys_[8];
     uint32_t slot_options_[kMaxSlots];
 };
 
@@ -108,6 +126,9 @@ struct Config {
     WatchdogChoice watchdog;
     bool watchdog_required;      // refuse to boot when no hardware watchdog can be armed
     OnExhausted on_exhausted;
+    uint8_t runtime_crash_limit;   // runtime-crashes N (0: off)
+    uint16_t runtime_crash_hours;  // ... within HOURS of the first
+    uint16_t panic_timeout_s;      // panic=N added to kernels (0: nothing added)
     char default_slot[kSlotNameBytes];  // empty: the first slot in file order
     SlotConfig slots[kMaxSlots];
     uint8_t slot_count;
@@ -123,7 +144,7 @@ struct Config {
 // What the wdboot boot entry's load options say (set with `efibootmgr --unicode`):
 // `config=\path` names another config file; `key=value` words override global keys
 // after the file is read (timeout=, tries=, watchdog=, watchdog-required=,
-// on-exhausted=, default=).
+// on-exhausted=, runtime-crashes=, panic-timeout=, default=).
 struct LoadOptions {
     char config_path[kPathMax];  // empty: the default path; else normalised like any path
     char overrides[kOptionsMax]; // the key=value words, space-separated, in order

@@ -68,6 +68,7 @@ PeError inspect_pe_image(const uint8_t* image, size_t size, PeLayout layout, PeI
 struct CommandLineParts {
     const char* options;        // the slot's `options` (may be empty)
     const char* watchdog_args;  // the armed driver's kernel arguments (may be empty)
+    const char* panic_arg = ""; // panic_argument(): `panic=N`, or empty
 };
 
 // What the image is given, and what the console says about it.
@@ -78,6 +79,9 @@ struct ComposedCommandLine {
     bool embedded_not_ascii = false;
     bool embedded_kept = false;        // a UKI's .cmdline is in front
     bool watchdog_args_passed = false; // the watchdog's arguments are in the result
+    // panic=N is in the result. Not when the embedded text or the options set panic=
+    // themselves, nor when it would leave no room for the watchdog's arguments.
+    bool panic_arg_passed = false;
     // Secure Boot is on and the UKI has a non-empty .cmdline section (cmdline_section_bytes):
     // systemd-stub ignores the load options, so only what is embedded reaches the kernel.
     bool stub_ignores_options = false;
@@ -87,7 +91,8 @@ struct ComposedCommandLine {
 };
 
 // The load options of a `linux` or `efi` slot's image, by what it is:
-// - a Linux kernel (or any image under `linux`): options, then the watchdog's arguments;
+// - a Linux kernel (or any image under `linux`): options, then panic=N, then the
+//   watchdog's arguments;
 // - a UKI: its embedded command line, then options, then the watchdog's arguments (the
 //   embedded `root=` and the rest stay: without Secure Boot the stub uses the load
 //   options instead of what is embedded);
@@ -100,6 +105,9 @@ struct ComposedCommandLine {
 ComposedCommandLine compose_command_line(ImageKind declared, const PeImageInfo& image, bool entry_has_text,
                                          const CommandLineParts& parts, bool secure_boot,
                                          char (&out)[kOptionsMax]);
+
+// True when a word of the n bytes of `cmdline` starts with `key` (e.g. "panic=").
+bool command_line_sets(const char* cmdline, size_t n, const char* key);
 
 // True when `args` (space-separated words) all occur as whole words in the n bytes of
 // `cmdline`.

@@ -40,7 +40,8 @@ struct BootSkips {
 
 // Facts about this boot that the policy cannot know by itself.
 struct BootFacts {
-    ResetCause cause;  // from the hardware watchdog, if it can tell
+    ResetCause cause;  // why the machine last reset: note_reset_cause() of the watchdog's
+                       // flag and the efi-pstore records
     uint64_t now;      // seconds since 1970 (0: unknown)
 };
 
@@ -50,25 +51,40 @@ struct BootFacts {
 // the config; tries_left is clamped to it. References to released entries are cleared.
 void reconcile(const Config& cfg, BootState& st);
 
+// Why the machine last reset, from the watchdog hardware's word and the number of
+// efi-pstore records (Linux's dump-type0-* variables) now in NVRAM (-1: could not be
+// counted). More records than BootState::pstore_records means the kernel panicked since
+// the record was last written: ResetCause::panic, which wins over a watchdog flag (a
+// panic with panic=0 is reset by the watchdog later). Remembers the count, so each
+// panic is seen once. Called by the loader before anything else uses the cause.
+ResetCause note_reset_cause(BootState& st, ResetCause hardware, int pstore_records);
+
 // What account_previous_attempt() found.
 enum class PreviousAttempt : uint8_t {
-    none,                  // no attempt pending and no watchdog reset: nothing to account
-    failed,                // the attempt never got blessed: counted against its slot
-    reset_after_blessing,  // the watchdog reset a blessed boot: journalled, not counted
+    none,           // no attempt pending and no crash: a clean reboot, a power cut, a
+                    // reset button after a blessed boot; nothing to account
+    failed,         // the attempt never got blessed: counted against its slot
+    runtime_crash,  // a blessed boot ended in a panic or a watchdog reset: counted in its
+                    // slot's runtime-crash window, the slot boots again
+    crash_loop,     // ...and that reached runtime-crashes N/HOURS: the slot is demoted
 };
 
 // Called once at boot, before choose(). Decides who is blamed for the reset:
 // - an attempt marker still set: the previous attempt never got blessed. Counts it
 //   against that slot (outcome, consecutive failures, journal with the reset cause) and
-//   clears the marker. A watchdog reset, or a watchdog the agent could not stop, is
-//   evidence against the image (kSlotFailedHard); an unclean reset (power cut, panic
-//   reboot) is not. -> failed
-// - no marker but a watchdog reset: the watchdog fired after a blessed boot (hand-over
-//   mode, a hang at run time). Not counted against the slot that last booted; journalled
-//   (watchdog-reset, detail kResetAfterBlessing) so the reset is explained.
-//   -> reset_after_blessing
-// `what` (may be nullptr) gets the one-line explanation of either.
-PreviousAttempt account_previous_attempt(BootState& st, const BootFacts& facts, TextBuffer<200>* what);
+//   clears the marker. A watchdog reset, a kernel panic, or a watchdog the agent could
+//   not stop is evidence against the image (kSlotFailedHard); an unclean reset (power
+//   cut, reset button, a reboot without blessing) is not. -> failed
+// - no marker, and the cause is a panic or a watchdog reset: the blessed boot that ran
+//   last crashed at run time (runtime-panic / runtime-hang, journalled with its boot id).
+//   It costs no try; cfg.runtime_crash_limit such crashes within runtime_crash_hours of
+//   the first (one window at a time, BootState::crash_window_start; without a clock
+//   every crash falls in the window) demote the slot: no tries, kSlotFailedHard,
+//   crash-loop journalled, so the next slot in the order boots. -> runtime_crash /
+//   crash_loop. A clean reboot and a power cut are never counted.
+// `what` (may be nullptr) gets the one-line explanation.
+PreviousAttempt account_previous_attempt(const Config& cfg, BootState& st, const BootFacts& facts,
+                                         TextBuffer<200>* what);
 
 // Chooses what to boot. Does not consume a try: begin_attempt() does that. Abandons an
 // exhausted trial. When every slot is exhausted, first gives the slots never proven bad
@@ -114,7 +130,8 @@ Status record_healthy_boot(BootState& st, uint32_t boot_id, bool watchdog_stoppe
                            bool* already_blessed = nullptr);
 // Marks a slot bad (no tries, skipped) and clears the attempt marker if it was that slot's.
 Status mark_bad(BootState& st, uint8_t record_slot, uint64_t now);
-// Makes a slot the default (first in order) and clears its bad flag with fresh tries.
+// Makes a slot the default (first in order) and clears its bad flag with fresh tries
+// and no runtime crashes (how an operator undoes a crash-loop demotion).
 Status set_default(BootState& st, uint8_t record_slot, uint64_t now);
 // Asks for a one-shot trial of a slot on the next boot(s), with `tries` attempts (1..max).
 Status request_trial(BootState& st, uint8_t record_slot, uint8_t tries, uint64_t now);
@@ -124,7 +141,7 @@ Status request_trial(BootState& st, uint8_t record_slot, uint8_t tries, uint64_t
 // inheriting the old slot's bad mark. Refuses (invalid_argument) the slot of the attempt
 // in progress, which must still be counted.
 Status forget_slot(BootState& st, uint8_t record_slot);
-// Restores every slot's tries to its maximum and clears bad flags.
+// Restores every slot's tries to its maximum and clears bad flags and runtime-crash counts.
 Status reset_counters(BootState& st, uint64_t now);
 
 }  // namespace wdboot

@@ -18,6 +18,16 @@ namespace wdboot {
 inline constexpr char kVendorGuidText[] = "50eee850-2e5c-44e5-ac3d-627587d76014";
 inline constexpr const char* kCopyNames[2] = {"WdbootStateA", "WdbootStateB"};
 
+// Linux's efi-pstore backend (drivers/firmware/efi/efi-pstore.c) keeps a kernel log it
+// saves at a panic or an oops in NV variables of this vendor GUID (LINUX_EFI_CRASH_GUID)
+// named dump-type<type>-<part>-<count>-<seconds>[-C]; efivarfs shows them as
+// NAME-cfc8fc79-be2e-4ddc-97f0-9f98bfe298a0. Counted by the loader and the agent to
+// tell a panic from other resets (note_reset_cause()).
+inline constexpr char kPstoreVendorGuidText[] = "cfc8fc79-be2e-4ddc-97f0-9f98bfe298a0";
+inline constexpr char kPstoreNamePrefix[] = "dump-type";
+// True if the variable name (ASCII, NUL-terminated) is an efi-pstore record's.
+bool is_pstore_record_name(const char* name);
+
 enum class Copy : uint8_t { a = 0, b = 1 };
 
 class VariableStore {

@@ -230,7 +230,13 @@ std::string event_detail(const JournalEntry& e) {
             return d + " tries left";
         case Event::attempt:
         case Event::unclean_reset:
+        case Event::panic:
         case Event::disarm_failed: return d + " tries left";
+        case Event::runtime_panic:
+        case Event::runtime_hang:
+            // 0: runtime-crashes off, or no blessed boot on record to blame.
+            return e.detail == 0 ? "after a blessed boot, not counted" : "runtime crash " + d + " in the slot's window";
+        case Event::crash_loop: return d + " runtime crashes in the window: the slot lost its tries";
         case Event::counters_reset:
             switch (static_cast<CountersReset>(e.detail)) {
                 case CountersReset::all: return "";

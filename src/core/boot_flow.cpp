@@ -58,7 +58,37 @@ void fail_image(BootPlatform& platform, BootState& st, const Config& cfg, uint8_
     r.status = s;
 }
 
+// The console line for a runtime crash or a crash-loop demotion.
+void log_runtime_crash(BootPlatform& platform, PreviousAttempt prev, const TextBuffer<200>& what) {
+    if (prev != PreviousAttempt::runtime_crash && prev != PreviousAttempt::crash_loop) return;
+    TextBuffer<kLine> line;
+    line.append("wdboot: ").append(what.c_str());
+    platform.log(line.c_str());
+}
+
+// Says how much NVRAM is left when it is little: efi-pstore records of repeated panics
+// are what usually fills it, and the state record must stay writable.
+void log_low_nvram(BootPlatform& platform, int pstore_records) {
+    uint64_t free_bytes = 0;
+    if (!platform.nvram_free(free_bytes) || free_bytes >= kLowNvramBytes) return;
+    TextBuffer<kLine> line;
+    line.append("wdboot: WARNING: NVRAM is nearly full: ").append_uint(free_bytes).append(" bytes free");
+    if (pstore_records > 0) {
+        line.append("; ").append_uint(static_cast<uint32_t>(pstore_records));
+        line.append(" efi-pstore records (kernel panic logs) take room: the agent removes them once archived");
+    }
+    platform.log(line.c_str());
+}
+
 }  // namespace
+
+void panic_argument(const Config& cfg, const SlotConfig& slot, char (&out)[16]) {
+    out[0] = '\0';
+    if (cfg.panic_timeout_s == 0 || command_line_sets(slot.options, text_length(slot.options), "panic=")) return;
+    TextBuffer<16> t;
+    t.append("panic=").append_uint(cfg.panic_timeout_s);
+    text_copy(out, sizeof(out), t.c_str());
+}
 
 bool build_command_line(const SlotConfig& slot, const WatchdogProbe& wd, char (&out)[kOptionsMax]) {
     TextBuffer<kOptionsMax> t;
@@ -79,10 +109,12 @@ BootResult run_boot(const Config& cfg, VariableStore& store, BootPlatform& platf
     // 2. Inputs (the config came from the caller): the watchdog and why the machine last
     // reset, the firmware clock, both state copies.
     WatchdogProbe wd = platform.probe_watchdog(cfg);
-    BootFacts facts{wd.cause, platform.now()};
-
     LoadedState loaded = load_state(store);
     BootState st = loaded.state;
+    // Why did the last boot end: the watchdog's flag, or new efi-pstore records (a panic).
+    const int pstore = platform.pstore_records();
+    BootFacts facts{note_reset_cause(st, wd.cause, pstore), platform.now()};
+    log_low_nvram(platform, pstore);
     if (loaded.read_only) {
         platform.log("wdboot: WARNING: the state record belongs to a newer wdboot; it is left untouched, "
                      "attempts are not counted and the hardware watchdog is not armed");
@@ -97,13 +129,9 @@ BootResult run_boot(const Config& cfg, VariableStore& store, BootPlatform& platf
     reconcile(cfg, st);
     TextBuffer<200> previous;
     // 3. Account for the previous attempt.
-    PreviousAttempt prev = account_previous_attempt(st, facts, &previous);
+    PreviousAttempt prev = account_previous_attempt(cfg, st, facts, &previous);
     bool failed_before = prev == PreviousAttempt::failed;
-    if (prev == PreviousAttempt::reset_after_blessing) {
-        TextBuffer<kLine> line;
-        line.append("wdboot: ").append(previous.c_str());
-        platform.log(line.c_str());
-    }
+    log_runtime_crash(platform, prev, previous);
 
     if (!wd.present) {
         if (cfg.watchdog_required) {
@@ -195,7 +223,9 @@ BootResult run_boot(const Config& cfg, VariableStore& store, BootPlatform& platf
         }
 
         // 7. Load the image and its initrds.
-        Status s = platform.load_image(slot, CommandLineParts{slot.options, wd.present ? wd.kernel_args : ""});
+        char panic[16];
+        panic_argument(cfg, slot, panic);
+        Status s = platform.load_image(slot, CommandLineParts{slot.options, wd.present ? wd.kernel_args : "", panic});
         ++r.attempts;
         if (s != Status::ok) {
             fail_image(platform, st, cfg, d.config_slot, Event::load_failed, s, facts, skips, r);

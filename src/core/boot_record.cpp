@@ -44,6 +44,8 @@ constexpr size_t kOffDefaultSlot = 23;
 constexpr size_t kOffJournalHead = 24;
 constexpr size_t kOffJournalCount = 25;
 constexpr size_t kOffStateFlags = 26;
+constexpr size_t kOffCrashWindowStart = 27;  // major 3
+constexpr size_t kOffPstoreRecords = 31;     // major 3
 
 // Slot entry offsets.
 constexpr size_t kSlotName = 0;
@@ -52,6 +54,7 @@ constexpr size_t kSlotMaxTries = 17;
 constexpr size_t kSlotFlags = 18;
 constexpr size_t kSlotFailures = 19;
 constexpr size_t kSlotOutcome = 20;
+constexpr size_t kSlotRuntimeCrashes = 21;  // major 3
 constexpr size_t kSlotLastBootId = 24;
 constexpr size_t kSlotBoots = 28;
 
@@ -102,6 +105,9 @@ const char* to_string(Outcome o) {
         case Outcome::start_failed: return "start failed";
         case Outcome::marked_bad: return "marked bad";
         case Outcome::unstoppable: return "watchdog could not be stopped";
+        case Outcome::panic: return "kernel panic";
+        case Outcome::runtime_crash: return "crashed after blessing";
+        case Outcome::crash_loop: return "crash loop";
     }
     return "unknown";
 }
@@ -126,6 +132,10 @@ const char* to_string(Event e) {
         case Event::counters_reset: return "counters-reset";
         case Event::attempt_forced: return "attempt-forced";
         case Event::disarm_failed: return "disarm-failed";
+        case Event::panic: return "panic";
+        case Event::runtime_panic: return "runtime-panic";
+        case Event::runtime_hang: return "runtime-hang";
+        case Event::crash_loop: return "crash-loop";
     }
     return "unknown";
 }
@@ -135,6 +145,7 @@ const char* to_string(ResetCause c) {
         case ResetCause::unknown: return "unknown";
         case ResetCause::power_on: return "power-on";
         case ResetCause::watchdog: return "watchdog";
+        case ResetCause::panic: return "panic";
     }
     return "unknown";
 }
@@ -206,6 +217,8 @@ void encode_record(const BootState& s, uint8_t (&out)[kRecordSize]) {
     out[kOffJournalHead] = s.journal_head;
     out[kOffJournalCount] = s.journal_count;
     out[kOffStateFlags] = s.flags;
+    put32(out + kOffCrashWindowStart, s.crash_window_start);
+    out[kOffPstoreRecords] = s.pstore_records;
 
     for (size_t i = 0; i < kMaxSlots; ++i) {
         uint8_t* p = out + kSlotsOffset + i * kSlotBytes;
@@ -220,6 +233,7 @@ void encode_record(const BootState& s, uint8_t (&out)[kRecordSize]) {
         p[kSlotFlags] = slot.flags;
         p[kSlotFailures] = slot.consecutive_failures;
         p[kSlotOutcome] = static_cast<uint8_t>(slot.last_outcome);
+        p[kSlotRuntimeCrashes] = slot.runtime_crashes;
         put32(p + kSlotLastBootId, slot.last_boot_id);
         put32(p + kSlotBoots, slot.boots);
     }
@@ -257,9 +271,10 @@ Status decode_record(const uint8_t* data, size_t len, BootState& out) {
     const uint8_t major = data[kOffMajor];
     // (An intact newer major was recognised above; an older one than we read is foreign.)
     if (major < kOldestReadableMajor || major > kRecordMajor) return Status::bad_magic;
-    // What major 1 did not know must not appear in a major 1 record.
-    const uint8_t outcome_max = major == 1 ? 7 : kOutcomeMax;
-    const uint8_t event_max = major == 1 ? 16 : kEventMax;
+    // What an older major did not know must not appear in its records.
+    const uint8_t outcome_max = major == 1 ? 7 : major == 2 ? 8 : kOutcomeMax;
+    const uint8_t event_max = major == 1 ? 16 : major == 2 ? 17 : kEventMax;
+    const uint8_t cause_max = major < 3 ? 2 : kResetCauseMax;
     const uint8_t slot_flags_known = major == 1 ? static_cast<uint8_t>(kSlotGood | kSlotBad | kSlotTrial) : kSlotFlagsKnown;
 
     BootState s = BootState::empty();
@@ -276,11 +291,17 @@ Status decode_record(const uint8_t* data, size_t len, BootState& out) {
     // Reserved bytes must be zero in records of our minor version; a newer minor may
     // have given them meaning, and we accept and drop them (docs/record-format.md).
     const bool strict = data[kOffMinor] <= kRecordMinor;
-    size_t reserved_from = kOffStateFlags;  // major 1: byte 26 is reserved
-    if (major == kRecordMajor) {
+    // Reserved in older majors: byte 26 in major 1, bytes 27-31 in majors 1 and 2.
+    size_t reserved_from = kOffStateFlags;
+    if (major >= 2) {
         s.flags = data[kOffStateFlags];
         if ((s.flags & ~kStateFlagsKnown) != 0) return Status::bad_field;
         reserved_from = kOffStateFlags + 1;
+    }
+    if (major >= 3) {
+        s.crash_window_start = get32(data + kOffCrashWindowStart);
+        s.pstore_records = data[kOffPstoreRecords];
+        reserved_from = kHeaderBytes;
     }
     for (size_t i = reserved_from; strict && i < kHeaderBytes; ++i) {
         if (data[i] != 0) return Status::bad_field;
@@ -301,7 +322,12 @@ Status decode_record(const uint8_t* data, size_t len, BootState& out) {
         slot.boots = get32(p + kSlotBoots);
         if (slot.tries_left > slot.max_tries) return Status::bad_field;
         if ((slot.flags & ~slot_flags_known) != 0) return Status::bad_field;
-        for (size_t r = kSlotOutcome + 1; strict && r < kSlotLastBootId; ++r) {
+        size_t slot_reserved_from = kSlotOutcome + 1;
+        if (major >= 3) {
+            slot.runtime_crashes = p[kSlotRuntimeCrashes];
+            slot_reserved_from = kSlotRuntimeCrashes + 1;
+        }
+        for (size_t r = slot_reserved_from; strict && r < kSlotLastBootId; ++r) {
             if (p[r] != 0) return Status::bad_field;
         }
         if (!slot.used()) {
@@ -317,7 +343,7 @@ Status decode_record(const uint8_t* data, size_t len, BootState& out) {
         JournalEntry& e = s.journal[i];
         e.boot_id = get32(p + kJournalBootId);
         e.slot = p[kJournalSlot];
-        if (p[kJournalEvent] > event_max || p[kJournalCause] > kResetCauseMax) return Status::bad_field;
+        if (p[kJournalEvent] > event_max || p[kJournalCause] > cause_max) return Status::bad_field;
         if (e.slot != kNoSlot && e.slot >= kMaxSlots) return Status::bad_field;
         e.event = static_cast<Event>(p[kJournalEvent]);
         e.cause = static_cast<ResetCause>(p[kJournalCause]);

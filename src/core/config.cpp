@@ -200,6 +200,28 @@ bool read_slot_name(const GlobalKeySpec& k, Span value, uint32_t&, Message& why)
     return check_name(value, why);
 }
 
+// runtime-crashes: `off`, or N/HOURS (N 2..100, HOURS 1..8760), packed as N | HOURS << 8.
+bool read_crash_limit(const GlobalKeySpec& k, Span value, uint32_t& out, Message& why) {
+    if (value.is("off")) {
+        out = 0;
+        return true;
+    }
+    size_t slash = 0;
+    while (slash < value.n && value.p[slash] != '/') ++slash;
+    uint32_t n = 0;
+    uint32_t hours = 0;
+    if (slash < value.n && parse_number(Span{value.p, slash}, kMinRuntimeCrashLimit, kMaxRuntimeCrashLimit, n) &&
+        parse_number(Span{value.p + slash + 1, value.n - slash - 1}, 1, kMaxRuntimeCrashHours, hours)) {
+        out = n | (hours << 8);
+        return true;
+    }
+    why.append(k.key).append(" must be off or N/HOURS (N ").append_uint(kMinRuntimeCrashLimit).append("..");
+    why.append_uint(kMaxRuntimeCrashLimit).append(" crashes within HOURS 1..").append_uint(kMaxRuntimeCrashHours);
+    why.append(", e.g. 3/24), got ");
+    append_quoted(why, value);
+    return false;
+}
+
 template <typename T>
 struct FieldType;
 template <typename T>
@@ -209,6 +231,10 @@ struct FieldType<T Config::*> {
 template <auto Field>
 void store_field(Config& cfg, uint32_t v, Span) {
     cfg.*Field = static_cast<typename FieldType<decltype(Field)>::type>(v);
+}
+void store_crash_limit(Config& cfg, uint32_t v, Span) {
+    cfg.runtime_crash_limit = static_cast<uint8_t>(v & 0xFF);
+    cfg.runtime_crash_hours = static_cast<uint16_t>(v >> 8);
 }
 void store_default_slot(Config& cfg, uint32_t, Span name) {
     (void)text_copy(cfg.default_slot, sizeof(cfg.default_slot), name.p, name.n);
@@ -224,6 +250,9 @@ constexpr GlobalKeySpec kGlobalKeys[] = {
      0, "", spellings(kYesNoSpellings)},
     {GlobalKey::on_exhausted, "on-exhausted", read_keyword, store_field<&Config::on_exhausted>, 0, 0, "",
      spellings(kOnExhaustedSpellings)},
+    {GlobalKey::runtime_crashes, "runtime-crashes", read_crash_limit, store_crash_limit},
+    {GlobalKey::panic_timeout, "panic-timeout", read_number, store_field<&Config::panic_timeout_s>, 0,
+     kMaxPanicTimeoutSeconds, " seconds"},
     {GlobalKey::default_slot, "default", read_slot_name, store_default_slot},
 };
 
@@ -743,6 +772,9 @@ void config_defaults(Config& cfg) {
     cfg.watchdog = WatchdogChoice::auto_detect;
     cfg.watchdog_required = false;
     cfg.on_exhausted = OnExhausted::last_good;
+    cfg.runtime_crash_limit = kDefaultRuntimeCrashLimit;
+    cfg.runtime_crash_hours = kDefaultRuntimeCrashHours;
+    cfg.panic_timeout_s = kDefaultPanicTimeoutSeconds;
 }
 
 Status parse_config(const char* text, size_t len, Config& cfg) {

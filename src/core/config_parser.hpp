@@ -12,7 +12,16 @@
 namespace wdboot {
 
 // The global keys, in the order of config.cpp's table (which checks it).
-enum class GlobalKey : uint8_t { timeout, tries, watchdog, watchdog_required, on_exhausted, default_slot };
+enum class GlobalKey : uint8_t {
+    timeout,
+    tries,
+    watchdog,
+    watchdog_required,
+    on_exhausted,
+    runtime_crashes,
+    panic_timeout,
+    default_slot,
+};
 
 // The parser's way into Config::source_lines, which only parsing and finish_config use.
 struct ConfigLines {

@@ -106,6 +106,23 @@ PeError inspect_pe_image(const uint8_t* image, size_t size, PeLayout layout, PeI
     return PeError::ok;
 }
 
+bool command_line_sets(const char* cmdline, size_t n, const char* key) {
+    const size_t kn = text_length(key);
+    size_t i = 0;
+    while (i < n) {
+        while (i < n && is_space(cmdline[i])) ++i;
+        size_t cn = 0;
+        while (i + cn < n && !is_space(cmdline[i + cn])) ++cn;
+        if (cn >= kn && kn > 0) {
+            bool same = true;
+            for (size_t k = 0; k < kn && same; ++k) same = cmdline[i + k] == key[k];
+            if (same) return true;
+        }
+        i += cn;
+    }
+    return false;
+}
+
 bool command_line_has_words(const char* cmdline, size_t n, const char* args) {
     const char* a = args;
     while (*a != '\0') {
@@ -162,6 +179,17 @@ ComposedCommandLine compose_command_line(ImageKind declared, const PeImageInfo& 
 
     bool kernel = declared == ImageKind::linux_efi || image.type != PeImageType::efi_application;
     const char* args = parts.watchdog_args == nullptr ? "" : parts.watchdog_args;
+    // panic=N, unless what is already there sets panic= (a UKI's embedded text may), and
+    // only where it leaves room for the watchdog's arguments, which matter more.
+    const char* panic = parts.panic_arg == nullptr ? "" : parts.panic_arg;
+    if (kernel && panic[0] != '\0' && !command_line_sets(t.c_str(), t.size(), "panic=")) {
+        const size_t args_n = text_length(args);
+        const size_t need = 1 + text_length(panic) + (args_n > 0 ? 1 + args_n : 0);
+        if (t.size() + need <= kOptionsMax - 1) {
+            add(panic, text_length(panic));
+            r.panic_arg_passed = true;
+        }
+    }
     if (kernel && args[0] != '\0') {
         add(args, text_length(args));
         r.watchdog_args_passed = true;

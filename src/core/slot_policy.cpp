@@ -68,7 +68,56 @@ const char* skip_reason(const SlotState& slot, bool skipped_this_boot) {
 
 bool is_failure(Outcome o) {
     return o == Outcome::watchdog_reset || o == Outcome::unclean_reset || o == Outcome::unstoppable ||
-           o == Outcome::load_failed || o == Outcome::start_failed;
+           o == Outcome::load_failed || o == Outcome::start_failed || o == Outcome::panic;
+}
+
+// The slot whose boot was the last one handed out, if that boot was blessed and is
+// over: the one a runtime crash is blamed on. kNoSlot when none.
+uint8_t blessed_last_boot(const BootState& st) {
+    if (st.last_boot_id == 0) return kNoSlot;
+    for (uint8_t i = 0; i < kMaxSlots; ++i) {
+        const SlotState& slot = st.slots[i];
+        if (slot.used() && slot.last_boot_id == st.last_boot_id && slot.last_outcome == Outcome::blessed) return i;
+    }
+    return kNoSlot;
+}
+
+// Whether a runtime crash at `now` falls in the window that began at `start`. Without a
+// clock (either time 0) or with one that went backwards, it does: a crash loop must end
+// even on a machine whose clock cannot be trusted.
+bool in_crash_window(uint32_t start, uint64_t now, uint16_t hours) {
+    if (start == 0 || now == 0 || now < start) return true;
+    return now - start <= static_cast<uint64_t>(hours) * 3600u;
+}
+
+// Counts a runtime crash of slot ri (which was blessed) and demotes it when the
+// runtime-crashes limit is reached. Returns true if it was demoted.
+bool count_runtime_crash(const Config& cfg, BootState& st, uint8_t ri, Event event, const BootFacts& facts) {
+    SlotState& slot = st.slots[ri];
+    slot.last_outcome = Outcome::runtime_crash;
+    if (cfg.runtime_crash_limit == 0) {
+        st.journal_add(st.last_boot_id, ri, event, facts.cause, 0, facts.now);
+        return false;
+    }
+    // One window at a time: the first crash of a slot (or the first after its window
+    // closed) starts a new one, and the counts of other slots end with the old window.
+    if (slot.runtime_crashes == 0 || !in_crash_window(st.crash_window_start, facts.now, cfg.runtime_crash_hours)) {
+        for (SlotState& other : st.slots) other.runtime_crashes = 0;
+        st.crash_window_start = facts.now > 0xFFFFFFFFu ? 0xFFFFFFFFu : static_cast<uint32_t>(facts.now);
+    }
+    slot.runtime_crashes = sat_inc(slot.runtime_crashes);
+    st.journal_add(st.last_boot_id, ri, event, facts.cause, slot.runtime_crashes, facts.now);
+    if (slot.runtime_crashes < cfg.runtime_crash_limit) return false;
+    // Demoted: its tries are gone and it counts as failed with evidence, so it gets them
+    // back only from the operator (set-default, reset) or by being blessed again when
+    // nothing else boots (on-exhausted last-good). The next slot in the order boots.
+    st.journal_add(st.last_boot_id, ri, Event::crash_loop, facts.cause, slot.runtime_crashes, facts.now);
+    slot.tries_left = 0;
+    slot.flags = static_cast<uint8_t>(slot.flags | kSlotFailedHard);
+    slot.last_outcome = Outcome::crash_loop;
+    slot.runtime_crashes = 0;
+    st.crash_window_start = 0;
+    return true;
 }
 
 // The forced choice when every slot is exhausted: candidates in order (the rescue slot
@@ -180,31 +229,62 @@ void reconcile(const Config& cfg, BootState& st) {
     }
 }
 
-PreviousAttempt account_previous_attempt(BootState& st, const BootFacts& facts, TextBuffer<200>* what) {
+ResetCause note_reset_cause(BootState& st, ResetCause hardware, int pstore_records) {
+    if (pstore_records < 0) return hardware;  // could not count: the hardware's word only
+    uint8_t now = pstore_records > 0xFF ? 0xFF : static_cast<uint8_t>(pstore_records);
+    bool panicked = now > st.pstore_records;
+    st.pstore_records = now;
+    return panicked ? ResetCause::panic : hardware;
+}
+
+PreviousAttempt account_previous_attempt(const Config& cfg, BootState& st, const BootFacts& facts,
+                                         TextBuffer<200>* what) {
+    const bool crashed = facts.cause == ResetCause::watchdog || facts.cause == ResetCause::panic;
     if (st.attempt_slot == kNoSlot) {
-        if (facts.cause != ResetCause::watchdog) return PreviousAttempt::none;
-        // The slot that booted last (the blessed boot the watchdog reset), if any.
-        uint8_t last = kNoSlot;
-        for (uint8_t i = 0; i < kMaxSlots; ++i) {
-            if (st.slots[i].used() && st.slots[i].last_boot_id == st.last_boot_id && st.last_boot_id != 0) last = i;
+        if (!crashed) return PreviousAttempt::none;  // a clean reboot, a power cut, a reset button
+        const Event event = facts.cause == ResetCause::panic ? Event::runtime_panic : Event::runtime_hang;
+        const char* how = facts.cause == ResetCause::panic ? "kernel panic" : "watchdog reset";
+        uint8_t ri = blessed_last_boot(st);
+        if (what != nullptr) what->clear();
+        if (ri == kNoSlot) {
+            // Nothing booted that was blessed (a fresh or damaged record): explained, not counted.
+            st.journal_add(st.last_boot_id, kNoSlot, event, facts.cause, 0, facts.now);
+            if (what != nullptr) what->append(how).append(" after a boot wdboot has no record of (journalled)");
+            return PreviousAttempt::runtime_crash;
         }
-        st.journal_add(st.last_boot_id, last, Event::watchdog_reset, facts.cause, kResetAfterBlessing, facts.now);
+        bool demoted = count_runtime_crash(cfg, st, ri, event, facts);
         if (what != nullptr) {
-            what->clear();
-            what->append("the watchdog reset the machine after a blessed boot (journalled, not counted)");
+            what->append("blessed slot ");
+            append_quoted(*what, st.slots[ri].name);
+            what->append(" crashed at run time (").append(how);
+            if (cfg.runtime_crash_limit == 0) {
+                what->append(", not counted: runtime-crashes off)");
+            } else if (demoted) {
+                what->append(", ").append_uint(cfg.runtime_crash_limit).append(" within ");
+                what->append_uint(cfg.runtime_crash_hours).append(" h): crash loop, it loses its tries");
+            } else {
+                what->append(", ").append_uint(st.slots[ri].runtime_crashes).append(" of ");
+                what->append_uint(cfg.runtime_crash_limit).append(" within ").append_uint(cfg.runtime_crash_hours);
+                what->append(" h)");
+            }
         }
-        return PreviousAttempt::reset_after_blessing;
+        return demoted ? PreviousAttempt::crash_loop : PreviousAttempt::runtime_crash;
     }
     uint8_t ri = st.attempt_slot;
     SlotState& slot = st.slots[ri];
     bool by_watchdog = facts.cause == ResetCause::watchdog;
+    // efi-pstore's records say the kernel panicked: evidence, like a watchdog reset.
+    bool by_panic = facts.cause == ResetCause::panic;
     // The agent found this boot healthy but could not stop its watchdog: whatever reset
     // followed, the slot cannot keep the machine up, and that is evidence.
     bool unstoppable = slot.last_outcome == Outcome::unstoppable;
-    if (!unstoppable) slot.last_outcome = by_watchdog ? Outcome::watchdog_reset : Outcome::unclean_reset;
-    if (by_watchdog || unstoppable) slot.flags = static_cast<uint8_t>(slot.flags | kSlotFailedHard);
+    if (!unstoppable) {
+        slot.last_outcome = by_panic ? Outcome::panic : by_watchdog ? Outcome::watchdog_reset : Outcome::unclean_reset;
+    }
+    if (by_watchdog || by_panic || unstoppable) slot.flags = static_cast<uint8_t>(slot.flags | kSlotFailedHard);
     slot.consecutive_failures = sat_inc(slot.consecutive_failures);
-    st.journal_add(st.attempt_boot_id, ri, by_watchdog ? Event::watchdog_reset : Event::unclean_reset, facts.cause,
+    st.journal_add(st.attempt_boot_id, ri,
+                   by_panic ? Event::panic : by_watchdog ? Event::watchdog_reset : Event::unclean_reset, facts.cause,
                    slot.tries_left, facts.now);
     if (slot.tries_left == 0 && !slot.has(kSlotBad)) {
         st.journal_add(st.attempt_boot_id, ri, Event::slot_exhausted, facts.cause, 0, facts.now);
@@ -215,7 +295,9 @@ PreviousAttempt account_previous_attempt(BootState& st, const BootFacts& facts, 
         append_quoted(*what, slot.name);
         what->append(" failed (")
             .append(unstoppable ? "its watchdog could not be stopped"
-                                : by_watchdog ? "watchdog reset" : "reset without blessing");
+                    : by_panic  ? "kernel panic"
+                    : by_watchdog ? "watchdog reset"
+                                  : "reset without blessing");
         if (st.trial_slot == ri) {
             // A trial's tries were granted by `try`, not by max_tries: say what is left.
             what->append(", trial, ").append_uint(slot.tries_left).append(" tries left)");
@@ -479,6 +561,7 @@ Status set_default(BootState& st, uint8_t ri, uint64_t now) {
     SlotState& slot = st.slots[ri];
     slot.flags = static_cast<uint8_t>(slot.flags & ~kSlotBad);
     restore_tries(slot);
+    slot.runtime_crashes = 0;
     st.default_slot = ri;
     st.journal_add(current_boot_id(st), ri, Event::default_set, ResetCause::unknown, slot.max_tries, now);
     return Status::ok;
@@ -508,7 +591,9 @@ Status reset_counters(BootState& st, uint64_t now) {
         if (!slot.used()) continue;
         restore_tries(slot);
         slot.flags = static_cast<uint8_t>(slot.flags & ~kSlotBad);
+        slot.runtime_crashes = 0;
     }
+    st.crash_window_start = 0;
     st.flags = static_cast<uint8_t>(st.flags & ~kStateUnprovenRestored);
     st.journal_add(current_boot_id(st), kNoSlot, Event::counters_reset, ResetCause::unknown, 0, now);
     return Status::ok;

@@ -4,6 +4,15 @@
 #include "wdboot/state_store.hpp"
 
 namespace wdboot {
+
+bool is_pstore_record_name(const char* name) {
+    if (name == nullptr) return false;
+    for (size_t i = 0; kPstoreNamePrefix[i] != '\0'; ++i) {
+        if (name[i] != kPstoreNamePrefix[i]) return false;
+    }
+    return true;
+}
+
 namespace {
 
 // Serial-number comparison, so the generation may wrap without the older copy winning.

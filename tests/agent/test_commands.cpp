@@ -424,7 +424,7 @@ TEST_CASE("mark-good in handover mode waits for systemd to hold the device") {
     }
 }
 
-TEST_CASE("a watchdog reset after a blessed boot reads as such, never as 255 tries left") {
+TEST_CASE("a watchdog reset after a blessed boot reads as a runtime hang, never as 255 tries left") {
     Agent a;
     a.write_config(kTwoSlotConfig);
     i6300esb_driver_available(a);
@@ -434,7 +434,8 @@ TEST_CASE("a watchdog reset after a blessed boot reads as such, never as 255 tri
     a.clear_output();
     REQUIRE(cmd_log(a.env, 0) == Exit::ok);
     CHECK(a.out.str().find("255") == std::string::npos);
-    CHECK(a.out.str().find("after a blessed boot, not counted") != std::string::npos);
+    CHECK(a.out.str().find("runtime-hang") != std::string::npos);
+    CHECK(a.out.str().find("runtime crash 1 in the slot's window") != std::string::npos);
     a.clear_output();
     a.env.json = true;
     REQUIRE(cmd_status(a.env) == Exit::ok);
@@ -444,7 +445,7 @@ TEST_CASE("a watchdog reset after a blessed boot reads as such, never as 255 tri
     auto j = nlohmann::json::parse(a.out.str());
     bool found = false;
     for (const auto& e : j) {
-        if (e["event"] == "watchdog-reset") found = e["detail_text"] == "after a blessed boot, not counted";
+        if (e["event"] == "runtime-hang") found = e["detail_text"] == "runtime crash 1 in the slot's window";
     }
     CHECK(found);
 }

@@ -91,6 +91,9 @@ public:
     std::vector<std::string> missing;        // slot names whose image is absent
     std::vector<std::string> refuse_start;   // slot names whose StartImage returns an error
     wdboot::Status arm_result = wdboot::Status::ok;
+    int pstore = 0;                     // efi-pstore records in NVRAM (-1: cannot enumerate)
+    bool nvram_known = true;
+    uint64_t nvram_free_bytes = 1u << 20;
 
     std::vector<std::string> lines;
     std::vector<std::string> loaded;   // slot names loaded, in order
@@ -108,6 +111,11 @@ public:
     }
     wdboot::WatchdogProbe probe_watchdog(const wdboot::Config&) override { return probe; }
     uint64_t now() override { return clock; }
+    int pstore_records() override { return pstore; }
+    bool nvram_free(uint64_t& remaining) override {
+        remaining = nvram_free_bytes;
+        return nvram_known;
+    }
     wdboot::Status load_image(const wdboot::SlotConfig& s, const wdboot::CommandLineParts& parts) override {
         loaded.push_back(s.name);
         // What a Linux kernel would be given (compose_command_line for linux_efi).
@@ -151,6 +159,8 @@ struct Machine {
     wdboot::Config cfg;
     FakeStore store;
     uint64_t clock = 1700000000;
+    int pstore = 0;  // efi-pstore records in NVRAM, as the loader and the agent count them
+    uint64_t nvram_free_bytes = 1u << 20;
 
     struct Boot {
         wdboot::BootResult result{};
@@ -177,6 +187,8 @@ struct Machine {
         }
         p.missing = std::move(missing);
         p.refuse_start = std::move(refuse);
+        p.pstore = pstore;
+        p.nvram_free_bytes = nvram_free_bytes;
         clock += 60;
         p.clock = clock;
         Boot b;
@@ -215,6 +227,7 @@ struct Machine {
         wdboot::BootState s = l.state;
         wdboot::Status st = wdboot::bless(s, boot_id, clock);
         if (st != wdboot::Status::ok) return st;
+        if (pstore >= 0) s.pstore_records = static_cast<uint8_t>(pstore > 255 ? 255 : pstore);
         return wdboot::save_state(store, l, s, nullptr);
     }
 

@@ -2,6 +2,8 @@
 // cannot be loaded or started, the watchdog's presence, damaged and foreign state.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include <cstring>
 
 #include "fixtures.hpp"
@@ -61,11 +63,50 @@ TEST_CASE("the watchdog arguments are appended to the slot's command line", "[fl
     std::strcpy(cfg.slots[0].options, "root=/dev/vda2 quiet");
     Machine m(cfg);
     auto b = m.boot(ResetCause::power_on);
-    REQUIRE(b.cmdlines.at(0) == "root=/dev/vda2 quiet modprobe.blacklist=i6300esb");
+    REQUIRE(b.cmdlines.at(0) == "root=/dev/vda2 quiet panic=5 modprobe.blacklist=i6300esb");
     REQUIRE(b.arms == 1);
     auto nowd = m.boot(ResetCause::unknown, {}, {}, false);
-    REQUIRE(nowd.cmdlines.at(0) == "root=/dev/vda2 quiet");
+    REQUIRE(nowd.cmdlines.at(0) == "root=/dev/vda2 quiet panic=5");
     REQUIRE(nowd.arms == 0);
+}
+
+TEST_CASE("panic=N is added unless the slot sets panic= itself or panic-timeout is 0", "[flow]") {
+    Config cfg = wdtest::make_config({"primary"});
+    std::strcpy(cfg.slots[0].options, "root=/dev/vda2 panic=30");
+    Machine m(cfg);
+    CHECK(m.boot(ResetCause::power_on).cmdlines.at(0) == "root=/dev/vda2 panic=30 modprobe.blacklist=i6300esb");
+    // oops=panic and panic_on_warn= are other parameters: panic= is still added.
+    std::strcpy(m.cfg.slots[0].options, "oops=panic panic_on_warn=1");
+    CHECK(m.boot(ResetCause::power_on).cmdlines.at(0) == "oops=panic panic_on_warn=1 panic=5 modprobe.blacklist=i6300esb");
+    m.cfg.panic_timeout_s = 0;
+    CHECK(m.boot(ResetCause::power_on).cmdlines.at(0) == "oops=panic panic_on_warn=1 modprobe.blacklist=i6300esb");
+    m.cfg.panic_timeout_s = 60;
+    std::strcpy(m.cfg.slots[0].options, "");
+    CHECK(m.boot(ResetCause::power_on).cmdlines.at(0) == "panic=60 modprobe.blacklist=i6300esb");
+    // No room for it beside the watchdog's arguments: left out, the watchdog's kept.
+    const size_t args = std::strlen(" modprobe.blacklist=i6300esb");
+    std::memset(m.cfg.slots[0].options, 'x', kOptionsMax - 1 - args - 3);
+    m.cfg.slots[0].options[kOptionsMax - 1 - args - 3] = '\0';
+    auto b = m.boot(ResetCause::power_on);
+    REQUIRE(b.took_over);
+    CHECK(b.cmdlines.at(0).find("panic=") == std::string::npos);
+    CHECK(b.cmdlines.at(0).size() == kOptionsMax - 1 - 3);
+    CHECK(b.cmdlines.at(0).substr(b.cmdlines.at(0).size() - args + 1) == "modprobe.blacklist=i6300esb");
+}
+
+TEST_CASE("the loader warns when NVRAM is nearly full and names the efi-pstore records", "[flow]") {
+    Machine m(wdtest::make_config({"primary"}));
+    m.nvram_free_bytes = kLowNvramBytes;
+    auto b = m.boot(ResetCause::power_on);
+    CHECK_FALSE(std::any_of(b.lines.begin(), b.lines.end(), [](const std::string& l) { return l.find("NVRAM") != std::string::npos; }));
+    m.nvram_free_bytes = 9000;
+    m.pstore = 14;
+    b = m.boot(ResetCause::power_on);
+    CHECK(std::any_of(b.lines.begin(), b.lines.end(), [](const std::string& l) {
+        return l == "wdboot: WARNING: NVRAM is nearly full: 9000 bytes free; 14 efi-pstore records (kernel panic logs) "
+                    "take room: the agent removes them once archived";
+    }));
+    CHECK(b.took_over);  // it still boots
 }
 
 TEST_CASE("a command line that cannot hold the watchdog arguments is not booted cut short", "[flow]") {
@@ -237,15 +278,42 @@ TEST_CASE("a hang in LoadImage is counted: the attempt is on record before the l
     REQUIRE(st.slots[st.find_slot("primary")].has(kSlotFailedHard));
 }
 
-TEST_CASE("a watchdog reset after a blessed boot is journalled but not counted", "[flow]") {
+TEST_CASE("a watchdog reset after a blessed boot is a runtime hang: journalled, no try lost", "[flow]") {
     Machine m(wdtest::make_config({"primary", "fallback"}));
     auto b = m.boot(ResetCause::power_on);
     REQUIRE(m.bless(b.boot_id) == Status::ok);
-    b = m.boot(ResetCause::watchdog);
-    REQUIRE(b.slot == "primary");
+    auto b2 = m.boot(ResetCause::watchdog);
+    REQUIRE(b2.slot == "primary");
     BootState st = m.state();
-    REQUIRE(st.journal_newest(1).event == Event::watchdog_reset);
-    REQUIRE(st.journal_newest(1).detail == 0xFF);
+    REQUIRE(st.journal_newest(1).event == Event::runtime_hang);
+    REQUIRE(st.journal_newest(1).boot_id == b.boot_id);
+    REQUIRE(st.journal_newest(1).detail == 1);
     REQUIRE(st.slots[0].consecutive_failures == 0);
     REQUIRE(st.slots[0].tries_left == 2);
+    REQUIRE(b2.lines.at(0) == "wdboot: blessed slot \"primary\" crashed at run time (watchdog reset, 1 of 3 within 24 h)");
+}
+
+TEST_CASE("a panic after the blessing (new efi-pstore records) is a runtime panic; the records are seen once", "[flow]") {
+    Machine m(wdtest::make_config({"primary", "fallback"}));
+    auto b = m.boot(ResetCause::power_on);
+    REQUIRE(m.bless(b.boot_id) == Status::ok);
+    m.pstore = 14;
+    auto b2 = m.boot(ResetCause::power_on);
+    REQUIRE(b2.slot == "primary");
+    BootState st = m.state();
+    CHECK(st.journal_newest(1).event == Event::runtime_panic);
+    CHECK(st.journal_newest(1).cause == ResetCause::panic);
+    CHECK(st.journal_newest(0).event == Event::attempt);
+    CHECK(st.journal_newest(0).cause == ResetCause::panic);
+    CHECK(st.pstore_records == 14);
+    // Nobody archived them, the next boot is blessed and rebooted cleanly: no new panic.
+    REQUIRE(m.bless(b2.boot_id) == Status::ok);
+    auto b3 = m.boot(ResetCause::power_on);
+    CHECK(m.state().journal_newest(0).cause == ResetCause::power_on);
+    CHECK(m.state().journal_newest(1).event == Event::blessed);
+    // The firmware cannot enumerate variables: the watchdog's word alone.
+    REQUIRE(m.bless(b3.boot_id) == Status::ok);
+    m.pstore = -1;
+    m.boot(ResetCause::power_on);
+    CHECK(m.state().journal_newest(1).event == Event::blessed);
 }

@@ -47,7 +47,7 @@ std::vector<uint8_t> golden_bytes() {
         for (int i = 0; i < n; ++i) b[off + i] = static_cast<uint8_t>(v >> (8 * i));
     };
     b[0] = 'W'; b[1] = 'D'; b[2] = 'B'; b[3] = 'S';
-    b[4] = 2;  // major
+    b[4] = 3;  // major
     b[5] = 0;  // minor
     le(6, 548, 2);
     le(8, 0x01020304, 4);  // generation
@@ -72,7 +72,7 @@ std::vector<uint8_t> golden_bytes() {
     for (size_t i = 0; i < 16; ++i) b[288 + i * 16 + 4] = 0xFF;  // unused journal entries name no slot
     le(288, 6, 4); b[292] = 0; b[293] = 3; b[294] = 2; b[295] = 2; le(296, 1700000000, 8);
     le(304, 7, 4); b[308] = 0; b[309] = 1; b[310] = 2; b[311] = 2; le(312, 1700000100, 8);
-    le(544, 0x0272d348, 4);  // CRC32 of bytes 0..543, computed by an independent encoder (Python zlib)
+    le(544, 0x8695d389, 4);  // CRC32 of bytes 0..543, computed by an independent encoder (Python zlib)
     return b;
 }
 
@@ -164,13 +164,12 @@ TEST_CASE("records with a valid CRC but impossible fields are rejected", "[recor
         {"tries left above max", 32 + 16, 4},
         {"unknown slot flag", 32 + 18, 0x80},
         {"unknown outcome", 32 + 20, 99},
-        {"reserved slot byte", 32 + 21, 1},
+        {"reserved slot byte", 32 + 22, 1},
         {"attempt slot out of range", 20, 9},
         {"attempt slot names an unused entry", 20, 5},
         {"trial slot names an unused entry", 21, 3},
         {"journal head out of range", 24, 16},
         {"journal count out of range", 25, 17},
-        {"reserved header byte", 30, 1},
         {"unknown event", 288 + 5, 200},
         {"unknown reset cause", 288 + 6, 9},
         {"journal slot out of range", 288 + 4, 8},
@@ -200,7 +199,7 @@ TEST_CASE("records with a valid CRC but impossible fields are rejected", "[recor
 
 TEST_CASE("a newer major version is recognised and never decoded", "[record]") {
     auto b = golden_bytes();
-    b[4] = 3;
+    b[4] = 4;
     reseal(b);
     BootState out = BootState::empty();
     REQUIRE(is_newer_record(b.data(), b.size()));
@@ -240,15 +239,41 @@ TEST_CASE("a damaged copy is never believed to be newer: CRC before version", "[
     REQUIRE(raised >= 6);
 }
 
-TEST_CASE("a major 1 record is read and upgraded; it may not carry what major 2 added", "[record]") {
+TEST_CASE("major 1 and 2 records are read and upgraded; they may not carry what later majors added", "[record]") {
     auto v1 = golden_bytes();
     v1[4] = 1;
     reseal(v1);
     REQUIRE(crc32(v1.data(), kCrcOffset) == 0x542ad44a);  // the golden CRC of wdboot 0.1
+    auto v2 = golden_bytes();
+    v2[4] = 2;
+    reseal(v2);
+    REQUIRE(crc32(v2.data(), kCrcOffset) == 0x0272d348);  // the golden CRC of wdboot 0.2
+    for (const auto* old : {&v1, &v2}) {
+        BootState out = BootState::empty();
+        REQUIRE(decode_record(old->data(), old->size(), out) == Status::ok);
+        REQUIRE(out == golden_state());
+        REQUIRE(encode(out) == golden_bytes());  // written back as major 3
+        // What major 3 added: outcomes 9-11, events 18-21, reset cause 3, header bytes
+        // 27-31 and slot byte 21.
+        const std::pair<size_t, uint8_t> added[] = {
+            {32 + 20, static_cast<uint8_t>(Outcome::panic)},
+            {32 + 20, static_cast<uint8_t>(Outcome::crash_loop)},
+            {288 + 5, static_cast<uint8_t>(Event::panic)},
+            {288 + 5, static_cast<uint8_t>(Event::crash_loop)},
+            {288 + 6, static_cast<uint8_t>(ResetCause::panic)},
+            {27, 1},
+            {31, 1},
+            {32 + 21, 1},
+        };
+        for (auto [offset, value] : added) {
+            auto bad = *old;
+            bad[offset] = value;
+            reseal(bad);
+            INFO("major " << int((*old)[4]) << " offset " << offset);
+            REQUIRE(decode_record(bad.data(), bad.size(), out) == Status::bad_field);
+        }
+    }
     BootState out = BootState::empty();
-    REQUIRE(decode_record(v1.data(), v1.size(), out) == Status::ok);
-    REQUIRE(out == golden_state());
-    REQUIRE(encode(out) == golden_bytes());  // written back as major 2
     auto bad = v1;
     bad[32 + 20] = static_cast<uint8_t>(Outcome::unstoppable);
     reseal(bad);
@@ -282,11 +307,44 @@ TEST_CASE("the fields major 2 added sit where docs/record-format.md says", "[rec
     REQUIRE(decode_record(b.data(), b.size(), out) == Status::bad_field);
 }
 
+TEST_CASE("the fields major 3 added sit where docs/record-format.md says", "[record]") {
+    BootState s = golden_state();
+    s.crash_window_start = 1700003600;
+    s.pstore_records = 14;
+    s.slots[0].runtime_crashes = 2;
+    auto b = encode(s);
+    auto g = golden_bytes();
+    for (size_t i = 0; i < 4; ++i) g[27 + i] = static_cast<uint8_t>(1700003600u >> (8 * i));
+    g[31] = 14;
+    g[32 + 21] = 2;
+    for (size_t i = 0; i < 4; ++i) g[544 + i] = static_cast<uint8_t>(0xcade585eu >> (8 * i));  // Python zlib
+    REQUIRE(b == g);
+    BootState out = BootState::empty();
+    REQUIRE(decode_record(b.data(), b.size(), out) == Status::ok);
+    REQUIRE(out == s);
+    REQUIRE(out.crash_window_start == 1700003600u);
+    REQUIRE(out.pstore_records == 14);
+    REQUIRE(out.slots[0].runtime_crashes == 2);
+    // The new codes decode; one past them is damage.
+    s.slots[1].last_outcome = Outcome::crash_loop;
+    s.journal_add(8, 1, Event::crash_loop, ResetCause::panic, 3, 1700003700);
+    b = encode(s);
+    REQUIRE(decode_record(b.data(), b.size(), out) == Status::ok);
+    REQUIRE(out == s);
+    b[32 + 32 + 20] = kOutcomeMax + 1;
+    reseal(b);
+    REQUIRE(decode_record(b.data(), b.size(), out) == Status::bad_field);
+    b = encode(s);
+    b[288 + 2 * 16 + 6] = kResetCauseMax + 1;
+    reseal(b);
+    REQUIRE(decode_record(b.data(), b.size(), out) == Status::bad_field);
+}
+
 TEST_CASE("a newer minor version is accepted, its reserved bytes dropped", "[record]") {
     auto b = golden_bytes();
     b[5] = 3;
-    b[28] = 0x42;       // a header byte reserved in minor 0
-    b[32 + 22] = 0x17;  // a slot byte reserved in minor 0
+    b[32 + 22] = 0x17;  // slot bytes reserved in minor 0
+    b[32 + 23] = 0x42;
     reseal(b);
     BootState out = BootState::empty();
     REQUIRE(decode_record(b.data(), b.size(), out) == Status::ok);
@@ -320,7 +378,10 @@ TEST_CASE("random states survive encode and decode", "[record]") {
             slot.last_outcome = static_cast<Outcome>(r(kOutcomeMax + 1));
             slot.last_boot_id = u32();
             slot.boots = u32();
+            slot.runtime_crashes = static_cast<uint8_t>(r(256));
         }
+        s.crash_window_start = u32();
+        s.pstore_records = static_cast<uint8_t>(r(256));
         if (used > 0) {
             s.attempt_slot = static_cast<uint8_t>(r(static_cast<uint32_t>(used)));
             s.attempt_boot_id = u32();

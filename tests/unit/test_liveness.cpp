@@ -13,6 +13,15 @@
 //   L5 a slot never proven bad (not bad, no hard failure) is never lost for good: in the
 //      world where it is the only healthy slot and every other one panics, it is
 //      blessed within kBound resets.
+//   L6 a crash loop ends: in the world where the slot that runs crashes at run time
+//      after every blessing (a panic, or a hang under a handed-over watchdog) and another
+//      slot with tries boots healthy, that other slot is blessed within
+//      runtime-crashes N + kBound boots.
+//   L7 only crashes are counted, and never one alone: a clean reboot or a power cut of
+//      a running machine adds no runtime-crash entry, and a crash-loop demotion needs
+//      N runtime crashes in the slot's window (a single crash never demotes).
+// Panics leave efi-pstore records in NVRAM in half of the worlds (efi_pstore loaded),
+// so that a panic is evidence there and an unclean reset in the other half.
 // A failure names the property, the seed or the path, and the history of steps.
 #include <catch2/catch.hpp>
 
@@ -50,12 +59,14 @@ enum class Behaviour : uint8_t {
     start_returns,  // StartImage returns
     unstoppable,    // userspace healthy, but the agent cannot stop the watchdog
     load_hang,      // LoadImage (or the initrd read) hangs
+    crashes,        // boots healthy and is blessed, then crashes at run time (a panic, or
+                    // a hang under a handed-over watchdog, in turn)
 };
-constexpr const char* kBehaviourNames[] = {"good",          "panic",       "hang",     "unloadable",
-                                           "start-returns", "unstoppable", "load-hang"};
+constexpr const char* kBehaviourNames[] = {"good",          "panic",       "hang",      "unloadable",
+                                           "start-returns", "unstoppable", "load-hang", "crashes"};
 constexpr Behaviour kAllBehaviours[] = {Behaviour::good,          Behaviour::panic,       Behaviour::hang,
                                         Behaviour::unloadable,    Behaviour::start_returns, Behaviour::unstoppable,
-                                        Behaviour::load_hang};
+                                        Behaviour::load_hang,     Behaviour::crashes};
 constexpr uint32_t kBehaviourCount = sizeof(kAllBehaviours) / sizeof(kAllBehaviours[0]);
 
 // Where the power fails during a boot, if it does.
@@ -95,6 +106,7 @@ public:
 class Platform : public BootPlatform {
 public:
     ResetCause cause = ResetCause::power_on;
+    int pstore = 0;
     const std::vector<Behaviour>* behaviour = nullptr;
     const Config* cfg = nullptr;
     Faults faults;
@@ -110,6 +122,11 @@ public:
         return {true, "i6300esb", cause, "modprobe.blacklist=i6300esb"};
     }
     uint64_t now() override { return clock; }
+    int pstore_records() override { return pstore; }
+    bool nvram_free(uint64_t& remaining) override {
+        remaining = 1u << 20;
+        return true;
+    }
     Status load_image(const SlotConfig& slot, const CommandLineParts&) override {
         if (faults.hang_in_load) throw Hang{};
         if (faults.cut == Cut::in_load) throw PowerCut{};
@@ -146,6 +163,7 @@ enum class End : uint8_t {
     reset,        // the machine reset; `cause` says what the watchdog will report
     up_blessed,   // running, blessed, watchdog stopped
     up_unblessed, // running, watchdog stopped, the blessing not on record
+    crashed,      // blessed, then crashed at run time (the machine resets)
     stuck,        // hung with no watchdog running
     off,          // powered off (on-exhausted halt) or back to the firmware with nothing to boot
 };
@@ -174,8 +192,20 @@ struct World {
     ResetCause next_cause = ResetCause::power_on;
     bool running = false;  // the machine is up (blessed or not) rather than about to boot
     std::set<uint32_t> blessed;  // boot ids whose blessing was written
+    bool pstore_works = false;   // efi_pstore is loaded: a panic leaves records in NVRAM
+    int pstore = 0;              // efi-pstore records in NVRAM now
+    int crashes = 0;             // runtime crashes of `crashes` slots so far (panic/hang in turn)
+    uint8_t booted = kNoSlot;    // config index of the slot the last boot started
+    // What ended the running machine before this boot, for L7.
+    enum class Ended : uint8_t { boot, clean, crash } ended = Ended::boot;
     History history;
 };
+
+// What a panic does to NVRAM: efi-pstore saves the kernel log (14 records under OVMF),
+// unless NVRAM is full or read-only, which stops efi-pstore as it stops wdboot.
+void panic_writes_pstore(World& w) {
+    if (w.pstore_works && !w.nv.refuse) w.pstore += 14;
+}
 
 Config make_config(uint8_t slots, uint8_t tries, OnExhausted policy) {
     static const char* names[] = {"primary", "fallback", "third"};
@@ -205,9 +235,9 @@ uint32_t bound(const Config& cfg) { return 2 * total_tries(cfg) + cfg.slot_count
     std::abort();
 }
 
-// Counted failures the boot journalled: new entries that blame an attempt.
-std::vector<uint32_t> counted_failures(const BootState& before, const BootState& after, bool from_copy) {
-    std::vector<uint32_t> ids;
+// The entries a boot added to the journal, newest first.
+std::vector<JournalEntry> new_entries(const BootState& before, const BootState& after, bool from_copy) {
+    std::vector<JournalEntry> added;
     size_t fresh = 0;
     // Entries added since `before`: compare by generation-independent position.
     while (fresh < after.journal_count) {
@@ -220,10 +250,16 @@ std::vector<uint32_t> counted_failures(const BootState& before, const BootState&
         if (old) break;
         ++fresh;
     }
-    for (size_t i = 0; i < fresh; ++i) {
-        const JournalEntry& e = after.journal_newest(i);
+    for (size_t i = 0; i < fresh; ++i) added.push_back(after.journal_newest(i));
+    return added;
+}
+
+// Counted failures the boot journalled: new entries that blame an attempt.
+std::vector<uint32_t> counted_failures(const BootState& before, const BootState& after, bool from_copy) {
+    std::vector<uint32_t> ids;
+    for (const JournalEntry& e : new_entries(before, after, from_copy)) {
         bool counted = (e.event == Event::watchdog_reset && e.detail != 0xFF) || e.event == Event::unclean_reset ||
-                       e.event == Event::load_failed || e.event == Event::start_failed;
+                       e.event == Event::panic || e.event == Event::load_failed || e.event == Event::start_failed;
         if (counted) ids.push_back(e.boot_id);
     }
     return ids;
@@ -239,6 +275,7 @@ End step(World& w, const Faults& f, bool check) {
 
     Platform p;
     p.cause = w.next_cause;
+    p.pstore = w.pstore;
     p.behaviour = &w.behaviour;
     p.cfg = &w.cfg;
     p.faults = f;
@@ -295,7 +332,21 @@ End step(World& w, const Faults& f, bool check) {
         if (took_over && writes > p.attempts_loaded) {
             violated("L4", std::to_string(writes) + " writes for " + std::to_string(p.attempts_loaded) + " loaded images", w);
         }
+        // L7: what this boot journalled about runtime crashes.
+        for (const JournalEntry& e : new_entries(before, after, before_l.from_copy)) {
+            const bool runtime = e.event == Event::runtime_panic || e.event == Event::runtime_hang;
+            if ((runtime || e.event == Event::crash_loop) && w.ended == World::Ended::clean) {
+                violated("L7", std::string("a clean reboot or power cut was counted: ") + to_string(e.event), w);
+            }
+            if (e.event == Event::crash_loop && e.slot != kNoSlot && before_l.from_copy &&
+                before.slots[e.slot].runtime_crashes + 1 < w.cfg.runtime_crash_limit) {
+                violated("L7", "crash loop after " + std::to_string(before.slots[e.slot].runtime_crashes + 1) +
+                                   " runtime crashes in the window",
+                         w);
+            }
+        }
     }
+    w.ended = World::Ended::boot;
 
     w.history << "  boot(cause " << to_string(w.next_cause) << ", cut " << static_cast<int>(f.cut)
               << (f.store_fails ? ", store fails" : "") << (f.hang_in_load ? ", hang in load" : "") << ") -> ";
@@ -307,10 +358,12 @@ End step(World& w, const Faults& f, bool check) {
     }
 
     const Behaviour b = w.behaviour[p.loaded_ci];
+    w.booted = p.loaded_ci;
     w.history << "[" << p.decision << "] ";
     w.history << w.cfg.slots[p.loaded_ci].name << " (" << kBehaviourNames[static_cast<int>(b)] << ", "
               << (p.armed ? "armed" : "unarmed") << ")";
     if (b == Behaviour::panic) {
+        panic_writes_pstore(w);
         w.history << ": panic reboot\n";
         w.next_cause = ResetCause::power_on;
         w.running = false;
@@ -323,7 +376,10 @@ End step(World& w, const Faults& f, bool check) {
         return p.armed ? End::reset : End::stuck;
     }
 
-    // Userspace is up: the agent (its rule, as cmd_mark_good applies it).
+    // Userspace is up: systemd-pstore archives the efi-pstore records (and removes them
+    // from NVRAM) early in every boot, whatever the agent does.
+    w.pstore = 0;
+    // The agent (its rule, as cmd_mark_good applies it).
     using A = Faults::Agent;
     if (f.agent == A::never_runs) {
         w.history << ": agent never ran\n";
@@ -338,6 +394,8 @@ End step(World& w, const Faults& f, bool check) {
     if (f.agent != A::killed_after_watchdog && f.agent != A::write_fails && !w.nv.refuse) {
         LoadedState l = load_state(w.nv);
         BootState next = l.state;
+        // The blessing notes the records left after systemd-pstore (none).
+        next.pstore_records = static_cast<uint8_t>(w.pstore);
         Status s = record_healthy_boot(next, p.boot_id, watchdog_ok, w.clock);
         if (s == Status::ok && !l.read_only && l.from_copy) {
             bool wrote = false;
@@ -352,13 +410,33 @@ End step(World& w, const Faults& f, bool check) {
         w.running = false;
         return End::reset;
     }
+    if (wrote_bless && b == Behaviour::crashes) {
+        // It runs a while, then crashes: a panic (efi-pstore saves it, panic=N reboots)
+        // and a hang under the handed-over watchdog, in turn.
+        const bool panic = (w.crashes++ % 2) == 0;
+        if (panic) panic_writes_pstore(w);
+        w.next_cause = panic ? ResetCause::power_on : ResetCause::watchdog;
+        w.ended = World::Ended::crash;
+        w.running = false;
+        w.history << "    runtime " << (panic ? "panic" : "hang") << "\n";
+        return End::crashed;
+    }
     w.running = true;
     return wrote_bless ? End::up_blessed : End::up_unblessed;
 }
 
 // What can happen to a running machine before its next boot.
-enum class Later : uint8_t { reboot, power_cut, runtime_crash, try_other, set_default_other, mark_bad_other, reset_counters };
-constexpr int kLaterCount = 7;
+enum class Later : uint8_t {
+    reboot,
+    power_cut,
+    runtime_hang,
+    try_other,
+    set_default_other,
+    mark_bad_other,
+    reset_counters,
+    runtime_panic,
+};
+constexpr int kLaterCount = 8;
 
 void later(World& w, Later e, uint8_t target) {
     auto command = [&](auto f, const char* name) {
@@ -370,13 +448,26 @@ void later(World& w, Later e, uint8_t target) {
         w.history << "    " << name << " " << w.cfg.slots[target].name << "\n";
     };
     switch (e) {
-        case Later::reboot: w.next_cause = ResetCause::power_on; w.running = false; w.history << "    reboot\n"; break;
-        case Later::power_cut: w.next_cause = ResetCause::power_on; w.running = false; w.history << "    power cut\n"; break;
-        case Later::runtime_crash:
+        case Later::reboot:
+        case Later::power_cut:
+            w.next_cause = ResetCause::power_on;
+            w.running = false;
+            w.ended = World::Ended::clean;
+            w.history << (e == Later::reboot ? "    reboot\n" : "    power cut\n");
+            break;
+        case Later::runtime_hang:
             // A hang at run time under a handed-over watchdog.
             w.next_cause = ResetCause::watchdog;
             w.running = false;
-            w.history << "    runtime crash (watchdog)\n";
+            w.ended = World::Ended::crash;
+            w.history << "    runtime hang (watchdog)\n";
+            break;
+        case Later::runtime_panic:
+            panic_writes_pstore(w);
+            w.next_cause = ResetCause::power_on;
+            w.running = false;
+            w.ended = World::Ended::crash;
+            w.history << "    runtime panic\n";
             break;
         case Later::try_other: command([&](BootState& s, uint8_t ri) { return request_trial(s, ri, 1, w.clock); }, "try"); break;
         case Later::set_default_other: command([&](BootState& s, uint8_t ri) { return set_default(s, ri, w.clock); }, "set-default"); break;
@@ -405,8 +496,10 @@ std::string summary(const World& w) {
 // L1 and L5: copies the world, lets the faults stop (NVRAM writable, the agent works),
 // and boots until a blessed boot. Returns the number of resets, or -1 if there was
 // none within `limit` boots, -2 if the machine got stuck or went off.
+// With `need_good`, only a blessed boot of a slot that stays up (Behaviour::good) ends
+// the run.
 int resets_until_blessed(const World& from, const std::vector<Behaviour>& behaviour, uint32_t limit,
-                         std::string* trace = nullptr) {
+                         std::string* trace = nullptr, bool need_good = false) {
     World w;
     w.cfg = from.cfg;
     w.behaviour = behaviour;
@@ -416,6 +509,9 @@ int resets_until_blessed(const World& from, const std::vector<Behaviour>& behavi
     w.nv.present[1] = from.nv.present[1];
     w.clock = from.clock;
     w.next_cause = from.next_cause;
+    w.pstore_works = from.pstore_works;
+    w.pstore = from.pstore;
+    w.crashes = from.crashes;
     w.history.on = trace != nullptr;
     w.history << (trace != nullptr ? summary(w) : "");
     int resets = 0;
@@ -429,7 +525,7 @@ int resets_until_blessed(const World& from, const std::vector<Behaviour>& behavi
             w.history << summary(w);
             *trace = w.history.text;
         }
-        if (e == End::up_blessed) return resets;
+        if (e == End::up_blessed || (e == End::crashed && !need_good)) return resets;
         if (e == End::up_unblessed) return -3;  // cannot happen without faults
         if (e == End::stuck || e == End::off) return -2;
         ++resets;
@@ -445,8 +541,20 @@ bool has_flag(const World& w, const BootState& st, uint8_t ci, uint8_t flags) {
 struct Stats {
     uint64_t steps = 0;
     uint64_t liveness_checks = 0;
+    uint64_t crash_loop_checks = 0;  // L6 continuations run
     int worst_l1 = 0;
 };
+
+// Whether the next boot will prove slot ri bad with evidence: its attempt in progress
+// is about to be counted as a watchdog reset or a panic, or the agent could not stop its
+// watchdog; or, blessed, it crashed at run time and this crash completes a crash loop.
+bool about_to_be_proven_bad(const World& w, const BootState& st, uint8_t ri) {
+    const bool crash_pending = !w.running && (w.next_cause == ResetCause::watchdog || w.pstore > st.pstore_records);
+    if (st.attempt_slot == ri) return crash_pending || st.slots[ri].last_outcome == Outcome::unstoppable;
+    return crash_pending && st.attempt_slot == kNoSlot && st.slots[ri].last_boot_id == st.last_boot_id &&
+           st.slots[ri].last_outcome == Outcome::blessed && w.cfg.runtime_crash_limit != 0 &&
+           st.slots[ri].runtime_crashes + 1 >= w.cfg.runtime_crash_limit;
+}
 
 // L1 and L5 at the current state of the world.
 void check_liveness(const World& w, Stats& stats) {
@@ -458,7 +566,8 @@ void check_liveness(const World& w, Stats& stats) {
     if (halt && (st.flags & kStateUnprovenRestored)) return;
     bool some_good = false;
     for (uint8_t ci = 0; ci < w.cfg.slot_count; ++ci) {
-        if (w.behaviour[ci] == Behaviour::good && !has_flag(w, st, ci, kSlotBad)) some_good = true;
+        const bool healthy = w.behaviour[ci] == Behaviour::good || w.behaviour[ci] == Behaviour::crashes;
+        if (healthy && !has_flag(w, st, ci, kSlotBad)) some_good = true;
     }
     ++stats.liveness_checks;
     if (some_good && !halt) {
@@ -470,18 +579,34 @@ void check_liveness(const World& w, Stats& stats) {
         }
         if (n > stats.worst_l1) stats.worst_l1 = n;
     }
+    // L6: a slot crashes after every blessing, another one boots healthy and can still
+    // be chosen (tries left, or never proven bad): the crash loop ends on it.
+    bool crasher = false;
+    for (uint8_t ci = 0; ci < w.cfg.slot_count; ++ci) crasher |= w.behaviour[ci] == Behaviour::crashes;
+    for (uint8_t ci = 0; crasher && !halt && ci < w.cfg.slot_count; ++ci) {
+        const uint8_t ri = st.find_slot(w.cfg.slots[ci].name);
+        if (w.behaviour[ci] != Behaviour::good || ri == kNoSlot || st.slots[ri].has(kSlotBad)) continue;
+        if (st.slots[ri].tries_left == 0 && st.slots[ri].has(kSlotFailedHard)) continue;
+        if (about_to_be_proven_bad(w, st, ri)) continue;
+        const uint32_t l6 = limit + w.cfg.runtime_crash_limit + 1;
+        ++stats.crash_loop_checks;
+        int n = resets_until_blessed(w, w.behaviour, 4 * l6, nullptr, true);
+        if (n < 0 || static_cast<uint32_t>(n) > l6) {
+            std::string trace;
+            (void)resets_until_blessed(w, w.behaviour, 4 * l6, &trace, true);
+            violated("L6", std::string("the crash loop did not end on a good slot such as \"") + w.cfg.slots[ci].name + "\" within " +
+                               std::to_string(l6) + " boots (" + std::to_string(n) + "); then:\n" + trace,
+                     w);
+        }
+        break;
+    }
     // L5: each slot never proven bad, made the only one that can be blessed: every
     // other slot panics from now on (fails without evidence, so that only the rules
     // about unproven slots can bring this one back).
     for (uint8_t ci = 0; ci < w.cfg.slot_count; ++ci) {
         if (has_flag(w, st, ci, kSlotBad | kSlotFailedHard)) continue;
-        // Its attempt in progress is about to be counted with evidence (a watchdog
-        // reset, a watchdog the agent could not stop): proven bad at the next boot.
         const uint8_t ri = st.find_slot(w.cfg.slots[ci].name);
-        if (ri != kNoSlot && st.attempt_slot == ri &&
-            ((!w.running && w.next_cause == ResetCause::watchdog) || st.slots[ri].last_outcome == Outcome::unstoppable)) {
-            continue;
-        }
+        if (ri != kNoSlot && about_to_be_proven_bad(w, st, ri)) continue;
         std::vector<Behaviour> alone(w.cfg.slot_count, Behaviour::panic);
         alone[ci] = Behaviour::good;
         int n = resets_until_blessed(w, alone, 4 * limit);
@@ -536,6 +661,10 @@ void copy_world(World& to, const World& from) {
     to.nv.writes = from.nv.writes;
     to.clock = from.clock;
     to.next_cause = from.next_cause;
+    to.pstore_works = from.pstore_works;
+    to.pstore = from.pstore;
+    to.crashes = from.crashes;
+    to.ended = from.ended;
     to.running = from.running;
     to.blessed = from.blessed;
     to.history = from.history;
@@ -577,13 +706,15 @@ std::vector<std::vector<Behaviour>> behaviour_pairs() {
 
 }  // namespace
 
-TEST_CASE("liveness: every fault sequence to a stated depth on two slots keeps L1-L5", "[liveness]") {
+TEST_CASE("liveness: every fault sequence to a stated depth on two slots keeps L1-L7", "[liveness]") {
     const int depth = std::getenv("WDBOOT_LIVENESS_DEPTH") ? std::atoi(std::getenv("WDBOOT_LIVENESS_DEPTH")) : kDefaultDepth;
     Stats stats;
     const auto menu = fault_menu();
     for (OnExhausted policy : {OnExhausted::last_good, OnExhausted::rescue, OnExhausted::reset, OnExhausted::halt}) {
         for (const auto& behaviour : behaviour_pairs()) {
             World w = new_world(make_config(2, 2, policy), behaviour);
+            // Panics leave efi-pstore records under two of the four policies.
+            w.pstore_works = policy == OnExhausted::last_good || policy == OnExhausted::reset;
             w.history << "policy " << to_string(policy) << ", slots " << kBehaviourNames[static_cast<int>(behaviour[0])]
                       << "/" << kBehaviourNames[static_cast<int>(behaviour[1])] << "\n";
             explore(w, depth, menu, stats);
@@ -591,8 +722,9 @@ TEST_CASE("liveness: every fault sequence to a stated depth on two slots keeps L
     }
     INFO("steps " << stats.steps << ", liveness checks " << stats.liveness_checks << ", worst L1 " << stats.worst_l1);
     CHECK(stats.steps > 10000);
-    WARN("exhaustive to depth " << depth << ": " << stats.steps << " steps, " << stats.liveness_checks << " liveness checks, worst resets to a "
-                        "blessed boot " << stats.worst_l1);
+    CHECK(stats.crash_loop_checks > 1000);
+    WARN("exhaustive to depth " << depth << ": " << stats.steps << " steps, " << stats.liveness_checks << " liveness checks ("
+                        << stats.crash_loop_checks << " of a crash loop), worst resets to a blessed boot " << stats.worst_l1);
 }
 
 TEST_CASE("liveness: every single-bit flip of either state copy leaves a live, counting machine", "[liveness]") {
@@ -630,7 +762,7 @@ TEST_CASE("liveness: every single-bit flip of either state copy leaves a live, c
     CHECK(stats.liveness_checks >= primaries.size() * 2 * kRecordSize * 8);
 }
 
-TEST_CASE("liveness: a million random steps on two and three slots keep L1-L5", "[liveness][random]") {
+TEST_CASE("liveness: a million random steps on two and three slots keep L1-L7", "[liveness][random]") {
     const uint64_t kSteps = std::getenv("WDBOOT_LIVENESS_STEPS") ? std::strtoull(std::getenv("WDBOOT_LIVENESS_STEPS"), nullptr, 10)
                                                                  : kDefaultSteps;
     Stats stats;
@@ -646,6 +778,7 @@ TEST_CASE("liveness: a million random steps on two and three slots keep L1-L5", 
         for (uint8_t i = 0; i < slots; ++i) behaviour.push_back(kAllBehaviours[pick(kBehaviourCount)]);
         World w = new_world(make_config(slots, static_cast<uint8_t>(1 + pick(3)), policies[pick(4)]), behaviour);
         w.nv.refuse = pick(20) == 0;  // NVRAM full or read-only from the start
+        w.pstore_works = pick(2) == 0;
         w.history << "seed " << seed << "\n";
         for (int i = 0; i < 200 && stats.steps < kSteps; ++i) {
             ++stats.steps;

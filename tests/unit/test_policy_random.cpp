@@ -93,7 +93,14 @@ std::string one_try_per_boot(const Step& s) {
         if (sa.tries_left > sa.max_tries) return "tries above max";
         int tb = rb == kNoSlot ? cfg.tries_for(cfg.slots[ci]) : s.before.slots[rb].tries_left;
         bool failed_image = s.w.behaviour[ci] == Behaviour::missing || s.w.behaviour[ci] == Behaviour::refuses;
-        if (sa.tries_left < tb - 1 && !(failed_image && sa.tries_left == 0)) return "more than one try spent";
+        // A crash-loop demotion takes every try: a watchdog reset whose attempt a torn
+        // write lost looks like a runtime hang of the blessed boot before it.
+        bool demoted = false;
+        for (size_t k = 0; k < s.after.journal_count; ++k) {
+            const JournalEntry& e = s.after.journal_newest(k);
+            if (e.event == Event::crash_loop && e.slot == ri && e.boot_id == s.before.last_boot_id) demoted = true;
+        }
+        if (sa.tries_left < tb - 1 && !(failed_image && sa.tries_left == 0) && !demoted) return "more than one try spent";
         if (sa.tries_left == tb - 1 && !failed_image && s.b.slot != cfg.slots[ci].name &&
             s.b.result.action != Action::reset_machine)
             return "a try spent on a slot that did not boot";

@@ -2,6 +2,8 @@
 // counters boot by boot, trial revert, blessing, every on-exhausted policy.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+
 #include <cstring>
 
 #include "fixtures.hpp"
@@ -439,34 +441,238 @@ TEST_CASE("account_previous_attempt decides who is blamed for a reset", "[policy
     REQUIRE(b.slot == "primary");
     BootState st = m.state();
     const BootFacts watchdog{ResetCause::watchdog, 1000};
+    const BootFacts panic{ResetCause::panic, 1000};
     const BootFacts power{ResetCause::power_on, 1000};
     TextBuffer<200> what;
 
     SECTION("an attempt still pending: counted against its slot") {
         BootState s = st;
-        REQUIRE(account_previous_attempt(s, watchdog, &what) == PreviousAttempt::failed);
+        REQUIRE(account_previous_attempt(m.cfg, s, watchdog, &what) == PreviousAttempt::failed);
         CHECK(s.attempt_slot == kNoSlot);
         CHECK(s.slots[s.find_slot("primary")].consecutive_failures == 1);
         CHECK(std::string(what.c_str()).find("watchdog reset") != std::string::npos);
     }
-    SECTION("a blessed boot reset by the watchdog: journalled against the slot that booted, not counted") {
+    SECTION("an attempt that ended in a kernel panic: counted, with evidence") {
+        BootState s = st;
+        REQUIRE(account_previous_attempt(m.cfg, s, panic, &what) == PreviousAttempt::failed);
+        const SlotState& p = s.slots[s.find_slot("primary")];
+        CHECK(p.last_outcome == Outcome::panic);
+        CHECK(p.has(kSlotFailedHard));
+        CHECK(s.journal_newest(0).event == Event::panic);
+        CHECK(s.journal_newest(0).cause == ResetCause::panic);
+        CHECK(std::string(what.c_str()) == "slot \"primary\" failed (kernel panic, attempt 1/3)");
+    }
+    SECTION("a blessed boot reset by the watchdog: a runtime hang, counted in the window, no try lost") {
         REQUIRE(m.bless(b.boot_id) == Status::ok);
         BootState s = m.state();
         uint8_t tries = s.slots[s.find_slot("primary")].tries_left;
-        REQUIRE(account_previous_attempt(s, watchdog, &what) == PreviousAttempt::reset_after_blessing);
+        REQUIRE(account_previous_attempt(m.cfg, s, watchdog, &what) == PreviousAttempt::runtime_crash);
         const JournalEntry& e = s.journal_newest(0);
-        CHECK(e.event == Event::watchdog_reset);
-        CHECK(e.detail == kResetAfterBlessing);
+        CHECK(e.event == Event::runtime_hang);
+        CHECK(e.boot_id == b.boot_id);
+        CHECK(e.detail == 1);
         CHECK(e.slot == s.find_slot("primary"));
-        CHECK(s.slots[s.find_slot("primary")].tries_left == tries);
-        CHECK(s.slots[s.find_slot("primary")].consecutive_failures == 0);
-        CHECK(std::string(what.c_str()) == "the watchdog reset the machine after a blessed boot (journalled, not counted)");
-        // The same after a power-on: nothing to account, nothing written to the journal.
+        const SlotState& p = s.slots[s.find_slot("primary")];
+        CHECK(p.tries_left == tries);
+        CHECK(p.consecutive_failures == 0);
+        CHECK(p.runtime_crashes == 1);
+        CHECK(p.last_outcome == Outcome::runtime_crash);
+        CHECK_FALSE(p.has(kSlotFailedHard));
+        CHECK(s.crash_window_start == 1000);
+        CHECK(std::string(what.c_str()) == "blessed slot \"primary\" crashed at run time (watchdog reset, 1 of 3 within 24 h)");
+    }
+    SECTION("a blessed boot that panicked: a runtime panic") {
+        REQUIRE(m.bless(b.boot_id) == Status::ok);
+        BootState s = m.state();
+        REQUIRE(account_previous_attempt(m.cfg, s, panic, &what) == PreviousAttempt::runtime_crash);
+        CHECK(s.journal_newest(0).event == Event::runtime_panic);
+        CHECK(s.journal_newest(0).cause == ResetCause::panic);
+    }
+    SECTION("a clean reboot or a power cut after the blessing: nothing accounted, nothing journalled") {
+        REQUIRE(m.bless(b.boot_id) == Status::ok);
         BootState p = m.state();
         size_t n = p.journal_count;
-        CHECK(account_previous_attempt(p, power, nullptr) == PreviousAttempt::none);
+        CHECK(account_previous_attempt(m.cfg, p, power, nullptr) == PreviousAttempt::none);
         CHECK(p.journal_count == n);
+        BootState u = p;
+        CHECK(account_previous_attempt(m.cfg, u, BootFacts{ResetCause::unknown, 1000}, nullptr) == PreviousAttempt::none);
+        CHECK(u == p);
     }
+    SECTION("runtime-crashes off: journalled, never counted") {
+        REQUIRE(m.bless(b.boot_id) == Status::ok);
+        Config off = m.cfg;
+        off.runtime_crash_limit = 0;
+        BootState s = m.state();
+        for (int i = 0; i < 10; ++i) {
+            REQUIRE(account_previous_attempt(off, s, panic, &what) == PreviousAttempt::runtime_crash);
+            s.slots[s.find_slot("primary")].last_outcome = Outcome::blessed;  // booted and blessed again
+        }
+        CHECK(s.slots[s.find_slot("primary")].runtime_crashes == 0);
+        CHECK(s.slots[s.find_slot("primary")].tries_left == 3);
+        CHECK(s.journal_newest(0).detail == 0);
+        CHECK(std::string(what.c_str()).find("not counted: runtime-crashes off") != std::string::npos);
+    }
+}
+
+TEST_CASE("note_reset_cause: more efi-pstore records than on record means a panic, seen once", "[policy]") {
+    BootState st = BootState::empty();
+    CHECK(note_reset_cause(st, ResetCause::power_on, 0) == ResetCause::power_on);
+    CHECK(note_reset_cause(st, ResetCause::power_on, 14) == ResetCause::panic);
+    CHECK(st.pstore_records == 14);
+    CHECK(note_reset_cause(st, ResetCause::power_on, 14) == ResetCause::power_on);  // the same records again
+    // systemd-pstore archived them (fewer): no panic, the lower count is remembered.
+    CHECK(note_reset_cause(st, ResetCause::watchdog, 0) == ResetCause::watchdog);
+    CHECK(st.pstore_records == 0);
+    // A panic wins over the watchdog's flag (panic=0: the watchdog reset the panicked kernel).
+    CHECK(note_reset_cause(st, ResetCause::watchdog, 3) == ResetCause::panic);
+    // Cannot enumerate: the hardware's word, and the count is kept.
+    CHECK(note_reset_cause(st, ResetCause::power_on, -1) == ResetCause::power_on);
+    CHECK(st.pstore_records == 3);
+    // Saturates: 255 is the most the record remembers.
+    CHECK(note_reset_cause(st, ResetCause::power_on, 1000) == ResetCause::panic);
+    CHECK(st.pstore_records == 255);
+    CHECK(note_reset_cause(st, ResetCause::power_on, 300) == ResetCause::power_on);
+}
+
+namespace {
+
+// Boots, blesses, and ends the boot with a runtime crash (the agent's count of pstore
+// records at the blessing, then a panic adds 14, or the watchdog fires).
+struct CrashMachine {
+    Machine m;
+    explicit CrashMachine(Config cfg) : m(cfg) {}
+    Machine::Boot boot_and_bless(ResetCause cause) {
+        auto b = m.boot(cause);
+        REQUIRE(b.took_over);
+        REQUIRE(m.bless(b.boot_id) == Status::ok);
+        return b;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("runtime crashes: 3 within 24 h demote the slot; fewer, or spread out, never do", "[policy]") {
+    CrashMachine c(wdtest::make_config({"primary", "fallback"}));
+    Machine& m = c.m;
+    auto b1 = c.boot_and_bless(ResetCause::power_on);
+    REQUIRE(b1.slot == "primary");
+    // Crash 1: a panic (efi-pstore writes 14 records). The same slot boots again.
+    m.pstore += 14;
+    auto b2 = c.boot_and_bless(ResetCause::power_on);
+    CHECK(b2.slot == "primary");
+    CHECK(std::any_of(b2.lines.begin(), b2.lines.end(), [](const std::string& l) {
+        return l == "wdboot: blessed slot \"primary\" crashed at run time (kernel panic, 1 of 3 within 24 h)";
+    }));
+    m.pstore = 0;  // systemd-pstore archived them; the agent's blessing recorded 0
+    REQUIRE(m.bless(b2.boot_id) == Status::ok);  // already blessed: no change
+    // Crash 2: a hang under the handed-over watchdog.
+    auto b3 = c.boot_and_bless(ResetCause::watchdog);
+    CHECK(b3.slot == "primary");
+    CHECK(m.slot("primary").runtime_crashes == 2);
+    // Crash 3: a panic again -> crash loop: fallback boots, primary keeps its good flag
+    // but has no tries.
+    m.pstore += 14;
+    auto b4 = m.boot(ResetCause::power_on);
+    CHECK(b4.slot == "fallback");
+    BootState st = m.state();
+    const SlotState p = m.slot("primary");
+    CHECK(p.tries_left == 0);
+    CHECK(p.has(kSlotFailedHard));
+    CHECK(p.last_outcome == Outcome::crash_loop);
+    CHECK(p.runtime_crashes == 0);
+    bool saw_loop = false, saw_panic = false;
+    for (size_t i = 0; i < st.journal_count; ++i) {
+        const JournalEntry& e = st.journal_newest(i);
+        if (e.event == Event::crash_loop && e.boot_id == b3.boot_id && e.detail == 3) saw_loop = true;
+        if (e.event == Event::runtime_panic && e.boot_id == b3.boot_id && e.detail == 3) saw_panic = true;
+    }
+    CHECK(saw_loop);
+    CHECK(saw_panic);
+    CHECK(std::any_of(b4.lines.begin(), b4.lines.end(), [](const std::string& l) {
+        return l.find("crash loop, it loses its tries") != std::string::npos;
+    }));
+    // The fallback is blessed and keeps booting; a blessing elsewhere does not give the
+    // crash-looping slot its tries back.
+    REQUIRE(m.bless(b4.boot_id) == Status::ok);
+    auto b5 = m.boot(ResetCause::power_on);
+    CHECK(b5.slot == "fallback");
+    CHECK(m.slot("primary").tries_left == 0);
+    // The operator undoes it: set-default primary.
+    REQUIRE(m.command([&](BootState& s) { return set_default(s, s.find_slot("primary"), m.clock); }) == Status::ok);
+    CHECK(m.slot("primary").tries_left == 3);
+    CHECK_FALSE(m.slot("primary").has(kSlotFailedHard));
+}
+
+TEST_CASE("runtime crashes spread over more than the window never demote", "[policy]") {
+    CrashMachine c(wdtest::make_config({"primary", "fallback"}));
+    Machine& m = c.m;
+    c.boot_and_bless(ResetCause::power_on);
+    for (int i = 0; i < 10; ++i) {
+        m.clock += 13 * 3600;  // a crash every 13 h: at most 2 in any 24 h window
+        auto b = c.boot_and_bless(ResetCause::watchdog);
+        CHECK(b.slot == "primary");
+    }
+    CHECK(m.slot("primary").tries_left == 3);
+    CHECK(m.slot("primary").runtime_crashes <= 2);
+}
+
+TEST_CASE("without a clock every runtime crash falls in the window", "[policy]") {
+    Config cfg = wdtest::make_config({"primary", "fallback"});
+    Machine m(cfg);
+    auto b = m.boot(ResetCause::power_on);
+    REQUIRE(m.bless(b.boot_id) == Status::ok);
+    BootState st = m.state();
+    for (int i = 1; i <= 3; ++i) {
+        PreviousAttempt r = account_previous_attempt(cfg, st, BootFacts{ResetCause::watchdog, 0}, nullptr);
+        CHECK(r == (i < 3 ? PreviousAttempt::runtime_crash : PreviousAttempt::crash_loop));
+        // The slot boots and is blessed again (what begin_attempt + bless would do).
+        uint8_t ri = st.find_slot("primary");
+        st.slots[ri].last_outcome = Outcome::blessed;
+    }
+    CHECK(st.slots[st.find_slot("primary")].tries_left == 0);
+    // And a clock that went backwards counts too.
+    Machine m2(cfg);
+    auto b2 = m2.boot(ResetCause::power_on);
+    REQUIRE(m2.bless(b2.boot_id) == Status::ok);
+    BootState s2 = m2.state();
+    uint64_t times[] = {5000000, 100, 200};
+    for (int i = 0; i < 3; ++i) {
+        (void)account_previous_attempt(cfg, s2, BootFacts{ResetCause::watchdog, times[i]}, nullptr);
+        s2.slots[s2.find_slot("primary")].last_outcome = Outcome::blessed;
+    }
+    CHECK(s2.slots[s2.find_slot("primary")].tries_left == 0);
+}
+
+TEST_CASE("a crash of another slot starts a new window", "[policy]") {
+    Config cfg = wdtest::make_config({"primary", "fallback"});
+    Machine m(cfg);
+    auto b = m.boot(ResetCause::power_on);
+    REQUIRE(m.bless(b.boot_id) == Status::ok);
+    BootState st = m.state();
+    uint8_t p = st.find_slot("primary");
+    uint8_t f = st.find_slot("fallback");
+    (void)account_previous_attempt(cfg, st, BootFacts{ResetCause::watchdog, 2000}, nullptr);
+    (void)account_previous_attempt(cfg, st, BootFacts{ResetCause::watchdog, 2000}, nullptr);  // not blessed again: nothing
+    CHECK(st.slots[p].runtime_crashes == 1);
+    // fallback now boots, is blessed, crashes.
+    st.slots[f].last_boot_id = ++st.last_boot_id;
+    st.slots[f].last_outcome = Outcome::blessed;
+    (void)account_previous_attempt(cfg, st, BootFacts{ResetCause::watchdog, 3000}, nullptr);
+    CHECK(st.slots[f].runtime_crashes == 1);
+    CHECK(st.slots[p].runtime_crashes == 0);
+    CHECK(st.crash_window_start == 3000);
+}
+
+TEST_CASE("a crash after a boot wdboot has no record of is journalled, not counted", "[policy]") {
+    Config cfg = wdtest::make_config({"primary", "fallback"});
+    BootState st = BootState::empty();
+    reconcile(cfg, st);
+    TextBuffer<200> what;
+    CHECK(account_previous_attempt(cfg, st, BootFacts{ResetCause::panic, 5}, &what) == PreviousAttempt::runtime_crash);
+    CHECK(st.journal_newest(0).event == Event::runtime_panic);
+    CHECK(st.journal_newest(0).slot == kNoSlot);
+    for (uint8_t i = 0; i < 2; ++i) CHECK(st.slots[i].runtime_crashes == 0);
+    CHECK(std::string(what.c_str()) == "kernel panic after a boot wdboot has no record of (journalled)");
 }
 
 TEST_CASE("bless() says when the boot was already blessed, and changes nothing then", "[policy]") {
