@@ -317,6 +317,13 @@ TEST_CASE("config: every global key takes each documented value", "[config]") {
         {"on-exhausted reset", [](const Config& c) { CHECK(c.on_exhausted == OnExhausted::reset); }},
         {"on-exhausted halt", [](const Config& c) { CHECK(c.on_exhausted == OnExhausted::halt); }},
         {"default a", [](const Config& c) { CHECK(std::string(c.default_slot) == "a"); }},
+        {"runtime-crashes 3/24", [](const Config& c) { CHECK((c.runtime_crash_limit == 3 && c.runtime_crash_hours == 24)); }},
+        {"runtime-crashes 2/1", [](const Config& c) { CHECK((c.runtime_crash_limit == 2 && c.runtime_crash_hours == 1)); }},
+        {"runtime-crashes 100/8760", [](const Config& c) { CHECK((c.runtime_crash_limit == 100 && c.runtime_crash_hours == 8760)); }},
+        {"runtime-crashes off", [](const Config& c) { CHECK(c.runtime_crash_limit == 0); }},
+        {"panic-timeout 0", [](const Config& c) { CHECK(c.panic_timeout_s == 0); }},
+        {"panic-timeout 30", [](const Config& c) { CHECK(c.panic_timeout_s == 30); }},
+        {"panic-timeout 3600", [](const Config& c) { CHECK(c.panic_timeout_s == 3600); }},
         {"timeout 30 # with a trailing comment", [](const Config& c) { CHECK(c.timeout_s == 30); }},
         {"timeout 30\t#tab, then comment", [](const Config& c) { CHECK(c.timeout_s == 30); }},
     };
@@ -360,6 +367,16 @@ TEST_CASE("config: every bad value of every key is an error that names the value
         {"watchdog-required 1", "got '1'"},
         {"on-exhausted never", "on-exhausted must be last-good, rescue, reset or halt, got 'never'"},
         {"on-exhausted lastgood", "got 'lastgood'"},
+        {"runtime-crashes 1/24", "runtime-crashes must be off or N/HOURS (N 2..100 crashes within HOURS 1..8760, e.g. 3/24), got '1/24'"},
+        {"runtime-crashes 3/0", "got '3/0'"},
+        {"runtime-crashes 3/8761", "got '3/8761'"},
+        {"runtime-crashes 3", "got '3'"},
+        {"runtime-crashes 3/", "got '3/'"},
+        {"runtime-crashes /24", "got '/24'"},
+        {"runtime-crashes 3/24/1", "got '3/24/1'"},
+        {"runtime-crashes OFF", "got 'OFF'"},
+        {"panic-timeout 3601", "panic-timeout must be 0..3600 seconds, got '3601'"},
+        {"panic-timeout -1", "got '-1'"},
         {"default bad/name", "default slot name 'bad/name' may only contain A-Z a-z 0-9 . _ -"},
         {"default abcdefghijklmnop", "is too long (at most 15 characters)"},
         {"default", "'default' needs a value"},
@@ -385,6 +402,9 @@ TEST_CASE("config: every bad value of every key is an error that names the value
         CHECK(p->tries == kDefaultTries);
         CHECK(p->watchdog == WatchdogChoice::auto_detect);
         CHECK(p->on_exhausted == OnExhausted::last_good);
+        CHECK(p->runtime_crash_limit == kDefaultRuntimeCrashLimit);
+        CHECK(p->runtime_crash_hours == kDefaultRuntimeCrashHours);
+        CHECK(p->panic_timeout_s == kDefaultPanicTimeoutSeconds);
         CHECK(p->default_slot[0] == '\0');
         CHECK(p->slot_count == 0);
     }
@@ -978,6 +998,16 @@ TEST_CASE("config: load-option overrides validate like the file and win over it"
     CHECK(p->watchdog_required);
     CHECK(finish_config(*p) == Status::ok);
     CHECK(has_warning(p->diagnostics, kNoLine, "refuse to boot"));
+
+    // The issue 9 keys are overrides too (a kernel under test: no crash-loop demotion,
+    // a longer look at the panic).
+    auto r = parse(kOneSlot);
+    LoadOptions lr{};
+    const char more[] = "runtime-crashes=off panic-timeout=60";
+    CHECK(parse_load_options(more, sizeof(more) - 1, lr, r->diagnostics) == Status::ok);
+    CHECK(apply_load_options(lr, *r) == Status::ok);
+    CHECK(r->runtime_crash_limit == 0);
+    CHECK(r->panic_timeout_s == 60);
 
     auto q = parse("timeout 60\n" + kOneSlot);
     LoadOptions bad{};
