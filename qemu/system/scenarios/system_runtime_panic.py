@@ -8,6 +8,10 @@ import re
 
 from _system import IMAGES, MEMORY_MIB, report, slot, system_config  # noqa: F401
 
+# No boot here is meant to fail before its blessing: a long watchdog timeout keeps a
+# slow boot on a loaded machine from being reset (the watchdog is stopped once blessed).
+SLOW_BOOT_S = 180
+
 NAME = "runtime_panic"
 LABEL = "system"
 TIMEOUT = 900
@@ -21,7 +25,7 @@ def log_entries(ctx, boot):
 
 
 def run(ctx):
-    ctx.make_system_disk(system_config([slot("primary", "crash"), slot("fallback", "bless", stay=0)]))
+    ctx.make_system_disk(system_config([slot("primary", "crash"), slot("fallback", "bless", stay=0)], timeout=SLOW_BOOT_S))
     with ctx.vm(TIMEOUT - 30, memory_mib=MEMORY_MIB) as v:
         v.wait_for(r"^WDSYS: powering off", TIMEOUT - 60)
         v.wait_exit(60)
