@@ -169,6 +169,14 @@ bool LinuxWatchdogSystem::reexec_service_manager(std::string& message) {
     return false;
 }
 
+bool LinuxWatchdogSystem::reload_service_manager(std::string& message) {
+    CommandResult r = runner_.run({"systemctl", "daemon-reload"});
+    if (r.exit_code == 0) return true;
+    message = "systemctl daemon-reload exited with " + std::to_string(r.exit_code) + ": " + r.output;
+    while (!message.empty() && std::isspace(static_cast<unsigned char>(message.back()))) message.pop_back();
+    return false;
+}
+
 bool LinuxWatchdogSystem::query_service_manager(ServiceManagerWatchdog& out, std::string& message) {
     CommandResult r = runner_.run({"systemctl", "show", "-p", "WatchdogDevice", "-p", "RuntimeWatchdogUSec"});
     if (r.exit_code != 0) {
@@ -288,10 +296,18 @@ std::string next_watchdog_device(const std::vector<WatchdogInfo>& devices, const
 
 namespace {
 
-// Tells systemd which device to feed: the drop-in, then a re-execution (the only way
-// systemd 252 applies WatchdogDevice= without a reboot). A failure is noted in the
-// steps and not fatal: systemd may already be set up by the administrator; whether it
-// takes the device is what decides.
+// Whether PID 1 already uses `device` (a reload then applies RuntimeWatchdogSec=): its
+// WatchdogDevice, or with none set its default, /dev/watchdog0 (systemd 252 tries it and
+// then /dev/watchdog, the same device).
+bool service_manager_uses(const ServiceManagerWatchdog& sm, const std::string& device) {
+    if (sm.device == device) return true;
+    return sm.device.empty() && device.size() > 10 && device.compare(device.size() - 10, 10, "/watchdog0") == 0;
+}
+
+// Tells systemd which device to feed: the drop-in, then a reload when its device is
+// right already, else a re-execution (the only way systemd 252 applies WatchdogDevice=
+// without a reboot). A failure is noted in the steps and not fatal: systemd may already
+// be set up by the administrator; whether it takes the device is what decides.
 void point_service_manager_at(WatchdogSystem& sys, const std::string& device, const AgentConfig& cfg,
                               WatchdogReport& r) {
     std::string msg;
@@ -300,6 +316,12 @@ void point_service_manager_at(WatchdogSystem& sys, const std::string& device, co
                           ", RuntimeWatchdogSec=" + std::to_string(cfg.runtime_watchdog_s) + "s)");
     else
         r.steps.push_back("warning: " + msg);
+    ServiceManagerWatchdog sm;
+    if (sys.query_service_manager(sm, msg) && service_manager_uses(sm, device)) {
+        if (sys.reload_service_manager(msg)) r.steps.push_back("systemctl daemon-reload");
+        else r.steps.push_back("warning: " + msg);
+        return;
+    }
     if (sys.reexec_service_manager(msg)) r.steps.push_back("systemctl daemon-reexec");
     else r.steps.push_back("warning: " + msg);
 }

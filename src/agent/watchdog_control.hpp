@@ -61,6 +61,9 @@ public:
     virtual bool write_service_manager_config(const std::string& text, std::string& message) = 0;
     // `systemctl daemon-reexec`: PID 1 applies the drop-in, WatchdogDevice= included.
     virtual bool reexec_service_manager(std::string& message) = 0;
+    // `systemctl daemon-reload`: PID 1 applies the drop-in's RuntimeWatchdogSec= but
+    // keeps its device. Cheaper than a re-execution.
+    virtual bool reload_service_manager(std::string& message) = 0;
     // `systemctl show -p WatchdogDevice -p RuntimeWatchdogUSec`. Being a D-Bus call it
     // also wakes PID 1's main loop, which is where it opens a device that appeared
     // since its last pass. Returns false when systemd cannot be asked.
@@ -84,6 +87,7 @@ public:
     std::string device_dir() const override { return dev_dir_; }
     bool write_service_manager_config(const std::string& text, std::string& message) override;
     bool reexec_service_manager(std::string& message) override;
+    bool reload_service_manager(std::string& message) override;
     bool query_service_manager(ServiceManagerWatchdog& out, std::string& message) override;
 
 private:
@@ -132,8 +136,11 @@ std::string next_watchdog_device(const std::vector<WatchdogInfo>& devices, const
 // drivers the loader blacklisted, and the i6300esb's probe stops the timer, so the
 // order keeps the time without a running timer short:
 //   1. write the drop-in naming the device the driver will register (the next free
-//      watchdogN, or watchdog-device), then `systemctl daemon-reexec`: PID 1 now
-//      retries opening that device at every pass of its main loop;
+//      watchdogN, or watchdog-device), then make PID 1 apply it: `systemctl
+//      daemon-reload` when its device is that one already (its default, /dev/watchdog0,
+//      or an earlier re-execution), else `systemctl daemon-reexec`. PID 1 now retries
+//      opening the device at every pass of its main loop. Both wait until PID 1 is
+//      done, seconds under TCG, while wdboot's timer still runs;
 //   2. load the driver (the i6300esb stops here; the iTCO can no longer reset the
 //      machine: its probe sets NO_REBOOT);
 //   3. wake PID 1 with a D-Bus call, once a second, until the sysfs state is "active";

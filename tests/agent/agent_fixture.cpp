@@ -123,6 +123,23 @@ bool FakeWatchdog::reexec_service_manager(std::string& message) {
     return true;
 }
 
+bool FakeWatchdog::reload_service_manager(std::string& message) {
+    events.push_back("reload");
+    if (!fail_service_manager.empty()) {
+        message = fail_service_manager;
+        return false;
+    }
+    // A reload applies RuntimeWatchdogSec= only; PID 1 keeps its device, whose default
+    // is /dev/watchdog0.
+    size_t at = drop_in.find("\nRuntimeWatchdogSec=");
+    if (at != std::string::npos) {
+        at += 20;
+        systemd_runtime = drop_in.substr(at, drop_in.find('\n', at) - at);
+    }
+    if (systemd_device.empty()) systemd_device = "/dev/watchdog0";
+    return true;
+}
+
 bool FakeWatchdog::query_service_manager(ServiceManagerWatchdog& out, std::string& message) {
     events.push_back("query");
     if (!fail_service_manager.empty()) {

@@ -64,6 +64,7 @@ public:
     std::string device_dir() const override { return "/dev"; }
     bool write_service_manager_config(const std::string& text, std::string& message) override;
     bool reexec_service_manager(std::string& message) override;
+    bool reload_service_manager(std::string& message) override;
     bool query_service_manager(ServiceManagerWatchdog& out, std::string& message) override;
 
     std::vector<WatchdogInfo> devices;
@@ -82,7 +83,7 @@ public:
     bool systemd_takes_device = true;  // false: PID 1 never opens it (a drop-in in /etc masks ours)
     unsigned systemd_ignores_wakes = 0;  // wake-ups before PID 1 gets to open it
     std::string fail_service_manager;  // message: the drop-in, re-execution and queries fail
-    std::vector<std::string> events;   // "drop-in", "reexec", "load MODULE", "query", in order
+    std::vector<std::string> events;   // "drop-in", "reexec", "reload", "load MODULE", "query", in order
 };
 
 // Records every command; answers efibootmgr from a small model of the boot manager.

@@ -215,9 +215,11 @@ TEST_CASE("handover: drop-in naming the next device, re-execution, then the driv
     CHECK(r.ok);
     CHECK(r.device == "/dev/watchdog0");
     CHECK(r.state == "active");
+    // systemd's default device is /dev/watchdog0, the one to come: a reload applies
+    // RuntimeWatchdogSec=, no re-execution needed.
     REQUIRE(w.events.size() >= 5);
-    CHECK(std::vector<std::string>(w.events.begin(), w.events.begin() + 4) ==
-          std::vector<std::string>{"drop-in", "reexec", "load i6300esb", "query"});
+    CHECK(std::vector<std::string>(w.events.begin(), w.events.begin() + 5) ==
+          std::vector<std::string>{"drop-in", "query", "reload", "load i6300esb", "query"});
     CHECK(w.drop_in.find("[Manager]\nWatchdogDevice=/dev/watchdog0\nRuntimeWatchdogSec=20s\n") != std::string::npos);
     CHECK(w.systemd_device == "/dev/watchdog0");
     CHECK(r.message.find("handed over to systemd (RuntimeWatchdogSec=20s)") != std::string::npos);
@@ -231,6 +233,7 @@ TEST_CASE("handover: drop-in naming the next device, re-execution, then the driv
         CHECK(t.ok);
         CHECK(two.systemd_device == "/dev/watchdog1");
         CHECK(std::count(two.events.begin(), two.events.end(), "reexec") == 1);
+        CHECK(std::count(two.events.begin(), two.events.end(), "reload") == 0);
         CHECK(two.devices[0].state == "inactive");  // the other watchdog is left alone
     }
     SECTION("the device registers under another number: systemd is pointed at it again") {
@@ -239,7 +242,8 @@ TEST_CASE("handover: drop-in naming the next device, re-execution, then the driv
         WatchdogReport o = hand_over_watchdog(odd, "i6300esb", cfg);
         CHECK(o.ok);
         CHECK(odd.systemd_device == "/dev/watchdog3");
-        CHECK(std::count(odd.events.begin(), odd.events.end(), "reexec") == 2);
+        CHECK(std::count(odd.events.begin(), odd.events.end(), "reload") == 1);
+        CHECK(std::count(odd.events.begin(), odd.events.end(), "reexec") == 1);
     }
     SECTION("watchdog-device names the device: the drop-in names it before the driver loads") {
         FakeWatchdog named;
@@ -249,10 +253,20 @@ TEST_CASE("handover: drop-in naming the next device, re-execution, then the driv
         CHECK(hand_over_watchdog(named, "i6300esb", c).ok);
         CHECK(std::count(named.events.begin(), named.events.end(), "reexec") == 1);
     }
+    SECTION("systemd uses the device already (configured at boot): a reload is enough") {
+        FakeWatchdog set;
+        set.devices = {{"watchdog0", "/dev/watchdog0", "iTCO_wdt", "inactive"}};
+        set.on_load["i6300esb"] = WatchdogInfo{"watchdog1", "/dev/watchdog1", "i6300ESB timer", "inactive"};
+        set.systemd_device = "/dev/watchdog1";
+        CHECK(hand_over_watchdog(set, "i6300esb", cfg).ok);
+        CHECK(std::count(set.events.begin(), set.events.end(), "reexec") == 0);
+        CHECK(std::count(set.events.begin(), set.events.end(), "reload") == 1);
+        CHECK(set.systemd_runtime == "20s");
+    }
     SECTION("PID 1 is slow: woken once a second until it takes the device") {
         FakeWatchdog slow;
         slow.on_load["i6300esb"] = WatchdogInfo{"watchdog0", "/dev/watchdog0", "i6300ESB timer", "inactive"};
-        slow.systemd_ignores_wakes = 1;
+        slow.systemd_ignores_wakes = 2;  // the query before the reload, and the first after the load
         CHECK(hand_over_watchdog(slow, "i6300esb", cfg).ok);
         CHECK(slow.sleeps == 10);
     }
@@ -333,16 +347,18 @@ TEST_CASE("LinuxWatchdogSystem: the drop-in, daemon-reexec and systemctl show") 
     CHECK_FALSE(std::filesystem::exists(d / "run/system.conf.d/wdboot-watchdog.conf.tmp"));
 
     REQUIRE(sys.reexec_service_manager(msg));
+    REQUIRE(sys.reload_service_manager(msg));
     runner.output_of["systemctl"] = "RuntimeWatchdogUSec=20s\nWatchdogDevice=/dev/watchdog1\n";
     ServiceManagerWatchdog sm;
     REQUIRE(sys.query_service_manager(sm, msg));
     CHECK(sm.device == "/dev/watchdog1");
     CHECK(sm.runtime == "20s");
-    REQUIRE(runner.calls.size() == 2);
+    REQUIRE(runner.calls.size() == 3);
     CHECK(runner.calls[0] == std::vector<std::string>{"systemctl", "daemon-reexec"});
-    CHECK(runner.calls[1] ==
+    CHECK(runner.calls[1] == std::vector<std::string>{"systemctl", "daemon-reload"});
+    CHECK(runner.calls[2] ==
           std::vector<std::string>{"systemctl", "show", "-p", "WatchdogDevice", "-p", "RuntimeWatchdogUSec"});
-    runner.fail_exit_for = 2;
+    runner.fail_exit_for = 3;
     CHECK_FALSE(sys.reexec_service_manager(msg));
     CHECK(msg.find("injected failure") != std::string::npos);
 
