@@ -99,6 +99,12 @@ bool parse_agent_config(const std::string& text, AgentConfig& out, std::vector<C
         } else if (key == "watchdog-wait") {
             if (parse_seconds(value, 0, 600, n)) out.watchdog_wait_s = n;
             else error("watchdog-wait must be 0..600 seconds");
+        } else if (key == "runtime-watchdog") {
+            // Every driver wdboot arms accepts this range as a Linux heartbeat (i6300esb
+            // 1..2046 s, iTCO_wdt on ICH9 2..613 s); below 10 s a loaded machine's PID 1
+            // may miss a ping.
+            if (parse_seconds(value, 10, 600, n)) out.runtime_watchdog_s = n;
+            else error("runtime-watchdog must be 10..600 seconds");
         } else if (key == "health-dir") {
             if (value.rfind("/", 0) == 0) out.health_dir = value;
             else error("health-dir must be an absolute path");

@@ -25,6 +25,7 @@ struct AgentConfig {
     DisarmMethod disarm_method = DisarmMethod::automatic;
     std::string watchdog_device = "auto";   // or a /dev/watchdogN path
     uint32_t watchdog_wait_s = 10;           // wait for the device / for systemd to open it
+    uint32_t runtime_watchdog_s = 60;        // handover: systemd's RuntimeWatchdogSec=
     std::string health_dir = "/etc/wdboot/health.d";
     uint32_t health_timeout_s = 60;          // per executable
     HealthAction health_action = HealthAction::none;

@@ -117,6 +117,7 @@ int main(int argc, char** argv) {
     Efivarfs vars(efivarfs, flags, mounts);
     ProcessRunner runner;
     LinuxWatchdogSystem watchdog(env_or("WDBOOT_WATCHDOG_SYSFS", "/sys/class/watchdog"), env_or("WDBOOT_DEV", "/dev"),
+                                 env_or("WDBOOT_SYSTEMD_DROP_IN", kServiceManagerDropIn),
                                  runner);
     env.efivars = &vars;
     env.watchdog = &watchdog;

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -10,6 +11,7 @@
 #include <cctype>
 #include <cstring>
 #include <fstream>
+#include <sstream>
 
 #include "fd.hpp"
 #include "wdboot/watchdog_drivers.hpp"
@@ -132,6 +134,65 @@ void LinuxWatchdogSystem::sleep_ms(unsigned ms) {
     }
 }
 
+bool LinuxWatchdogSystem::write_service_manager_config(const std::string& text, std::string& message) {
+    const size_t slash = drop_in_.rfind('/');
+    const std::string dir = drop_in_.substr(0, slash);
+    // /run/systemd exists under systemd; only the drop-in folder may be missing.
+    if (mkdir(dir.c_str(), 0755) != 0 && errno != EEXIST) {
+        message = "cannot create " + dir + ": " + std::strerror(errno);
+        return false;
+    }
+    const std::string tmp = drop_in_ + ".tmp";
+    {
+        std::ofstream out(tmp, std::ios::trunc);
+        out << text;
+        out.close();
+        if (!out) {
+            message = "cannot write " + tmp;
+            ::unlink(tmp.c_str());
+            return false;
+        }
+    }
+    if (::rename(tmp.c_str(), drop_in_.c_str()) != 0) {
+        message = "cannot rename " + tmp + " to " + drop_in_ + ": " + std::strerror(errno);
+        ::unlink(tmp.c_str());
+        return false;
+    }
+    return true;
+}
+
+bool LinuxWatchdogSystem::reexec_service_manager(std::string& message) {
+    CommandResult r = runner_.run({"systemctl", "daemon-reexec"});
+    if (r.exit_code == 0) return true;
+    message = "systemctl daemon-reexec exited with " + std::to_string(r.exit_code) + ": " + r.output;
+    while (!message.empty() && std::isspace(static_cast<unsigned char>(message.back()))) message.pop_back();
+    return false;
+}
+
+bool LinuxWatchdogSystem::reload_service_manager(std::string& message) {
+    CommandResult r = runner_.run({"systemctl", "daemon-reload"});
+    if (r.exit_code == 0) return true;
+    message = "systemctl daemon-reload exited with " + std::to_string(r.exit_code) + ": " + r.output;
+    while (!message.empty() && std::isspace(static_cast<unsigned char>(message.back()))) message.pop_back();
+    return false;
+}
+
+bool LinuxWatchdogSystem::query_service_manager(ServiceManagerWatchdog& out, std::string& message) {
+    CommandResult r = runner_.run({"systemctl", "show", "-p", "WatchdogDevice", "-p", "RuntimeWatchdogUSec"});
+    if (r.exit_code != 0) {
+        message = "systemctl show exited with " + std::to_string(r.exit_code) + ": " + r.output;
+        return false;
+    }
+    out = ServiceManagerWatchdog{};
+    std::string line;
+    std::istringstream in(r.output);
+    while (std::getline(in, line)) {
+        if (line.rfind("WatchdogDevice=", 0) == 0) out.device = line.substr(15);
+        else if (line.rfind("RuntimeWatchdogUSec=", 0) == 0) out.runtime = line.substr(20);
+    }
+    return true;
+}
+
 const WatchdogDriverFacts* driver_facts(const std::string& loader_name) {
     return watchdog_driver_named(loader_name.c_str());
 }
@@ -215,6 +276,58 @@ WatchdogReport disarm_watchdog(WatchdogSystem& sys, const std::string& driver, c
     return r;
 }
 
+std::string service_manager_drop_in(const std::string& device, uint32_t runtime_s) {
+    return "# Written by `wdbootctl mark-good` (agent.conf: watchdog-mode = handover) when it\n"
+           "# blessed this boot: systemd feeds the hardware watchdog wdboot armed. Lasts for\n"
+           "# this boot only; settings: runtime-watchdog and watchdog-device in agent.conf.\n"
+           "[Manager]\n"
+           "WatchdogDevice=" +
+           device + "\nRuntimeWatchdogSec=" + std::to_string(runtime_s) + "s\n";
+}
+
+std::string next_watchdog_device(const std::vector<WatchdogInfo>& devices, const std::string& dev_dir) {
+    for (unsigned n = 0;; ++n) {
+        const std::string name = "watchdog" + std::to_string(n);
+        bool taken = false;
+        for (const auto& w : devices) taken = taken || w.name == name;
+        if (!taken) return dev_dir + "/" + name;
+    }
+}
+
+namespace {
+
+// Whether PID 1 already uses `device` (a reload then applies RuntimeWatchdogSec=): its
+// WatchdogDevice, or with none set its default, /dev/watchdog0 (systemd 252 tries it and
+// then /dev/watchdog, the same device).
+bool service_manager_uses(const ServiceManagerWatchdog& sm, const std::string& device) {
+    if (sm.device == device) return true;
+    return sm.device.empty() && device.size() > 10 && device.compare(device.size() - 10, 10, "/watchdog0") == 0;
+}
+
+// Tells systemd which device to feed: the drop-in, then a reload when its device is
+// right already, else a re-execution (the only way systemd 252 applies WatchdogDevice=
+// without a reboot). A failure is noted in the steps and not fatal: systemd may already
+// be set up by the administrator; whether it takes the device is what decides.
+void point_service_manager_at(WatchdogSystem& sys, const std::string& device, const AgentConfig& cfg,
+                              WatchdogReport& r) {
+    std::string msg;
+    if (sys.write_service_manager_config(service_manager_drop_in(device, cfg.runtime_watchdog_s), msg))
+        r.steps.push_back(std::string("wrote ") + kServiceManagerDropIn + " (WatchdogDevice=" + device +
+                          ", RuntimeWatchdogSec=" + std::to_string(cfg.runtime_watchdog_s) + "s)");
+    else
+        r.steps.push_back("warning: " + msg);
+    ServiceManagerWatchdog sm;
+    if (sys.query_service_manager(sm, msg) && service_manager_uses(sm, device)) {
+        if (sys.reload_service_manager(msg)) r.steps.push_back("systemctl daemon-reload");
+        else r.steps.push_back("warning: " + msg);
+        return;
+    }
+    if (sys.reexec_service_manager(msg)) r.steps.push_back("systemctl daemon-reexec");
+    else r.steps.push_back("warning: " + msg);
+}
+
+}  // namespace
+
 WatchdogReport hand_over_watchdog(WatchdogSystem& sys, const std::string& driver, const AgentConfig& cfg) {
     WatchdogReport r;
     if (lower(driver) == "none" || driver.empty()) {
@@ -227,25 +340,66 @@ WatchdogReport hand_over_watchdog(WatchdogSystem& sys, const std::string& driver
         r.message = "unknown watchdog driver \"" + driver + "\" in WdbootCurrent";
         return r;
     }
+    std::string msg;
+    ServiceManagerWatchdog sm;
     WatchdogInfo dev;
-    if (!ensure_device(sys, *facts, cfg, r, dev)) return r;
+    const bool present = find_device(sys, *facts, cfg, dev);
+    if (present) {
+        r.steps.push_back("found " + dev.device + " (" + dev.identity + ")");
+        if (dev.state == "active") {
+            // Held already: by systemd after an earlier mark-good (then nothing to do),
+            // or by someone else, who would keep systemd from taking it.
+            r.device = dev.device;
+            r.state = dev.state;
+            if (sys.query_service_manager(sm, msg) && sm.device == dev.device) {
+                r.ok = true;
+                r.message = "watchdog " + dev.device + " (" + dev.identity + ") already handed over to systemd " +
+                            "(RuntimeWatchdogUSec=" + sm.runtime + ")";
+            } else {
+                r.message = dev.device + " is held open by a process other than systemd (systemd's WatchdogDevice: \"" +
+                            sm.device + "\"): not handed over";
+            }
+            return r;
+        }
+    }
+    const std::string target = present                          ? dev.device
+                               : cfg.watchdog_device != "auto" ? cfg.watchdog_device
+                                                               : next_watchdog_device(sys.list(), sys.device_dir());
+    point_service_manager_at(sys, target, cfg, r);
+    if (!present && !ensure_device(sys, *facts, cfg, r, dev)) return r;
     r.device = dev.device;
-    // systemd opens the device when it appears (RuntimeWatchdogSec=); poll for that.
+    if (dev.device != target) {
+        r.steps.push_back(dev.device + " registered, not the expected " + target + ": systemd is pointed at it again");
+        point_service_manager_at(sys, dev.device, cfg, r);
+    }
+    // Wake PID 1 now and then once a second: it opens the device on its next pass.
     const unsigned polls = cfg.watchdog_wait_s * 10;
     for (unsigned i = 0;; ++i) {
+        if (i % 10 == 0) (void)sys.query_service_manager(sm, msg);
         WatchdogInfo now;
         if (find_device(sys, *facts, cfg, now) && now.state == "active") {
             r.state = now.state;
+            if (!sys.query_service_manager(sm, msg)) {
+                r.message = dev.device + " is held open, but systemd cannot be asked whether it is the holder: " + msg;
+                return r;
+            }
+            if (sm.device != dev.device) {
+                r.message = dev.device + " is held open by a process other than systemd (systemd's WatchdogDevice: \"" +
+                            sm.device + "\"): not handed over";
+                return r;
+            }
+            r.steps.push_back("systemd holds " + dev.device + " (RuntimeWatchdogUSec=" + sm.runtime + ")");
             r.ok = true;
-            r.message = "watchdog " + dev.device + " handed over: held open and fed by userspace";
+            r.message = "watchdog " + dev.device + " (" + dev.identity + ") handed over to systemd (RuntimeWatchdogSec=" +
+                        std::to_string(cfg.runtime_watchdog_s) + "s)";
             return r;
         }
         r.state = now.state;
         if (i >= polls) break;
         sys.sleep_ms(100);
     }
-    r.message = "nobody opened " + dev.device + " within " + std::to_string(cfg.watchdog_wait_s) +
-                " s: set RuntimeWatchdogSec= in /etc/systemd/system.conf (see docs/agent.md)";
+    r.message = "systemd did not open " + dev.device + " within " + std::to_string(cfg.watchdog_wait_s) + " s (" +
+                kServiceManagerDropIn + " or a later drop-in in /etc/systemd/system.conf.d; see docs/agent.md)";
     if (facts->module_stops_timer) r.message += std::string("; the ") + facts->name + " is now stopped";
     return r;
 }

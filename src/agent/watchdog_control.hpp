@@ -24,6 +24,13 @@ struct WatchdogInfo {
                             // nowayout, so the kernel refuses to stop the timer once started
 };
 
+// What PID 1 says about its hardware watchdog (`systemctl show`): the device it uses
+// (WatchdogDevice, empty when it was never set) and RuntimeWatchdogUSec as printed.
+struct ServiceManagerWatchdog {
+    std::string device;
+    std::string runtime;
+};
+
 class WatchdogSystem {
 public:
     virtual ~WatchdogSystem() = default;
@@ -40,21 +47,53 @@ public:
     virtual bool magic_close(const std::string& device, std::string& message) = 0;
     // Waits between polls of list().
     virtual void sleep_ms(unsigned ms) = 0;
+    // Where the device nodes are (/dev).
+    virtual std::string device_dir() const = 0;
+
+    // The service manager's side of a handover (systemd 252, src/shared/watchdog.c and
+    // src/core/main.c): PID 1 reads RuntimeWatchdogSec= at start, re-execution and
+    // daemon-reload, but WatchdogDevice= only at start and re-execution; once
+    // RuntimeWatchdogSec= is set it retries opening a device it could not open at every
+    // pass of its main loop.
+    //
+    // Replaces the runtime drop-in (/run/systemd/system.conf.d/wdboot-watchdog.conf)
+    // with `text`. Returns false with a message when it cannot be written.
+    virtual bool write_service_manager_config(const std::string& text, std::string& message) = 0;
+    // `systemctl daemon-reexec`: PID 1 applies the drop-in, WatchdogDevice= included.
+    virtual bool reexec_service_manager(std::string& message) = 0;
+    // `systemctl daemon-reload`: PID 1 applies the drop-in's RuntimeWatchdogSec= but
+    // keeps its device. Cheaper than a re-execution.
+    virtual bool reload_service_manager(std::string& message) = 0;
+    // `systemctl show -p WatchdogDevice -p RuntimeWatchdogUSec`. Being a D-Bus call it
+    // also wakes PID 1's main loop, which is where it opens a device that appeared
+    // since its last pass. Returns false when systemd cannot be asked.
+    virtual bool query_service_manager(ServiceManagerWatchdog& out, std::string& message) = 0;
 };
+
+// Where the handover's drop-in goes: under /run, so that it lasts for this boot only.
+// The next boot is not fed by systemd before the agent has blessed it.
+inline constexpr char kServiceManagerDropIn[] = "/run/systemd/system.conf.d/wdboot-watchdog.conf";
 
 // The real system: /sys/class/watchdog, /dev, and modprobe through a CommandRunner.
 class LinuxWatchdogSystem final : public WatchdogSystem {
 public:
-    LinuxWatchdogSystem(std::string sysfs_dir, std::string dev_dir, CommandRunner& runner)
-        : sysfs_dir_(std::move(sysfs_dir)), dev_dir_(std::move(dev_dir)), runner_(runner) {}
+    LinuxWatchdogSystem(std::string sysfs_dir, std::string dev_dir, std::string drop_in, CommandRunner& runner)
+        : sysfs_dir_(std::move(sysfs_dir)), dev_dir_(std::move(dev_dir)), drop_in_(std::move(drop_in)),
+          runner_(runner) {}
     std::vector<WatchdogInfo> list() override;
     bool load_driver(const std::string& module, std::string& message) override;
     bool magic_close(const std::string& device, std::string& message) override;
     void sleep_ms(unsigned ms) override;
+    std::string device_dir() const override { return dev_dir_; }
+    bool write_service_manager_config(const std::string& text, std::string& message) override;
+    bool reexec_service_manager(std::string& message) override;
+    bool reload_service_manager(std::string& message) override;
+    bool query_service_manager(ServiceManagerWatchdog& out, std::string& message) override;
 
 private:
     std::string sysfs_dir_;
     std::string dev_dir_;
+    std::string drop_in_;
     CommandRunner& runner_;
 };
 
@@ -85,10 +124,30 @@ struct WatchdogReport {
 // held by another process.
 WatchdogReport disarm_watchdog(WatchdogSystem& sys, const std::string& driver, const AgentConfig& cfg);
 
-// Leaves the watchdog to systemd's RuntimeWatchdogSec=. For the i6300esb the driver must
-// be loaded for anyone to feed it, and loading it stops the timer: so this loads it and
-// then waits (watchdog-wait) until someone (systemd) holds the device open, which starts
-// it again. Fails when nobody takes the device within the wait.
+// The drop-in that hands `device` to systemd with RuntimeWatchdogSec=runtime_s.
+std::string service_manager_drop_in(const std::string& device, uint32_t runtime_s);
+
+// The device node the kernel will give the next watchdog to register: the lowest
+// watchdogN not taken (the watchdog core allocates ids with ida_alloc from 0).
+std::string next_watchdog_device(const std::vector<WatchdogInfo>& devices, const std::string& dev_dir);
+
+// Leaves the watchdog to systemd (RuntimeWatchdogSec= from runtime-watchdog,
+// WatchdogDevice= naming the device wdboot armed). The device is not there yet for
+// drivers the loader blacklisted, and the i6300esb's probe stops the timer, so the
+// order keeps the time without a running timer short:
+//   1. write the drop-in naming the device the driver will register (the next free
+//      watchdogN, or watchdog-device), then make PID 1 apply it: `systemctl
+//      daemon-reload` when its device is that one already (its default, /dev/watchdog0,
+//      or an earlier re-execution), else `systemctl daemon-reexec`. PID 1 now retries
+//      opening the device at every pass of its main loop. Both wait until PID 1 is
+//      done, seconds under TCG, while wdboot's timer still runs;
+//   2. load the driver (the i6300esb stops here; the iTCO can no longer reset the
+//      machine: its probe sets NO_REBOOT);
+//   3. wake PID 1 with a D-Bus call, once a second, until the sysfs state is "active";
+//   4. verify with systemd that its WatchdogDevice is this device.
+// If the device registered under another name than predicted, the drop-in is
+// rewritten and systemd re-executed again. Fails when systemd has not taken the
+// device within watchdog-wait seconds, or another process holds it.
 WatchdogReport hand_over_watchdog(WatchdogSystem& sys, const std::string& driver, const AgentConfig& cfg);
 
 }  // namespace wdboot::agent

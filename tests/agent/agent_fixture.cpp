@@ -71,6 +71,7 @@ int CountingFlags::set(int fd, unsigned flags) {
 
 bool FakeWatchdog::load_driver(const std::string& module, std::string& message) {
     loaded.push_back(module);
+    events.push_back("load " + module);
     if (!fail_load.empty()) {
         message = fail_load;
         return false;
@@ -93,10 +94,65 @@ bool FakeWatchdog::magic_close(const std::string& device, std::string& message) 
     return true;
 }
 
-void FakeWatchdog::sleep_ms(unsigned) {
-    ++sleeps;
-    if (systemd_opens_after >= 0 && sleeps >= static_cast<unsigned>(systemd_opens_after))
-        for (auto& d : devices) d.state = "active";
+void FakeWatchdog::sleep_ms(unsigned) { ++sleeps; }
+
+bool FakeWatchdog::write_service_manager_config(const std::string& text, std::string& message) {
+    events.push_back("drop-in");
+    if (!fail_service_manager.empty()) {
+        message = fail_service_manager;
+        return false;
+    }
+    drop_in = text;
+    return true;
+}
+
+bool FakeWatchdog::reexec_service_manager(std::string& message) {
+    events.push_back("reexec");
+    if (!fail_service_manager.empty()) {
+        message = fail_service_manager;
+        return false;
+    }
+    auto value = [&](const std::string& key) {
+        size_t at = drop_in.find("\n" + key + "=");
+        if (at == std::string::npos) return std::string();
+        at += key.size() + 2;
+        return drop_in.substr(at, drop_in.find('\n', at) - at);
+    };
+    systemd_device = value("WatchdogDevice");
+    systemd_runtime = value("RuntimeWatchdogSec");
+    return true;
+}
+
+bool FakeWatchdog::reload_service_manager(std::string& message) {
+    events.push_back("reload");
+    if (!fail_service_manager.empty()) {
+        message = fail_service_manager;
+        return false;
+    }
+    // A reload applies RuntimeWatchdogSec= only; PID 1 keeps its device, whose default
+    // is /dev/watchdog0.
+    size_t at = drop_in.find("\nRuntimeWatchdogSec=");
+    if (at != std::string::npos) {
+        at += 20;
+        systemd_runtime = drop_in.substr(at, drop_in.find('\n', at) - at);
+    }
+    if (systemd_device.empty()) systemd_device = "/dev/watchdog0";
+    return true;
+}
+
+bool FakeWatchdog::query_service_manager(ServiceManagerWatchdog& out, std::string& message) {
+    events.push_back("query");
+    if (!fail_service_manager.empty()) {
+        message = fail_service_manager;
+        return false;
+    }
+    if (systemd_ignores_wakes > 0) --systemd_ignores_wakes;
+    else if (systemd_takes_device)
+        for (auto& d : devices)
+            if (d.device == systemd_device && d.state != "active") d.state = "active";
+    out.device = systemd_device;
+    out.runtime = systemd_runtime;
+    return true;
 }
 
 std::string FakeRunner::efibootmgr_listing() const {
@@ -116,6 +172,7 @@ CommandResult FakeRunner::run(const std::vector<std::string>& argv) {
         return r;
     }
     r.exit_code = 0;
+    if (!argv.empty() && output_of.count(argv[0])) r.output = output_of[argv[0]];
     if (argv.empty() || argv[0] != "efibootmgr") return r;
     auto arg = [&](const std::string& name) -> std::string {
         for (size_t i = 1; i + 1 < argv.size(); ++i)

@@ -61,6 +61,11 @@ public:
     bool load_driver(const std::string& module, std::string& message) override;
     bool magic_close(const std::string& device, std::string& message) override;
     void sleep_ms(unsigned) override;
+    std::string device_dir() const override { return "/dev"; }
+    bool write_service_manager_config(const std::string& text, std::string& message) override;
+    bool reexec_service_manager(std::string& message) override;
+    bool reload_service_manager(std::string& message) override;
+    bool query_service_manager(ServiceManagerWatchdog& out, std::string& message) override;
 
     std::vector<WatchdogInfo> devices;
     std::map<std::string, WatchdogInfo> on_load;  // module -> device that appears
@@ -68,8 +73,17 @@ public:
     std::vector<std::string> closed;
     std::string fail_load;       // message: load fails
     std::string fail_close;      // message: magic close fails
-    int systemd_opens_after = -1;  // polls until the device turns "active" (-1 never)
     unsigned sleeps = 0;
+    // A model of systemd 252's PID 1: a re-execution applies the drop-in's
+    // WatchdogDevice= and RuntimeWatchdogSec=; every query wakes its main loop, and it
+    // then opens that device if it is registered and free.
+    std::string drop_in;            // the text written last
+    std::string systemd_device;     // WatchdogDevice= applied at the last re-execution
+    std::string systemd_runtime;    // RuntimeWatchdogUSec as systemctl shows it
+    bool systemd_takes_device = true;  // false: PID 1 never opens it (a drop-in in /etc masks ours)
+    unsigned systemd_ignores_wakes = 0;  // wake-ups before PID 1 gets to open it
+    std::string fail_service_manager;  // message: the drop-in, re-execution and queries fail
+    std::vector<std::string> events;   // "drop-in", "reexec", "reload", "load MODULE", "query", in order
 };
 
 // Records every command; answers efibootmgr from a small model of the boot manager.
@@ -80,6 +94,7 @@ public:
     std::map<std::string, std::string> labels;  // Boot#### -> label
     std::vector<std::string> order;
     int fail_exit_for = -1;  // index of the call that fails
+    std::map<std::string, std::string> output_of;  // program (argv[0]) -> what it prints
     std::string efibootmgr_listing() const;
 };
 

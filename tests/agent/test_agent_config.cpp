@@ -184,3 +184,18 @@ TEST_CASE("a broken agent.conf never keeps mark-good or disarm from disarming th
         CHECK(a.state().state.attempt_slot == kNoSlot);
     }
 }
+
+TEST_CASE("agent.conf: runtime-watchdog is systemd's RuntimeWatchdogSec= for a handover, 10..600 s") {
+    CHECK(parse("").cfg.runtime_watchdog_s == 60);
+    auto p = parse("watchdog-mode = handover\nruntime-watchdog = 20\n");
+    INFO(describe(p));
+    CHECK(p.ok);
+    CHECK(p.cfg.runtime_watchdog_s == 20);
+    for (const std::string bad : {"9", "601", "20s", "", "-1"}) {
+        auto b = parse("runtime-watchdog = " + bad + "\n");
+        INFO(bad);
+        CHECK_FALSE(b.ok);
+        CHECK(has_message(b, 1, true, "runtime-watchdog must be 10..600 seconds"));
+        CHECK(b.cfg.runtime_watchdog_s == 60);
+    }
+}

@@ -1,6 +1,7 @@
 // Disarm and handover decisions against a fake watchdog system, and the Linux
 // implementation against a fake sysfs and device directory.
 #include <catch2/catch.hpp>
+#include <algorithm>
 #include <filesystem>
 
 #include "agent_fixture.hpp"
@@ -110,7 +111,7 @@ TEST_CASE("LinuxWatchdogSystem over a fake sysfs and /dev") {
     write_text(d / "sys/watchdog2/identity", "wdat_wdt\n");
     write_text(d / "dev/watchdog0", "");
     FakeRunner runner;
-    LinuxWatchdogSystem sys(d / "sys", d / "dev", runner);
+    LinuxWatchdogSystem sys(d / "sys", d / "dev", d / "run/wdboot-watchdog.conf", runner);
     auto list = sys.list();
     REQUIRE(list.size() == 3);
     CHECK(list[0].name == "watchdog0");
@@ -198,4 +199,170 @@ TEST_CASE("wdbootctl mark-good on a nowayout watchdog: exit 10, the record says 
     const BootState st = a.state().state;
     CHECK(st.slots[st.find_slot("primary")].last_outcome == Outcome::unstoppable);
     CHECK(st.attempt_slot != kNoSlot);
+}
+
+// Handover (systemd 252): the drop-in and the re-execution come before the driver is
+// loaded, so that PID 1 opens the device as soon as it registers; FakeWatchdog models
+// PID 1 (see agent_fixture.hpp).
+TEST_CASE("handover: drop-in naming the next device, re-execution, then the driver, then systemd holds it") {
+    AgentConfig cfg;
+    cfg.watchdog_wait_s = 2;
+    cfg.runtime_watchdog_s = 20;
+    FakeWatchdog w;
+    w.on_load["i6300esb"] = WatchdogInfo{"watchdog0", "/dev/watchdog0", "i6300ESB timer", "inactive"};
+    WatchdogReport r = hand_over_watchdog(w, "i6300esb", cfg);
+    INFO(r.message);
+    CHECK(r.ok);
+    CHECK(r.device == "/dev/watchdog0");
+    CHECK(r.state == "active");
+    // systemd's default device is /dev/watchdog0, the one to come: a reload applies
+    // RuntimeWatchdogSec=, no re-execution needed.
+    REQUIRE(w.events.size() >= 5);
+    CHECK(std::vector<std::string>(w.events.begin(), w.events.begin() + 5) ==
+          std::vector<std::string>{"drop-in", "query", "reload", "load i6300esb", "query"});
+    CHECK(w.drop_in.find("[Manager]\nWatchdogDevice=/dev/watchdog0\nRuntimeWatchdogSec=20s\n") != std::string::npos);
+    CHECK(w.systemd_device == "/dev/watchdog0");
+    CHECK(r.message.find("handed over to systemd (RuntimeWatchdogSec=20s)") != std::string::npos);
+    CHECK(w.sleeps == 0);  // taken at the first wake-up after the load
+
+    SECTION("another watchdog is registered already: the next free number is named") {
+        FakeWatchdog two;
+        two.devices = {{"watchdog0", "/dev/watchdog0", "iTCO_wdt", "inactive"}};
+        two.on_load["i6300esb"] = WatchdogInfo{"watchdog1", "/dev/watchdog1", "i6300ESB timer", "inactive"};
+        WatchdogReport t = hand_over_watchdog(two, "i6300esb", cfg);
+        CHECK(t.ok);
+        CHECK(two.systemd_device == "/dev/watchdog1");
+        CHECK(std::count(two.events.begin(), two.events.end(), "reexec") == 1);
+        CHECK(std::count(two.events.begin(), two.events.end(), "reload") == 0);
+        CHECK(two.devices[0].state == "inactive");  // the other watchdog is left alone
+    }
+    SECTION("the device registers under another number: systemd is pointed at it again") {
+        FakeWatchdog odd;
+        odd.on_load["i6300esb"] = WatchdogInfo{"watchdog3", "/dev/watchdog3", "i6300ESB timer", "inactive"};
+        WatchdogReport o = hand_over_watchdog(odd, "i6300esb", cfg);
+        CHECK(o.ok);
+        CHECK(odd.systemd_device == "/dev/watchdog3");
+        CHECK(std::count(odd.events.begin(), odd.events.end(), "reload") == 1);
+        CHECK(std::count(odd.events.begin(), odd.events.end(), "reexec") == 1);
+    }
+    SECTION("watchdog-device names the device: the drop-in names it before the driver loads") {
+        FakeWatchdog named;
+        named.on_load["i6300esb"] = WatchdogInfo{"watchdog5", "/dev/watchdog5", "i6300ESB timer", "inactive"};
+        AgentConfig c = cfg;
+        c.watchdog_device = "/dev/watchdog5";
+        CHECK(hand_over_watchdog(named, "i6300esb", c).ok);
+        CHECK(std::count(named.events.begin(), named.events.end(), "reexec") == 1);
+    }
+    SECTION("systemd uses the device already (configured at boot): a reload is enough") {
+        FakeWatchdog set;
+        set.devices = {{"watchdog0", "/dev/watchdog0", "iTCO_wdt", "inactive"}};
+        set.on_load["i6300esb"] = WatchdogInfo{"watchdog1", "/dev/watchdog1", "i6300ESB timer", "inactive"};
+        set.systemd_device = "/dev/watchdog1";
+        CHECK(hand_over_watchdog(set, "i6300esb", cfg).ok);
+        CHECK(std::count(set.events.begin(), set.events.end(), "reexec") == 0);
+        CHECK(std::count(set.events.begin(), set.events.end(), "reload") == 1);
+        CHECK(set.systemd_runtime == "20s");
+    }
+    SECTION("PID 1 is slow: woken once a second until it takes the device") {
+        FakeWatchdog slow;
+        slow.on_load["i6300esb"] = WatchdogInfo{"watchdog0", "/dev/watchdog0", "i6300ESB timer", "inactive"};
+        slow.systemd_ignores_wakes = 2;  // the query before the reload, and the first after the load
+        CHECK(hand_over_watchdog(slow, "i6300esb", cfg).ok);
+        CHECK(slow.sleeps == 10);
+    }
+    SECTION("systemd never takes it: fails after watchdog-wait, says the i6300esb is stopped") {
+        FakeWatchdog never;
+        never.on_load["i6300esb"] = WatchdogInfo{"watchdog0", "/dev/watchdog0", "i6300ESB timer", "inactive"};
+        never.systemd_takes_device = false;
+        WatchdogReport n = hand_over_watchdog(never, "i6300esb", cfg);
+        CHECK_FALSE(n.ok);
+        CHECK(never.sleeps == 20);
+        CHECK(n.message.find("systemd did not open /dev/watchdog0 within 2 s") != std::string::npos);
+        CHECK(n.message.find("the i6300esb is now stopped") != std::string::npos);
+    }
+    SECTION("no systemd to ask: the steps warn, and the handover fails") {
+        FakeWatchdog none;
+        none.on_load["i6300esb"] = WatchdogInfo{"watchdog0", "/dev/watchdog0", "i6300ESB timer", "inactive"};
+        none.fail_service_manager = "Failed to connect to bus";
+        WatchdogReport n = hand_over_watchdog(none, "i6300esb", cfg);
+        CHECK_FALSE(n.ok);
+        CHECK(none.loaded == std::vector<std::string>{"i6300esb"});
+        CHECK(std::count(n.steps.begin(), n.steps.end(), "warning: Failed to connect to bus") == 2);
+    }
+}
+
+TEST_CASE("handover: a device held already — by systemd it is done, by another process it fails") {
+    AgentConfig cfg;
+    cfg.watchdog_wait_s = 1;
+    FakeWatchdog mine;
+    mine.devices = {{"watchdog0", "/dev/watchdog0", "iTCO_wdt", "active"}};
+    mine.systemd_device = "/dev/watchdog0";
+    mine.systemd_runtime = "1min";
+    WatchdogReport r = hand_over_watchdog(mine, "itco", cfg);
+    CHECK(r.ok);
+    CHECK(r.message.find("already handed over") != std::string::npos);
+    CHECK(mine.drop_in.empty());
+    CHECK(mine.events == std::vector<std::string>{"query"});
+
+    FakeWatchdog other;
+    other.devices = {{"watchdog0", "/dev/watchdog0", "iTCO_wdt", "active"}};
+    WatchdogReport o = hand_over_watchdog(other, "itco", cfg);
+    CHECK_FALSE(o.ok);
+    CHECK(o.message.find("held open by a process other than systemd") != std::string::npos);
+    CHECK(other.drop_in.empty());
+}
+
+TEST_CASE("handover of the iTCO: its driver is loaded already (not blacklisted); it is named, not loaded") {
+    AgentConfig cfg;
+    cfg.watchdog_wait_s = 1;
+    FakeWatchdog w;
+    w.devices = {{"watchdog0", "/dev/watchdog0", "i6300ESB timer", "inactive"},
+                 {"watchdog1", "/dev/watchdog1", "iTCO_wdt", "inactive"}};
+    WatchdogReport r = hand_over_watchdog(w, "itco", cfg);
+    CHECK(r.ok);
+    CHECK(w.loaded.empty());
+    CHECK(w.systemd_device == "/dev/watchdog1");
+    CHECK(w.devices[0].state == "inactive");
+    CHECK(w.devices[1].state == "active");
+}
+
+TEST_CASE("next_watchdog_device: the lowest free number") {
+    CHECK(next_watchdog_device({}, "/dev") == "/dev/watchdog0");
+    std::vector<WatchdogInfo> d = {{"watchdog0", "", "", ""}, {"watchdog2", "", "", ""}};
+    CHECK(next_watchdog_device(d, "/x") == "/x/watchdog1");
+    d.push_back({"watchdog1", "", "", ""});
+    CHECK(next_watchdog_device(d, "/dev") == "/dev/watchdog3");
+}
+
+TEST_CASE("LinuxWatchdogSystem: the drop-in, daemon-reexec and systemctl show") {
+    TempDir d;
+    FakeRunner runner;
+    LinuxWatchdogSystem sys(d / "sys", d / "dev", d / "run/system.conf.d/wdboot-watchdog.conf", runner);
+    std::string msg;
+    std::filesystem::create_directories(d / "run");
+    REQUIRE(sys.write_service_manager_config("[Manager]\nA=1\n", msg));
+    CHECK(read_text(d / "run/system.conf.d/wdboot-watchdog.conf") == "[Manager]\nA=1\n");
+    REQUIRE(sys.write_service_manager_config("[Manager]\nB=2\n", msg));  // replaced whole
+    CHECK(read_text(d / "run/system.conf.d/wdboot-watchdog.conf") == "[Manager]\nB=2\n");
+    CHECK_FALSE(std::filesystem::exists(d / "run/system.conf.d/wdboot-watchdog.conf.tmp"));
+
+    REQUIRE(sys.reexec_service_manager(msg));
+    REQUIRE(sys.reload_service_manager(msg));
+    runner.output_of["systemctl"] = "RuntimeWatchdogUSec=20s\nWatchdogDevice=/dev/watchdog1\n";
+    ServiceManagerWatchdog sm;
+    REQUIRE(sys.query_service_manager(sm, msg));
+    CHECK(sm.device == "/dev/watchdog1");
+    CHECK(sm.runtime == "20s");
+    REQUIRE(runner.calls.size() == 3);
+    CHECK(runner.calls[0] == std::vector<std::string>{"systemctl", "daemon-reexec"});
+    CHECK(runner.calls[1] == std::vector<std::string>{"systemctl", "daemon-reload"});
+    CHECK(runner.calls[2] ==
+          std::vector<std::string>{"systemctl", "show", "-p", "WatchdogDevice", "-p", "RuntimeWatchdogUSec"});
+    runner.fail_exit_for = 3;
+    CHECK_FALSE(sys.reexec_service_manager(msg));
+    CHECK(msg.find("injected failure") != std::string::npos);
+
+    LinuxWatchdogSystem nowhere(d / "sys", d / "dev", d / "missing/deeper/wdboot-watchdog.conf", runner);
+    CHECK_FALSE(nowhere.write_service_manager_config("x", msg));
+    CHECK(msg.find("cannot create") != std::string::npos);
 }

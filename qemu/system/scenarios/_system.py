@@ -14,14 +14,14 @@ MEMORY_MIB = 1024
 WATCHDOG_S = 90
 
 
-def slot(name, test, stay=0, tries=None, health_fail=False):
+def slot(name, test, stay=0, tries=None, health_fail=False, extra=""):
     opts = (f"root=/dev/vda2 rw console=ttyS0 quiet loglevel=3 wdsys.test={test} wdsys.stay={stay}"
-            + (" wdsys.health=fail" if health_fail else ""))
+            + (" wdsys.health=fail" if health_fail else "") + (f" {extra}" if extra else ""))
     return stanza(name, INITRD, opts, tries=tries)
 
 
-def system_config(stanzas, timeout=WATCHDOG_S):
-    return config(stanzas, timeout=timeout)
+def system_config(stanzas, timeout=WATCHDOG_S, watchdog="i6300esb"):
+    return config(stanzas, timeout=timeout, watchdog=watchdog)
 
 
 def report(ctx, boot, what):

@@ -78,10 +78,10 @@ class Context(sc.Context):
         d.put_file("EFI/wdboot/wdbootx64.efi", self.efi)
         d.put("EFI/wdboot/wdboot.conf", conf_text.encode())
 
-    def vm(self, limit_s, label=None, memory_mib=512):
+    def vm(self, limit_s, label=None, memory_mib=512, extra_args=()):
         self.runs += 1
         v = Vm(label or f"run{self.runs}", self.dir, self.disk_path, self.vars_path, limit_s,
-               memory_mib=memory_mib)
+               memory_mib=memory_mib, extra_args=extra_args)
         self.vms.append(v)
         return v
 
