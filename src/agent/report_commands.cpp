@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "panic_archive.hpp"
 #include "wdboot/config.hpp"
 #include "wdboot/slot_policy.hpp"
 
@@ -299,11 +300,31 @@ Exit cmd_status(AgentEnv& env) {
     return Exit::ok;
 }
 
+nlohmann::json panic_json(const std::string& archive_dir, const JournalEntry& e) {
+    if (!is_panic_event(e.event)) return nullptr;
+    ArchivedPanic a;
+    std::string error;
+    if (!read_archived_panic(archive_dir, e.boot_id, a, error)) {
+        if (error.empty()) return nullptr;
+        return {{"source", nullptr}, {"read_from", nullptr}, {"reason", nullptr}, {"time", nullptr},
+                {"lines", nlohmann::json::array()}, {"error", error}};
+    }
+    return {{"source", a.path},
+            {"read_from", a.source},
+            {"reason", a.reason},
+            {"time", a.dump.time},
+            {"lines", panic_excerpt(a.text, kPanicExcerptLines)},
+            {"error", nullptr}};
+}
+
 Exit cmd_log(AgentEnv& env, unsigned limit) {
     Session s;
     Exit e = open_session(env, 0, s);
     if (e != Exit::ok) return e;
-    nlohmann::json entries = journal_json(s.loaded.state);
+    const BootState& st = s.loaded.state;
+    nlohmann::json entries = journal_json(st);
+    // The kernel's own words for each panic, from wdboot's archive (panic_archive.hpp).
+    for (size_t i = 0; i < entries.size(); ++i) entries[i]["panic"] = panic_json(env.pstore.archive, st.journal_newest(i));
     if (limit != 0 && entries.size() > limit) entries.erase(entries.begin() + limit, entries.end());
     if (env.json) {
         *env.out << entries.dump(2) << "\n";
@@ -319,6 +340,19 @@ Exit cmd_log(AgentEnv& env, unsigned limit) {
                       en["boot_id"].get<uint32_t>(), slot.c_str(), en["event"].get<std::string>().c_str(),
                       en["reset_cause"].get<std::string>().c_str(), en["detail_text"].get<std::string>().c_str());
         *env.out << line;
+        const auto& p = en["panic"];
+        if (p.is_null()) {
+            if (en["event"] == "panic" || en["event"] == "runtime-panic")
+                *env.out << "    (no kernel log of this panic in " << env.pstore.archive
+                         << ": efi_pstore not loaded, or `wdbootctl pstore` has not run since)\n";
+            continue;
+        }
+        if (!p["error"].is_null()) {
+            *env.out << "    (" << p["error"].get<std::string>() << ")\n";
+            continue;
+        }
+        for (const auto& l : p["lines"]) *env.out << "    | " << l.get<std::string>() << "\n";
+        *env.out << "    (" << p["source"].get<std::string>() << ")\n";
     }
     if (entries.empty()) *env.out << "(journal empty)\n";
     return Exit::ok;
