@@ -1,5 +1,6 @@
 #include "state_commands.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -173,6 +174,8 @@ Exit cmd_mark_good(AgentEnv& env) {
             pstore = sweep_json(pr);
             BootState next = s.loaded.state;
             Status st = record_healthy_boot(next, cur.boot_id, r.ok, env.now(), &already);
+            // What is left after the sweep; uncounted (efivarfs unlistable): the old value.
+            if (pr.counted) next.pstore_records = static_cast<uint8_t>(std::min(pr.variables_left, 255u));
             if (st != Status::ok) {
                 record_exit = Exit::refused;
                 record_error = "boot " + std::to_string(cur.boot_id) + " of slot \"" + cur.slot +
