@@ -198,20 +198,34 @@ bool list_dump_variables(const std::string& dir, std::vector<Variable>& out, std
 }
 
 std::string variable_name(const std::string& file_name) {
-    return file_name.substr(0, file_name.size() - std::strlen(kPstoreGuid) - 1);
+    return file_name.substr(0, file_name.size() - std::strlen(kPstoreVendorGuidText) - 1);
 }
 
 }  // namespace
 
-bool is_panic_event(Event e) {
-    const std::string name = to_string(e);
-    return name == "panic" || name == "runtime-panic";
-}
+bool is_panic_event(Event e) { return e == Event::panic || e == Event::runtime_panic; }
 
+// What the loader counts (efi/efi_nvram.cpp): every dump-type* variable of the pstore
+// GUID, whatever its type, so that the two counts agree.
 bool count_pstore_variables(const std::string& efivarfs_dir, unsigned& count, std::string& error) {
-    std::vector<Variable> vars;
-    if (!list_dump_variables(efivarfs_dir, vars, error)) return false;
-    count = static_cast<unsigned>(vars.size());
+    std::error_code ec;
+    fs::directory_iterator it(efivarfs_dir, ec);
+    const std::string suffix = std::string("-") + kPstoreVendorGuidText;
+    count = 0;
+    for (; !ec && it != fs::directory_iterator(); it.increment(ec)) {
+        const std::string name = it->path().filename().string();
+        if (name.size() <= suffix.size() || name.compare(name.size() - suffix.size(), suffix.size(), suffix) != 0)
+            continue;
+        if (!is_pstore_record_name(name.substr(0, name.size() - suffix.size()).c_str())) continue;
+        // efivarfs shows a variable that is not set as an empty file.
+        std::error_code sec;
+        if (it->file_size(sec) == 0 && !sec) continue;
+        ++count;
+    }
+    if (ec) {
+        error = "cannot list " + efivarfs_dir + ": " + ec.message();
+        return false;
+    }
     return true;
 }
 
@@ -361,7 +375,7 @@ SweepReport sweep_pstore(const PstorePaths& paths, Efivarfs& vars, const BootSta
             if (!in_pstorefs.count(v.key)) unread.insert(v.key);
             continue;
         }
-        Status s = vars.remove(variable_name(v.file_name), kPstoreGuid);
+        Status s = vars.remove(variable_name(v.file_name), kPstoreVendorGuidText);
         if (s == Status::ok || s == Status::not_found) {
             if (s == Status::ok) ++r.variables_removed;
         } else {
@@ -388,7 +402,7 @@ SweepReport sweep_pstore(const PstorePaths& paths, Efivarfs& vars, const BootSta
                 still.push_back(v);
                 continue;
             }
-            Status s = vars.remove(variable_name(v.file_name), kPstoreGuid);
+            Status s = vars.remove(variable_name(v.file_name), kPstoreVendorGuidText);
             if (s == Status::ok) {
                 ++r.variables_removed;
                 ++r.variables_saved_raw;
@@ -400,8 +414,9 @@ SweepReport sweep_pstore(const PstorePaths& paths, Efivarfs& vars, const BootSta
         keep.swap(still);
         trim_raw(raw);
     }
-    r.counted = true;
-    r.variables_left = static_cast<unsigned>(keep.size());
+    std::string count_err;
+    r.counted = count_pstore_variables(vars.root(), r.variables_left, count_err);
+    if (!r.counted) r.problems.push_back(count_err);
     return r;
 }
 

@@ -17,7 +17,8 @@
 //   4. if more than kMaxUnreadDumps dumps stay unreadable (efi_pstore not loaded: they
 //      are only in efivarfs, compressed), saves the oldest ones' raw variables under
 //      raw/ and deletes them, so that a crash loop cannot fill NVRAM;
-//   5. counts the dump variables left, for BootState::pstore_records.
+//   5. counts the efi-pstore records left as the loader does, for
+//      BootState::pstore_records.
 // Nothing in it is fatal: every failure is a line in SweepReport::problems.
 //
 // Archive layout (dir = /var/lib/wdboot/pstore): `boot-ID.txt` and `dump-TIME-COUNT.txt`,
@@ -55,7 +56,7 @@ struct SweepReport {
     unsigned variables_removed = 0;     // dump variables deleted through efivarfs
     unsigned variables_saved_raw = 0;   // of those, unread ones saved under raw/ first
     bool counted = false;               // variables_left is valid
-    unsigned variables_left = 0;        // dump-type0 variables still in NVRAM
+    unsigned variables_left = 0;        // efi-pstore records still in NVRAM (dump-type*)
     std::vector<std::string> problems;  // what failed; nothing here stops a blessing
 };
 
@@ -63,8 +64,9 @@ struct SweepReport {
 // Changes pstorefs, efivarfs and the archive directory (created when missing).
 SweepReport sweep_pstore(const PstorePaths& paths, Efivarfs& vars, const BootState& st, FileSync& sync);
 
-// Counts the efi-pstore dump variables (`dump-type0-*-<pstore guid>`, non-empty) in the
-// efivarfs directory. False with `error` when the directory cannot be read.
+// Counts the efi-pstore records in the efivarfs directory as the loader counts them
+// (`dump-type*-<pstore guid>`, is_pstore_record_name(); empty files are not variables).
+// False with `error` when the directory cannot be read.
 bool count_pstore_variables(const std::string& efivarfs_dir, unsigned& count, std::string& error);
 
 // An archived panic as `log` shows it.

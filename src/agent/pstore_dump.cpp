@@ -88,7 +88,7 @@ std::string to_string(const DumpKey& k) { return std::to_string(k.time) + "-" + 
 
 bool parse_dump_variable(const std::string& file_name, DumpKey& key, unsigned& part) {
     const std::string prefix = "dump-type0-";
-    const std::string suffix = std::string("-") + kPstoreGuid;
+    const std::string suffix = std::string("-") + kPstoreVendorGuidText;
     if (file_name.size() <= prefix.size() + suffix.size()) return false;
     if (file_name.compare(0, prefix.size(), prefix) != 0) return false;
     if (file_name.compare(file_name.size() - suffix.size(), suffix.size(), suffix) != 0) return false;

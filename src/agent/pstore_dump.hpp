@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
-namespace wdboot::agent {
+#include "wdboot/state_store.hpp"  // kPstoreVendorGuidText, is_pstore_record_name
 
-inline constexpr char kPstoreGuid[] = "cfc8fc79-be2e-4ddc-97f0-9f98bfe298a0";
+namespace wdboot::agent {
 
 // One dump: all parts the kernel wrote for one panic (or oops) share TIME and COUNT.
 struct DumpKey {

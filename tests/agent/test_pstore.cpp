@@ -48,7 +48,7 @@ const std::string kOopsLog =
 
 std::string var_file(unsigned part, unsigned count, uint64_t time) {
     return "dump-type0-" + std::to_string(part) + "-" + std::to_string(count) + "-" + std::to_string(time) + "-C-" +
-           kPstoreGuid;
+           kPstoreVendorGuidText;
 }
 
 std::string pstore_file(unsigned part, unsigned count, uint64_t time) {
@@ -120,14 +120,14 @@ TEST_CASE("pstore names: efivarfs variables and pstorefs files") {
     CHECK(parse_dump_variable(var_file(3, 1, 1732950000), k, part));
     CHECK(k == DumpKey{1732950000, 1});
     CHECK(part == 3);
-    CHECK(parse_dump_variable(std::string("dump-type0-1-0-1732950000-D-") + kPstoreGuid, k, part));
-    CHECK(parse_dump_variable(std::string("dump-type0-12-0-1732950000-") + kPstoreGuid, k, part));  // old kernels
+    CHECK(parse_dump_variable(std::string("dump-type0-1-0-1732950000-D-") + kPstoreVendorGuidText, k, part));
+    CHECK(parse_dump_variable(std::string("dump-type0-12-0-1732950000-") + kPstoreVendorGuidText, k, part));  // old kernels
     CHECK(part == 12);
-    CHECK_FALSE(parse_dump_variable(std::string("dump-type1-1-0-1732950000-C-") + kPstoreGuid, k, part));
+    CHECK_FALSE(parse_dump_variable(std::string("dump-type1-1-0-1732950000-C-") + kPstoreVendorGuidText, k, part));
     CHECK_FALSE(parse_dump_variable("dump-type0-1-0-1732950000-C-50eee850-2e5c-44e5-ac3d-627587d76014", k, part));
-    CHECK_FALSE(parse_dump_variable(std::string("dump-type0-1-x-1732950000-C-") + kPstoreGuid, k, part));
-    CHECK_FALSE(parse_dump_variable(std::string("dump-type0-1-0-1732950000-Z-") + kPstoreGuid, k, part));
-    CHECK_FALSE(parse_dump_variable(std::string("WdbootStateA-") + kPstoreGuid, k, part));
+    CHECK_FALSE(parse_dump_variable(std::string("dump-type0-1-x-1732950000-C-") + kPstoreVendorGuidText, k, part));
+    CHECK_FALSE(parse_dump_variable(std::string("dump-type0-1-0-1732950000-Z-") + kPstoreVendorGuidText, k, part));
+    CHECK_FALSE(parse_dump_variable(std::string("WdbootStateA-") + kPstoreVendorGuidText, k, part));
 
     CHECK(parse_pstore_file("dmesg-efi-173295000014002", k, part));
     CHECK(k == DumpKey{1732950000, 2});
@@ -350,5 +350,164 @@ TEST_CASE("wdbootctl pstore: root, efivarfs, the report") {
         CHECK(j["archived"].empty());
         CHECK(j["variables_left"] == cut_parts(kSysrqLog, 1024).size());
         CHECK(j["problems"].size() == 1);
+    }
+}
+
+TEST_CASE("pstore sweep files each panic dump under the boot that crashed, newest with newest") {
+    PstoreAgent a;
+    // Boots 5 and 6 panicked before any sweep ran (a crash loop in the initramfs); boot 3
+    // panicked long ago and was archived then.
+    BootState st = journal_of({{3, Event::runtime_panic}, {4, Event::blessed}, {5, Event::runtime_panic},
+                               {6, Event::panic}, {7, Event::attempt}});
+    write_text(a.env.pstore.archive + "/boot-3.txt", "wdboot-panic 1\nboot_id: 3\ndump: 1732000000-0\n--\nold\n");
+    leave_dump(a, a.env.pstore.pstorefs, kSysrqLog, 1732950000);  // boot 5's
+    leave_dump(a, a.env.pstore.pstorefs, kOopsLog, 1732950300);   // boot 6's
+    leave_dump(a, a.env.pstore.pstorefs, kOopsLog, 1732940000, 0, true, "Oops");  // an oops boot 5 survived
+    SweepReport r = a.sweep(st);
+    CHECK(r.problems.empty());
+    CHECK(r.archived.size() == 3);
+    ArchivedPanic p;
+    std::string error;
+    REQUIRE(read_archived_panic(a.env.pstore.archive, 6, p, error));
+    CHECK(p.dump == DumpKey{1732950300, 0});
+    CHECK(p.reason == "Panic");
+    CHECK(p.text.find("Fatal exception") != std::string::npos);
+    REQUIRE(read_archived_panic(a.env.pstore.archive, 5, p, error));
+    CHECK(p.dump == DumpKey{1732950000, 0});
+    CHECK(p.text.find("sysrq triggered crash") != std::string::npos);
+    CHECK(fs::exists(a.env.pstore.archive + "/dump-1732940000-0.txt"));
+    CHECK(read_text(a.env.pstore.archive + "/boot-3.txt").find("old") != std::string::npos);  // untouched
+    CHECK(a.dump_vars() == 0);
+
+    SECTION("an archive file that is not one is an error for log, not a crash") {
+        write_text(a.env.pstore.archive + "/boot-6.txt", "garbage\n");
+        CHECK_FALSE(read_archived_panic(a.env.pstore.archive, 6, p, error));
+        CHECK(error.find("is not a wdboot panic archive file") != std::string::npos);
+        CHECK_FALSE(read_archived_panic(a.env.pstore.archive, 99, p, error));
+        CHECK(error.empty());
+    }
+}
+
+namespace {
+
+// The record holding `st`, written through the core's two-copy store.
+void save(Agent& a, const BootState& st) {
+    EfivarfsStore store(*a.vars);
+    LoadedState loaded = load_state(store);
+    bool wrote = false;
+    REQUIRE(save_state(store, loaded, st, &wrote) == Status::ok);
+}
+
+}  // namespace
+
+TEST_CASE("log shows the panic under its entry; --json carries it") {
+    PstoreAgent a;
+    a.write_config(kTwoSlotConfig);
+    a.boot();
+    BootState st = a.state().state;
+    st.journal_add(st.last_boot_id, 0, Event::runtime_panic, ResetCause::panic, 1, a.clock);
+    st.journal_add(st.last_boot_id + 1, 0, Event::panic, ResetCause::panic, 2, a.clock + 60);
+    save(a, st);
+    leave_dump(a, a.env.pstore.pstorefs, kSysrqLog, 1732950000);
+    REQUIRE(cmd_pstore(a.env) == Exit::ok);
+    a.clear_output();
+
+    REQUIRE(cmd_log(a.env, 0) == Exit::ok);
+    const std::string text = a.out.str();
+    // The newest dump went to the newest entry (boot id + 1); the older entry has none.
+    const std::string newest = "    | [   31.742010] sysrq: Trigger a crash\n"
+                               "    | [   31.742392] Kernel panic - not syncing: sysrq triggered crash\n";
+    CHECK(text.find(newest) != std::string::npos);
+    CHECK(text.find("(" + a.env.pstore.archive + "/boot-" + std::to_string(st.last_boot_id + 1) + ".txt)") !=
+          std::string::npos);
+    CHECK(text.find("    (no kernel log of this panic in " + a.env.pstore.archive) != std::string::npos);
+    CHECK(text.find("Panic#1") == std::string::npos);
+
+    a.clear_output();
+    a.env.json = true;
+    REQUIRE(cmd_log(a.env, 0) == Exit::ok);
+    auto j = nlohmann::json::parse(a.out.str());
+    CHECK(j[0]["event"] == "panic");
+    REQUIRE(j[0]["panic"].is_object());
+    CHECK(j[0]["panic"]["reason"] == "Panic");
+    CHECK(j[0]["panic"]["time"] == 1732950000);
+    CHECK(j[0]["panic"]["lines"].size() == kPanicExcerptLines);
+    CHECK(j[0]["panic"]["lines"][1] == "[   31.742392] Kernel panic - not syncing: sysrq triggered crash");
+    CHECK(j[0]["panic"]["error"].is_null());
+    CHECK(j[1]["event"] == "runtime-panic");
+    CHECK(j[1]["panic"].is_null());
+    CHECK(j[2]["panic"].is_null());  // not a panic entry
+}
+
+TEST_CASE("mark-good sweeps first and records what is left; a pstore problem never stops the blessing") {
+    PstoreAgent a;
+    a.write_config(kTwoSlotConfig);
+    a.watchdog.on_load["i6300esb"] = WatchdogInfo{"watchdog0", "/dev/watchdog0", "i6300ESB timer", "inactive"};
+    leave_dump(a, "", kSysrqLog, 1732900000, 0, false);  // unreadable: stays, counted
+    const unsigned unread = a.dump_vars();
+    a.boot();
+    leave_dump(a, a.env.pstore.pstorefs, kSysrqLog, 1732950000);  // readable: archived, deleted
+    SECTION("counted after the cleanup, in the blessing's write") {
+        a.env.json = true;
+        REQUIRE(cmd_mark_good(a.env) == Exit::ok);
+        auto j = nlohmann::json::parse(a.out.str());
+        CHECK(j["blessed"] == true);
+        CHECK(j["pstore"]["variables_left"] == unread);
+        CHECK(a.state().state.pstore_records == unread);
+        CHECK(a.dump_vars() == unread);
+    }
+    SECTION("an archive that cannot be written: warned, still blessed, nothing deleted") {
+        write_text(a.dir / "file", "x");
+        a.env.pstore.archive = a.dir / "file/pstore";
+        REQUIRE(cmd_mark_good(a.env) == Exit::ok);
+        CHECK(a.err.str().find("wdbootctl: warning: pstore: cannot create") != std::string::npos);
+        CHECK(a.state().state.attempt_slot == kNoSlot);
+        CHECK(a.state().state.pstore_records == a.dump_vars());
+    }
+}
+
+TEST_CASE("status explains a crash loop and shows the last runtime crash") {
+    PstoreAgent a;
+    a.write_config(kTwoSlotConfig + std::string());
+    a.boot();
+    BootState st = a.state().state;
+    const uint32_t id = st.last_boot_id;
+    st.journal_add(id, 0, Event::runtime_panic, ResetCause::panic, 3, a.clock + 100);
+    st.journal_add(id, 0, Event::crash_loop, ResetCause::panic, 3, a.clock + 100);
+    save(a, st);
+    write_text(a.env.pstore.archive + "/boot-" + std::to_string(id) + ".txt",
+               "wdboot-panic 1\nboot_id: " + std::to_string(id) +
+                   "\ndump: 1732950000-0\nreason: Panic\nsource: x\n--\n" + dump_log_text({{1, kOopsLog}}));
+    a.boot();  // fallback boots now (in the fake loader: whatever the policy says)
+
+    a.clear_output();
+    REQUIRE(cmd_status(a.env) == Exit::ok);
+    const std::string text = a.out.str();
+    CHECK(text.find("CRASH LOOP: slot \"primary\" crashed 3 times after being blessed") != std::string::npos);
+    CHECK(text.find("To boot \"primary\" again: wdbootctl set-default primary") != std::string::npos);
+    CHECK(text.find("wdbootctl reset") != std::string::npos);
+    CHECK(text.find("last crash after a blessing:") != std::string::npos);
+    CHECK(text.find("Kernel panic - not syncing: Fatal exception") != std::string::npos);
+
+    a.clear_output();
+    a.env.json = true;
+    REQUIRE(cmd_status(a.env) == Exit::ok);
+    auto j = nlohmann::json::parse(a.out.str());
+    REQUIRE(j["crash_loop"].is_object());
+    CHECK(j["crash_loop"]["slot"] == "primary");
+    CHECK(j["crash_loop"]["crashes"] == 3);
+    CHECK(j["crash_loop"]["boot_id"] == id);
+    CHECK(j["crash_loop"]["undo"][0] == "wdbootctl set-default primary");
+    CHECK(j["last_runtime_crash"]["event"] == "runtime-panic");
+    CHECK(j["last_runtime_crash"]["panic_line"] == "[  102.342005] Kernel panic - not syncing: Fatal exception");
+
+    SECTION("set-default gives the slot back: no crash loop any more") {
+        a.clear_output();
+        a.env.json = false;
+        REQUIRE(cmd_set_default(a.env, "primary") == Exit::ok);
+        a.clear_output();
+        a.env.json = true;
+        REQUIRE(cmd_status(a.env) == Exit::ok);
+        CHECK(nlohmann::json::parse(a.out.str())["crash_loop"].is_null());
     }
 }
