@@ -511,3 +511,41 @@ TEST_CASE("status explains a crash loop and shows the last runtime crash") {
         CHECK(nlohmann::json::parse(a.out.str())["crash_loop"].is_null());
     }
 }
+
+TEST_CASE("a panic after the blessing, end to end: the loader journals it, pstore files it, log shows it") {
+    PstoreAgent a;
+    a.write_config(kTwoSlotConfig);
+    a.watchdog.on_load["i6300esb"] = WatchdogInfo{"watchdog0", "/dev/watchdog0", "i6300ESB timer", "inactive"};
+    auto first = a.boot();
+    REQUIRE(cmd_mark_good(a.env) == Exit::ok);
+    REQUIRE(a.state().state.pstore_records == 0);
+    // The kernel panics; the reboot shows its dump in pstorefs and efivarfs.
+    leave_dump(a, a.env.pstore.pstorefs, kSysrqLog, 1732950000);
+    a.clock += 3600;
+    auto second = a.boot();
+    const JournalEntry& crash = a.state().state.journal_newest(1);  // newest: the new attempt
+    REQUIRE(crash.event == Event::runtime_panic);
+    CHECK(crash.boot_id == first.boot_id);
+
+    a.clear_output();
+    REQUIRE(cmd_pstore(a.env) == Exit::ok);
+    CHECK(a.out.str().find("archived " + a.env.pstore.archive + "/boot-" + std::to_string(first.boot_id) + ".txt") !=
+          std::string::npos);
+    CHECK(a.dump_vars() == 0);
+    REQUIRE(cmd_mark_good(a.env) == Exit::ok);
+    CHECK(a.state().state.pstore_records == 0);
+
+    a.clear_output();
+    a.env.json = true;
+    REQUIRE(cmd_log(a.env, 0) == Exit::ok);
+    auto j = nlohmann::json::parse(a.out.str());
+    bool shown = false;
+    for (const auto& e : j) {
+        if (e["event"] != "runtime-panic") continue;
+        CHECK(e["boot_id"] == first.boot_id);
+        CHECK(e["panic"]["lines"][1] == "[   31.742392] Kernel panic - not syncing: sysrq triggered crash");
+        shown = true;
+    }
+    CHECK(shown);
+    CHECK(second.boot_id != first.boot_id);
+}
