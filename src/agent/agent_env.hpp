@@ -19,6 +19,7 @@
 #include "current_boot.hpp"
 #include "efivarfs.hpp"
 #include "exit_codes.hpp"
+#include "panic_archive.hpp"
 #include "state_lock.hpp"
 #include "watchdog_control.hpp"
 #include "wdboot/config.hpp"
@@ -46,6 +47,8 @@ struct AgentEnv {
     std::string cmdline_file = "/proc/cmdline";
     std::string kernel_release;  // uname -r
     std::string loader_image;    // the wdbootx64.efi that `install` copies
+    // pstorefs, systemd-pstore's archive and wdboot's panic archive (panic_archive.hpp).
+    PstorePaths pstore;
     uid_t health_owner = 0;      // who must own health-dir and its checks (tests: their own uid)
     FileSync* file_sync = nullptr;  // fsync/rename for ESP writes; nullptr: the real calls
 

@@ -10,6 +10,7 @@
 
 #include "agent_env.hpp"
 #include "install_commands.hpp"
+#include "pstore_command.hpp"
 #include "slot_commands.hpp"
 #include "health_command.hpp"
 #include "report_commands.hpp"
@@ -66,6 +67,7 @@ int main(int argc, char** argv) {
     auto* disarm = app.add_subcommand("disarm", "Stop the hardware watchdog now");
     disarm->add_option("--driver", driver, "Watchdog driver (i6300esb, itco, wdat) when not booted by wdboot");
     bool no_action = false;
+    auto* pstore = app.add_subcommand("pstore", "Archive kernel panics left by efi_pstore, keep them out of NVRAM");
     auto* health = app.add_subcommand("health", "Run the health checks in health-dir");
     health->add_flag("--no-action", no_action, "Only report; never mark bad or reboot");
 
@@ -132,6 +134,9 @@ int main(int argc, char** argv) {
     struct utsname u {};
     if (uname(&u) == 0) env.kernel_release = u.release;
     env.loader_image = env_or("WDBOOT_EFI_IMAGE", WDBOOT_EFI_IMAGE);
+    env.pstore.pstorefs = env_or("WDBOOT_PSTORE", env.pstore.pstorefs.c_str());
+    env.pstore.systemd_archive = env_or("WDBOOT_SYSTEMD_PSTORE", env.pstore.systemd_archive.c_str());
+    env.pstore.archive = env_or("WDBOOT_PANIC_ARCHIVE", env.pstore.archive.c_str());
 
     // agent.conf is read here, not earlier: mark-good and disarm run even when it is
     // broken (run_with_agent_config), so the environment must be complete first.
@@ -146,6 +151,7 @@ int main(int argc, char** argv) {
         if (*reset) return cmd_reset(e);
         if (*disarm) return cmd_disarm(e, driver);
         if (*health) return cmd_health(e, no_action);
+        if (*pstore) return cmd_pstore(e);
         if (*install) return cmd_install(e, iopts);
         if (*uninstall) return cmd_uninstall(e, esp, purge, dry_run);
         if (*add_slot) return cmd_add_slot(e, spec, esp);

@@ -2,9 +2,11 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 
+#include "panic_archive.hpp"
 #include "wdboot/config.hpp"
 #include "wdboot/slot_policy.hpp"
 
@@ -32,6 +34,10 @@ bool is_failure(Event e) {
         case Event::state_corrupt:
         case Event::trial_abandoned:
         case Event::disarm_failed:
+        case Event::panic:
+        case Event::runtime_panic:
+        case Event::runtime_hang:
+        case Event::crash_loop:
         case Event::marked_bad: return true;
         default: return false;
     }
@@ -95,6 +101,62 @@ nlohmann::json watchdog_json(AgentEnv& env, const Session& s) {
     return j;
 }
 
+// The first `Kernel panic - not syncing` line of an archived panic, or null.
+nlohmann::json panic_line(const AgentEnv& env, uint32_t boot_id) {
+    ArchivedPanic a;
+    std::string error;
+    if (!read_archived_panic(env.pstore.archive, boot_id, a, error)) return nullptr;
+    for (const auto& l : panic_excerpt(a.text, kPanicExcerptLines))
+        if (l.find("Kernel panic - not syncing") != std::string::npos) return l;
+    return nullptr;
+}
+
+// The newest crash-loop entry, unless a later blessing, set-default or reset of that slot
+// (or of every slot) gave it its tries back: the slot that crashed after its blessing
+// too often within runtime-crashes' window, and what boots instead.
+nlohmann::json crash_loop_json(const Session& s, const Config* cfg) {
+    const BootState& st = s.loaded.state;
+    bool every_slot_back = false;
+    std::vector<uint8_t> slots_back;  // blessed or set-default since
+    for (size_t i = 0; i < st.journal_count; ++i) {
+        const JournalEntry& e = st.journal_newest(i);
+        if (e.event == Event::blessed || e.event == Event::default_set) slots_back.push_back(e.slot);
+        if (e.event == Event::counters_reset && static_cast<CountersReset>(e.detail) == CountersReset::all)
+            every_slot_back = true;
+        if (e.event != Event::crash_loop) continue;
+        if (every_slot_back || std::find(slots_back.begin(), slots_back.end(), e.slot) != slots_back.end())
+            return nullptr;
+        const std::string name = slot_name(st, e.slot);
+        nlohmann::json hours = nullptr;
+        if (cfg != nullptr && cfg->runtime_crash_hours != 0) hours = cfg->runtime_crash_hours;
+        nlohmann::json since = st.crash_window_start != 0 ? nlohmann::json(st.crash_window_start) : nlohmann::json(nullptr);
+        return {{"slot", name.empty() ? nlohmann::json(nullptr) : nlohmann::json(name)},
+                {"boot_id", e.boot_id},
+                {"time", e.time},
+                {"time_text", format_time(e.time)},
+                {"crashes", e.detail},
+                {"hours", hours},
+                {"window_start", since},
+                {"booted", s.have_current ? nlohmann::json(s.current.slot) : nlohmann::json(nullptr)},
+                {"undo", {"wdbootctl set-default " + (name.empty() ? std::string("SLOT") : name), "wdbootctl reset"}}};
+    }
+    return nullptr;
+}
+
+// The newest crash of a blessed boot: runtime-panic, runtime-hang, or (records of major
+// 1 and 2) a watchdog reset after a blessed boot.
+nlohmann::json last_runtime_crash_json(const AgentEnv& env, const BootState& st) {
+    for (size_t i = 0; i < st.journal_count; ++i) {
+        const JournalEntry& e = st.journal_newest(i);
+        const bool old_hang = e.event == Event::watchdog_reset && e.detail == kResetAfterBlessing;
+        if (e.event != Event::runtime_panic && e.event != Event::runtime_hang && !old_hang) continue;
+        nlohmann::json j = entry_json(st, e);
+        j["panic_line"] = e.event == Event::runtime_panic ? panic_line(env, e.boot_id) : nlohmann::json(nullptr);
+        return j;
+    }
+    return nullptr;
+}
+
 nlohmann::json status_json(AgentEnv& env, const Session& s, const Config* cfg) {
     const BootState& st = s.loaded.state;
     nlohmann::json j;
@@ -147,6 +209,8 @@ nlohmann::json status_json(AgentEnv& env, const Session& s, const Config* cfg) {
         }
     }
     j["last_failure"] = last;
+    j["crash_loop"] = crash_loop_json(s, cfg);
+    j["last_runtime_crash"] = last_runtime_crash_json(env, st);
     return j;
 }
 
@@ -190,6 +254,28 @@ void print_status(std::ostream& o, const nlohmann::json& j) {
                       tries.c_str(), flags.empty() ? "-" : flags.c_str(), s["consecutive_failures"].get<int>(),
                       s["last_outcome"].get<std::string>().c_str(), s["boots"].get<uint32_t>());
         o << line;
+    }
+    if (!j["crash_loop"].is_null()) {
+        const auto& c = j["crash_loop"];
+        const std::string slot = str(c["slot"], "?");
+        o << "\nCRASH LOOP: slot \"" << slot << "\" crashed " << c["crashes"].get<unsigned>()
+          << " times after being blessed";
+        if (!c["hours"].is_null()) o << " within " << c["hours"].get<unsigned>() << " hours";
+        o << " (runtime-crashes in wdboot.conf; the last crash: boot " << c["boot_id"].get<uint32_t>() << ", "
+          << str(c["time_text"]) << ").\n";
+        o << "  It gets no more tries; "
+          << (c["booted"].is_null() ? std::string("the next good slot boots instead")
+                                    : "slot \"" + str(c["booted"]) + "\" boots now")
+          << ".\n";
+        o << "  To boot \"" << slot << "\" again: wdbootctl set-default " << slot
+          << "   (or wdbootctl reset: every slot gets its tries back)\n";
+    }
+    if (!j["last_runtime_crash"].is_null()) {
+        const auto& c = j["last_runtime_crash"];
+        o << "\nlast crash after a blessing: " << str(c["time_text"]) << ", boot " << c["boot_id"].get<uint32_t>()
+          << ", slot " << str(c["slot"], "-") << ": " << str(c["event"]);
+        if (!c["panic_line"].is_null()) o << "\n  " << str(c["panic_line"]);
+        o << "\n";
     }
     if (!j["last_failure"].is_null()) {
         const auto& f = j["last_failure"];
@@ -299,11 +385,31 @@ Exit cmd_status(AgentEnv& env) {
     return Exit::ok;
 }
 
+nlohmann::json panic_json(const std::string& archive_dir, const JournalEntry& e) {
+    if (!is_panic_event(e.event)) return nullptr;
+    ArchivedPanic a;
+    std::string error;
+    if (!read_archived_panic(archive_dir, e.boot_id, a, error)) {
+        if (error.empty()) return nullptr;
+        return {{"source", nullptr}, {"read_from", nullptr}, {"reason", nullptr}, {"time", nullptr},
+                {"lines", nlohmann::json::array()}, {"error", error}};
+    }
+    return {{"source", a.path},
+            {"read_from", a.source},
+            {"reason", a.reason},
+            {"time", a.dump.time},
+            {"lines", panic_excerpt(a.text, kPanicExcerptLines)},
+            {"error", nullptr}};
+}
+
 Exit cmd_log(AgentEnv& env, unsigned limit) {
     Session s;
     Exit e = open_session(env, 0, s);
     if (e != Exit::ok) return e;
-    nlohmann::json entries = journal_json(s.loaded.state);
+    const BootState& st = s.loaded.state;
+    nlohmann::json entries = journal_json(st);
+    // The kernel's own words for each panic, from wdboot's archive (panic_archive.hpp).
+    for (size_t i = 0; i < entries.size(); ++i) entries[i]["panic"] = panic_json(env.pstore.archive, st.journal_newest(i));
     if (limit != 0 && entries.size() > limit) entries.erase(entries.begin() + limit, entries.end());
     if (env.json) {
         *env.out << entries.dump(2) << "\n";
@@ -319,6 +425,19 @@ Exit cmd_log(AgentEnv& env, unsigned limit) {
                       en["boot_id"].get<uint32_t>(), slot.c_str(), en["event"].get<std::string>().c_str(),
                       en["reset_cause"].get<std::string>().c_str(), en["detail_text"].get<std::string>().c_str());
         *env.out << line;
+        const auto& p = en["panic"];
+        if (p.is_null()) {
+            if (en["event"] == "panic" || en["event"] == "runtime-panic")
+                *env.out << "    (no kernel log of this panic in " << env.pstore.archive
+                         << ": efi_pstore not loaded, or `wdbootctl pstore` has not run since)\n";
+            continue;
+        }
+        if (!p["error"].is_null()) {
+            *env.out << "    (" << p["error"].get<std::string>() << ")\n";
+            continue;
+        }
+        for (const auto& l : p["lines"]) *env.out << "    | " << l.get<std::string>() << "\n";
+        *env.out << "    (" << p["source"].get<std::string>() << ")\n";
     }
     if (entries.empty()) *env.out << "(journal empty)\n";
     return Exit::ok;

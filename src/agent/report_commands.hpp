@@ -11,8 +11,10 @@
 namespace wdboot::agent {
 
 Exit cmd_status(AgentEnv& env);
-// limit: newest entries to show, 0 = all.
+// limit: newest entries to show, 0 = all. Under a `panic` / `runtime-panic` entry it
+// shows the start of that panic's kernel log from wdboot's archive (kPanicExcerptLines).
 Exit cmd_log(AgentEnv& env, unsigned limit);
+inline constexpr size_t kPanicExcerptLines = 16;
 
 // Building blocks shared with other commands and the tests.
 std::string format_time(uint64_t seconds_since_1970);  // "2024-05-01 12:00:00 UTC", "-" for 0

@@ -1,11 +1,13 @@
 #include "state_commands.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <iterator>
 #include <memory>
 #include <sstream>
 #include <nlohmann/json.hpp>
 
+#include "pstore_command.hpp"
 #include "wdboot/slot_policy.hpp"
 
 namespace wdboot::agent {
@@ -149,6 +151,7 @@ Exit cmd_mark_good(AgentEnv& env) {
     Exit record_exit = Exit::ok;
     std::string record_error;
     bool wrote = false, already = false;
+    nlohmann::json pstore = nullptr;
     if (!have_current) {
         record_exit = no_current;
         record_error = current_error + ": the boot cannot be blessed";
@@ -164,8 +167,15 @@ Exit cmd_mark_good(AgentEnv& env) {
         if (record_exit != Exit::ok) {
             record_error = captured_message(sink);
         } else {
+            // efi_pstore's dumps: archived and out of NVRAM before the count that the
+            // loader compares against goes into the same write as the blessing. Its
+            // problems are warnings: nothing about a past panic may stop this blessing.
+            SweepReport pr = pstore_sweep_for_bless(env, s.loaded.state);
+            pstore = sweep_json(pr);
             BootState next = s.loaded.state;
             Status st = record_healthy_boot(next, cur.boot_id, r.ok, env.now(), &already);
+            // What is left after the sweep; uncounted (efivarfs unlistable): the old value.
+            if (pr.counted) next.pstore_records = static_cast<uint8_t>(std::min(pr.variables_left, 255u));
             if (st != Status::ok) {
                 record_exit = Exit::refused;
                 record_error = "boot " + std::to_string(cur.boot_id) + " of slot \"" + cur.slot +
@@ -189,7 +199,8 @@ Exit cmd_mark_good(AgentEnv& env) {
                             {"written", wrote},
                             {"record_error", record_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(record_error)},
                             {"watchdog_mode", to_string(env.config.watchdog_mode)},
-                            {"watchdog", watchdog_report_json(r)}};
+                            {"watchdog", watchdog_report_json(r)},
+                            {"pstore", pstore}};
         *env.out << j.dump(2) << "\n";
     } else if (blessed) {
         *env.out << (already ? "boot " : "blessed boot ") << cur.boot_id << " of slot \"" << cur.slot << "\""

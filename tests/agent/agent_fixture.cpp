@@ -227,6 +227,8 @@ Agent::Agent() {
     env.esp_candidates = {};
     env.state_lock = dir / "wdbootctl.lock";
     env.health_owner = getuid();
+    // Never the machine's own /sys/fs/pstore and /var/lib: mark-good sweeps them.
+    env.pstore = {dir / "pstore", dir / "systemd-pstore", dir / "wdboot-pstore"};
 }
 
 void Agent::write_config(const std::string& text) { write_text(dir / "esp/EFI/wdboot/wdboot.conf", text); }

@@ -20,7 +20,9 @@ struct Run {
 
 Run run(Agent& a, const std::string& args) {
     std::string cmd = "WDBOOT_EFIVARFS='" + a.efivars + "' WDBOOT_WATCHDOG_SYSFS='" + (a.dir / "sys") +
-                      "' WDBOOT_DEV='" + (a.dir / "dev") + "' '" WDBOOT_CTL "' --agent-config '" +
+                      "' WDBOOT_DEV='" + (a.dir / "dev") + "' WDBOOT_PSTORE='" + a.env.pstore.pstorefs +
+                      "' WDBOOT_SYSTEMD_PSTORE='" + a.env.pstore.systemd_archive + "' WDBOOT_PANIC_ARCHIVE='" +
+                      a.env.pstore.archive + "' '" WDBOOT_CTL "' --agent-config '" +
                       (a.dir / "agent.conf") + "' " + args + " 2>" + (a.dir / "stderr");
     FILE* p = popen(cmd.c_str(), "r");
     REQUIRE(p != nullptr);
