@@ -60,8 +60,10 @@ bool read_small_file(const std::string& path, std::string& out, std::string& err
 }
 
 // dmesg-efi-ID files directly in `dir` (pstorefs), or anywhere up to three levels
-// below it (systemd-pstore: ID-PREFIX/ in 252, ID-PREFIX/COUNT/ in later versions).
-void find_dumps(const std::string& dir, int depth, DumpMap& out, std::vector<std::string>& problems) {
+// below it (systemd-pstore: ID-PREFIX/ in 252, ID-PREFIX/COUNT/ in later versions),
+// each part under the key it carries.
+void find_parts(const std::string& dir, int depth, std::vector<std::pair<DumpKey, FoundPart>>& out,
+                std::vector<std::string>& problems) {
     std::error_code ec;
     fs::directory_iterator it(dir, ec);
     if (ec) {
@@ -76,14 +78,24 @@ void find_dumps(const std::string& dir, int depth, DumpMap& out, std::vector<std
         const std::string name = it->path().filename().string();
         std::error_code tec;
         if (it->is_directory(tec) && !it->is_symlink(tec)) {
-            if (depth > 0) find_dumps(it->path().string(), depth - 1, out, problems);
+            if (depth > 0) find_parts(it->path().string(), depth - 1, out, problems);
             continue;
         }
         DumpKey key;
         unsigned part = 0;
         if (!it->is_regular_file(tec) || !parse_pstore_file(name, key, part)) continue;
-        out[key].parts.push_back({part, it->path().string()});
+        out.push_back({key, {part, it->path().string()}});
     }
+}
+
+// The dumps in `dir` (as find_parts), their parts grouped by dump_keys().
+void find_dumps(const std::string& dir, int depth, DumpMap& out, std::vector<std::string>& problems) {
+    std::vector<std::pair<DumpKey, FoundPart>> found;
+    find_parts(dir, depth, found, problems);
+    std::vector<std::pair<DumpKey, unsigned>> keys;
+    for (const auto& [key, part] : found) keys.push_back({key, part.part});
+    const std::vector<DumpKey> dumps = dump_keys(keys);
+    for (size_t i = 0; i < found.size(); ++i) out[dumps[i]].parts.push_back(found[i].second);
 }
 
 // The dumps already handled, oldest first.
@@ -194,6 +206,11 @@ bool list_dump_variables(const std::string& dir, std::vector<Variable>& out, std
         if (it->file_size(sec) == 0 && !sec) continue;
         out.push_back(v);
     }
+    // One dump's variables may carry different times (dump_keys()).
+    std::vector<std::pair<DumpKey, unsigned>> keys;
+    for (const Variable& v : out) keys.push_back({v.key, v.part});
+    const std::vector<DumpKey> dumps = dump_keys(keys);
+    for (size_t i = 0; i < out.size(); ++i) out[i].key = dumps[i];
     return true;
 }
 

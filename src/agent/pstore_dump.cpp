@@ -84,6 +84,34 @@ bool is_oops_head(const std::string& line) {
 
 }  // namespace
 
+std::vector<DumpKey> dump_keys(const std::vector<std::pair<DumpKey, unsigned>>& parts) {
+    std::vector<size_t> order(parts.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+        const auto& x = parts[a];
+        const auto& y = parts[b];
+        if (x.first.count != y.first.count) return x.first.count < y.first.count;
+        if (x.first.time != y.first.time) return x.first.time < y.first.time;
+        return x.second < y.second;
+    });
+    std::vector<DumpKey> out(parts.size());
+    bool open = false;
+    DumpKey current{};
+    unsigned last_part = 0;
+    for (size_t i : order) {
+        const auto& [key, part] = parts[i];
+        const bool continues = open && key.count == current.count && part > last_part &&
+                               key.time >= current.time && key.time - current.time <= kDumpSpanSeconds;
+        if (!continues) {
+            current = key;
+            open = true;
+        }
+        last_part = part;
+        out[i] = current;
+    }
+    return out;
+}
+
 std::string to_string(const DumpKey& k) { return std::to_string(k.time) + "-" + std::to_string(k.count); }
 
 bool parse_dump_variable(const std::string& file_name, DumpKey& key, unsigned& part) {

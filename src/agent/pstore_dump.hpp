@@ -20,7 +20,9 @@
 
 namespace wdboot::agent {
 
-// One dump: all parts the kernel wrote for one panic (or oops) share TIME and COUNT.
+// One dump: the parts the kernel wrote for one panic (or oops). They share COUNT; each
+// part carries the time it was written, so one dump's parts may straddle a second
+// (dump_keys() groups them; the key is the time of its part 1).
 struct DumpKey {
     uint64_t time = 0;   // seconds since 1970 when the kernel wrote the dump
     unsigned count = 0;  // the kernel's counter within that second
@@ -37,6 +39,15 @@ bool parse_dump_variable(const std::string& file_name, DumpKey& key, unsigned& p
 // above once efi_pstore is loaded). False for other names, including `.enc.z` files
 // (a part the kernel could not decompress).
 bool parse_pstore_file(const std::string& file_name, DumpKey& key, unsigned& part);
+
+// The kernel writes a dump's parts in order (part 1, the newest piece of the log, first)
+// within a second or two, stamping each with the time it wrote it (checked with Linux
+// 6.1 under OVMF: parts 1-5 at T, 6-14 at T+1). Groups parts into dumps: same COUNT,
+// part numbers rising with time, at most kDumpSpanSeconds after the dump's first part.
+// Returns, for each (key as parsed, part), the key of its dump: COUNT and the time of
+// the dump's first part found.
+inline constexpr uint64_t kDumpSpanSeconds = 10;
+std::vector<DumpKey> dump_keys(const std::vector<std::pair<DumpKey, unsigned>>& parts);
 
 // One part's text as pstorefs shows it: the header line and the log lines.
 struct DumpPart {

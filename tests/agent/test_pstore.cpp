@@ -82,11 +82,13 @@ std::vector<std::string> cut_parts(const std::string& log, size_t chunk, const s
 
 // A panic as the reboot after it shows it: pstorefs files (when `in_pstorefs`) and the
 // NV variables in efivarfs. Returns the number of parts.
-size_t leave_dump(Agent& a, const std::string& pstorefs, const std::string& log, uint64_t time, unsigned count = 0,
-                  bool in_pstorefs = true, const std::string& reason = "Panic") {
+// Parts after `next_second_from` carry time + 1, as when the kernel's writes straddle a second.
+size_t leave_dump(Agent& a, const std::string& pstorefs, const std::string& log, uint64_t first_time, unsigned count = 0,
+                  bool in_pstorefs = true, const std::string& reason = "Panic", unsigned next_second_from = 0) {
     auto parts = cut_parts(log, 1024, reason);
     for (size_t p = 0; p < parts.size(); ++p) {
         const unsigned part = static_cast<unsigned>(p + 1);
+        const uint64_t time = next_second_from != 0 && part >= next_second_from ? first_time + 1 : first_time;
         if (in_pstorefs) write_text(pstorefs + "/" + pstore_file(part, count, time), parts[p], 0444);
         write_text(a.efivars + "/" + var_file(part, count, time), std::string("\x07\0\0\0x\x9c", 6) + "deflated");
     }
@@ -232,6 +234,40 @@ TEST_CASE("pstore sweep: what systemd-pstore archived is read there, and its var
     CHECK(fs::exists(sub));  // systemd's archive is systemd's
     CHECK(read_text(a.env.pstore.archive + "/dump-1732951234-0.txt").find("BUG: kernel NULL pointer") !=
           std::string::npos);
+}
+
+TEST_CASE("pstore: one dump's parts written across a second boundary are one dump") {
+    // dump_keys: same count, parts rising with time, within kDumpSpanSeconds of part 1.
+    const std::vector<std::pair<DumpKey, unsigned>> parts = {
+        {{1000, 1}, 1}, {{1000, 1}, 2}, {{1001, 1}, 3}, {{1001, 1}, 4},  // one panic
+        {{1300, 1}, 1}, {{1300, 1}, 2},                                   // the next boot's panic
+        {{1001, 2}, 1},                                                   // another count
+    };
+    const auto keys = dump_keys(parts);
+    for (size_t i = 0; i < 4; ++i) CHECK(keys[i] == DumpKey{1000, 1});
+    CHECK(keys[4] == DumpKey{1300, 1});
+    CHECK(keys[5] == DumpKey{1300, 1});
+    CHECK(keys[6] == DumpKey{1001, 2});
+
+    // As Linux 6.1 wrote a sysrq panic under OVMF: parts 1-5 at T, 6-N at T+1, and
+    // systemd-pstore 252 put all of them in one ID-PREFIX directory. The archive holds
+    // the panic (part 1), every variable goes.
+    PstoreAgent a;
+    const uint64_t t = 1796027805;
+    const std::string sub = a.env.pstore.systemd_archive + "/" + std::to_string(t).substr(0, 9);
+    std::string log;
+    for (int i = 0; i < 120; ++i) log += "<6>[    1." + std::to_string(100000 + i) + "] early boot line " + std::to_string(i) + "\n";
+    log += kSysrqLog;
+    const size_t n = leave_dump(a, sub, log, t, 1, true, "Panic", 6);
+    REQUIRE(n >= 8);
+    SweepReport r = a.sweep(journal_of({{7, Event::runtime_panic}}));
+    CHECK(r.problems.empty());
+    REQUIRE(r.archived.size() == 1);
+    CHECK(r.variables_removed == n);
+    CHECK(a.dump_vars() == 0);
+    const std::string text = read_text(a.env.pstore.archive + "/boot-7.txt");
+    CHECK(text.find("dump: " + std::to_string(t) + "-1") != std::string::npos);
+    CHECK(text.find("Kernel panic - not syncing") != std::string::npos);
 }
 
 TEST_CASE("pstore sweep: dumps nobody can read stay, up to a bound; beyond it they are saved raw and deleted") {

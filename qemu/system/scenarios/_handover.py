@@ -25,7 +25,10 @@ RUNTIME_S = 20            # runtime-watchdog in qemu/system/guest/agent-handover
 # host, where the boot alone reached the blessing only 60-65 s after the kernel start).
 WATCHDOG_S = 120
 STAY_UPTIME_S = WATCHDOG_S + 15  # guest uptime to reach before the hang (> both timeouts)
-TIMEOUT = 600
+TIMEOUT = 900  # OVMF took 15-130 s (once more) to come back from a reset on a loaded host
+# The hang's warm reset is needed (the watchdog's reset flag survives only that), and it
+# was slowest beside other guests and compilers: under ctest -j2 this runs alone.
+PROCESSORS = 2
 
 
 DRIVERS = {
@@ -144,7 +147,8 @@ def run(ctx, driver):
                and name != "watchdog0",
                f"the unarmed watchdog should be watchdog0 and left alone, {name} fed: {other}", first)
     hw = hardware_running(ctx, first, driver)
-    ctx.expect(hw == [True, True], f"the {driver} timer should run after the handover and later: {hw}", first)
+    # Read at the report, after the handover and before the hang: running every time.
+    ctx.expect(len(hw) >= 2 and all(hw), f"the {driver} timer should run after the handover and later: {hw}", first)
     w1, using1 = window(ctx, first, driver, "first boot")
 
     t_alive, m = first.first(r"^WDSYS: still alive uptime=(\S+)")

@@ -8,6 +8,7 @@ from _system import IMAGES  # noqa: F401
 NAME = "handover"
 LABEL = "system"
 TIMEOUT = _handover.TIMEOUT
+PROCESSORS = _handover.PROCESSORS
 SUMMARY = "i6300esb handed to systemd after the blessing; a runtime hang resets into the same slot"
 
 

@@ -7,6 +7,7 @@ from _system import IMAGES  # noqa: F401
 NAME = "handover_tco"
 LABEL = "system"
 TIMEOUT = _handover.TIMEOUT
+PROCESSORS = _handover.PROCESSORS
 SUMMARY = "ICH9 TCO handed to systemd after the blessing; a runtime hang resets into the same slot"
 
 
