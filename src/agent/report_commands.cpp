@@ -353,7 +353,9 @@ nlohmann::json slots_json(const BootState& st) {
         if (s.has(kSlotGood)) flags.push_back("good");
         if (s.has(kSlotBad)) flags.push_back("bad");
         if (s.has(kSlotTrial)) flags.push_back("trial");
+        if (s.has(kSlotFailedHard)) flags.push_back("failed-hard");
         arr.push_back({{"index", i},
+                       {"runtime_crashes", s.runtime_crashes},
                        {"name", slot_name(st, i)},
                        {"tries_left", s.tries_left},
                        {"max_tries", s.max_tries},

@@ -545,3 +545,22 @@ TEST_CASE("rescue media: status, log and the operator commands work without Wdbo
         CHECK(a.err.str().find("copy WdbootStateB absent)") != std::string::npos);
     }
 }
+
+TEST_CASE("status --json names every slot flag, failed-hard too, and the runtime crashes") {
+    Agent a;
+    a.write_config(kTwoSlotConfig);
+    a.boot();
+    a.boot(ResetCause::watchdog);  // primary's unblessed attempt ended in a watchdog reset
+    a.clear_output();
+    a.env.json = true;
+    REQUIRE(cmd_status(a.env) == Exit::ok);
+    auto j = nlohmann::json::parse(a.out.str());
+    bool found = false;
+    for (const auto& s : j["slots"]) {
+        if (s["name"] != "primary") continue;
+        found = true;
+        CHECK(s["flags"] == nlohmann::json::array({"failed-hard"}));
+        CHECK(s["runtime_crashes"] == 0);
+    }
+    CHECK(found);
+}
