@@ -1,5 +1,7 @@
 #include "agent_fixture.hpp"
 
+#include "panic_archive.hpp"
+
 #include <linux/fs.h>
 #include <setjmp.h>
 #include <stdlib.h>
@@ -254,19 +256,12 @@ public:
         return {true, "i6300esb", cause_, "modprobe.blacklist=i6300esb"};
     }
     uint64_t now() override { return now_; }
-    // efi-pstore records as efivarfs shows them: dump-type*-<pstore GUID>.
+    // efi-pstore records as efivarfs shows them, counted by the agent's own rule (which
+    // is the loader's: every dump-type* variable of the pstore GUID).
     int pstore_records() override {
-        int n = 0;
-        std::error_code ec;
-        const std::string suffix = std::string("-") + kPstoreVendorGuidText;
-        for (const auto& e : std::filesystem::directory_iterator(vars_.root(), ec)) {
-            const std::string name = e.path().filename().string();
-            if (name.size() > suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0 &&
-                is_pstore_record_name(name.c_str())) {
-                ++n;
-            }
-        }
-        return ec ? -1 : n;
+        unsigned n = 0;
+        std::string why;
+        return count_pstore_variables(vars_.root(), n, why) ? static_cast<int>(n) : -1;
     }
     bool nvram_free(uint64_t&) override { return false; }
     Status load_image(const SlotConfig& slot, const CommandLineParts&) override {
