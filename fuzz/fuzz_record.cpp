@@ -2,9 +2,9 @@
 // encode back to exactly the same bytes (one canonical form per state), so a record
 // read from NVRAM and written back unchanged can never drift. The documented exceptions
 // (docs/record-format.md, "Versioning"): a newer minor version is accepted and written
-// back as ours: byte 5 becomes our minor, the bytes reserved in our minor (which the
-// newer one may use) become zero; a major 1 record is written back as major 2 (byte 4);
-// the CRC changes with them.
+// back as ours: byte 5 becomes our minor, the bytes reserved in the record's major
+// (which the newer minor may use) become zero; a major 1 or 2 record is written back as
+// major 3 (byte 4); the CRC changes with them.
 //
 // Random mutations almost never carry a valid CRC, so each input is also tried with
 // its CRC recomputed: that is what lets the fuzzer reach the field checks.
@@ -22,11 +22,11 @@ namespace {
 
 constexpr size_t kMajorOffset = 4;
 constexpr size_t kMinorOffset = 5;
-// Bytes reserved in minor 0 (docs/record-format.md): header 27..31 (26..31 in major 1),
-// slot bytes 21..23.
-constexpr size_t kReservedHeader = 27;
-constexpr size_t kReservedHeaderMajor1 = 26;
-constexpr size_t kReservedSlotFirst = 21;
+// Bytes reserved in minor 0 of each major (docs/record-format.md): header 26..31 in
+// major 1, 27..31 in major 2, none in major 3; slot bytes 21..23 in majors 1 and 2,
+// 22..23 in major 3.
+size_t reserved_header_from(uint8_t major) { return major == 1 ? 26 : major == 2 ? 27 : kHeaderBytes; }
+size_t reserved_slot_from(uint8_t major) { return major < 3 ? 21 : 22; }
 constexpr size_t kReservedSlotLast = 23;
 
 void seal(uint8_t (&bytes)[kRecordSize]) {
@@ -47,10 +47,11 @@ void check(const uint8_t* data, size_t size) {
     const bool upgraded = expected[kMajorOffset] != kRecordMajor;
     const bool newer_minor = expected[kMinorOffset] != kRecordMinor;
     if (newer_minor) {
-        for (size_t i = upgraded ? kReservedHeaderMajor1 : kReservedHeader; i < kHeaderBytes; ++i) expected[i] = 0;
+        const uint8_t major = expected[kMajorOffset];
+        for (size_t i = reserved_header_from(major); i < kHeaderBytes; ++i) expected[i] = 0;
         for (size_t slot = 0; slot < kMaxSlots; ++slot) {
             uint8_t* p = expected + kSlotsOffset + slot * kSlotBytes;
-            for (size_t i = kReservedSlotFirst; i <= kReservedSlotLast; ++i) p[i] = 0;
+            for (size_t i = reserved_slot_from(major); i <= kReservedSlotLast; ++i) p[i] = 0;
         }
     }
     if (upgraded || newer_minor) {

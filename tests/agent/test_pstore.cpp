@@ -559,7 +559,7 @@ TEST_CASE("a panic after the blessing, end to end: the loader journals it, pstor
     leave_dump(a, a.env.pstore.pstorefs, kSysrqLog, 1732950000);
     a.clock += 3600;
     auto second = a.boot();
-    const JournalEntry& crash = a.state().state.journal_newest(1);  // newest: the new attempt
+    const JournalEntry crash = a.state().state.journal_newest(1);  // newest: the new attempt
     REQUIRE(crash.event == Event::runtime_panic);
     CHECK(crash.boot_id == first.boot_id);
 

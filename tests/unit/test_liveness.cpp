@@ -722,7 +722,9 @@ TEST_CASE("liveness: every fault sequence to a stated depth on two slots keeps L
     }
     INFO("steps " << stats.steps << ", liveness checks " << stats.liveness_checks << ", worst L1 " << stats.worst_l1);
     CHECK(stats.steps > 10000);
-    CHECK(stats.crash_loop_checks > 1000);
+    // Crash-loop continuations seen: 599 at depth 2 (the sanitizer build), several
+    // thousand at depth 3; far fewer means the L6 walks stopped being reached.
+    CHECK(stats.crash_loop_checks > (depth >= 3 ? 1000u : 300u));
     WARN("exhaustive to depth " << depth << ": " << stats.steps << " steps, " << stats.liveness_checks << " liveness checks ("
                         << stats.crash_loop_checks << " of a crash loop), worst resets to a blessed boot " << stats.worst_l1);
 }
