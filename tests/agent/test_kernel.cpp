@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <thread>
 #include <nlohmann/json.hpp>
 
 #include "agent_fixture.hpp"
@@ -75,12 +76,13 @@ std::string record_name(const LoadedState& l, uint8_t ri) {
     return ri < kMaxSlots && l.state.slots[ri].used() ? l.state.slots[ri].name : "";
 }
 
-Exit add(Agent& a, const std::string& v, unsigned tries = 1) {
+Exit add_with(AgentEnv& env, const std::string& v) {
     KernelAddOptions o;
     o.version = v;
-    o.tries = tries;
-    return cmd_kernel_add(a.env, o);
+    return cmd_kernel_add(env, o);
 }
+
+Exit add(Agent& a, const std::string& v) { return add_with(a.env, v); }
 
 std::vector<KernelSlot> managed(Agent& a) {
     std::vector<KernelSlot> m;
@@ -486,4 +488,25 @@ TEST_CASE("config edits: stanzas moved to the front keep their comments and the 
     CHECK(without_default_lines(text) == "timeout 30\n\n# first\nslot a\n  linux \\a\n\n# about b\nslot b\n  linux \\b\n"
                                          "  # inside b\n  options x\n\nslot c\n  linux \\c\n");
     CHECK(without_default_lines(text, "a") == text);
+}
+
+TEST_CASE("two kernel-adds of the same kernel at once: one slot, the other only refreshes") {
+    Agent a;
+    installed(a);
+    add_boot_kernel(a, "6.1.0-19-amd64");
+    std::ostringstream out2, err2;
+    AgentEnv other = a.env;
+    other.out = &out2;
+    other.err = &err2;
+    Exit e1 = Exit::failure, e2 = Exit::failure;
+    std::thread t([&] { e2 = add_with(other, "6.1.0-19-amd64"); });
+    e1 = add(a, "6.1.0-19-amd64");
+    t.join();
+    CHECK(e1 == Exit::ok);
+    CHECK(e2 == Exit::ok);
+    CHECK(slot_order(a) == std::vector<std::string>{"primary", "fallback", "6.1.0-19-amd64"});
+    CHECK(managed(a).size() == 1);
+    const std::string both = a.out.str() + out2.str();
+    CHECK(both.find("added (trial)") != std::string::npos);
+    CHECK(both.find("refreshed") != std::string::npos);
 }
