@@ -510,3 +510,32 @@ TEST_CASE("two kernel-adds of the same kernel at once: one slot, the other only 
     CHECK(both.find("added (trial)") != std::string::npos);
     CHECK(both.find("refreshed") != std::string::npos);
 }
+
+TEST_CASE("pruning: the last blessed slot and the default are kept, each for itself") {
+    Agent a;
+    installed(a);
+    a.env.config.keep = 2;
+    a.env.config.new_kernel = NewKernel::none;
+    for (const char* v : {"6.1.0-19-amd64", "6.1.0-20-amd64", "6.1.0-21-amd64"}) add_boot_kernel(a, v);
+    REQUIRE(add(a, "6.1.0-19-amd64") == Exit::ok);
+    REQUIRE(add(a, "6.1.0-20-amd64") == Exit::ok);
+    REQUIRE(cmd_try(a.env, "6.1.0-19-amd64", 1) == Exit::ok);
+    CHECK(boot_and_bless(a) == "6.1.0-19-amd64");  // the last blessed, not the default
+    CHECK(a.boot().slot == "primary");             // booted now: primary, not blessed yet
+    REQUIRE(cmd_set_default(a.env, "6.1.0-20-amd64") == Exit::ok);  // the default, never booted
+    a.clear_output();
+    REQUIRE(add(a, "6.1.0-21-amd64") == Exit::ok);
+    CHECK(a.out.str().find("pruned") == std::string::npos);
+    CHECK(managed(a).size() == 3);
+    for (const char* v : {"6.1.0-19-amd64", "6.1.0-20-amd64", "6.1.0-21-amd64"})
+        CHECK(fs::exists(a.dir / ("esp/EFI/wdboot/kernels/" + std::string(v) + "/vmlinuz")));
+    // Once 6.1.0-19 is neither (primary blessed), it is the oldest and goes.
+    a.watchdog.devices.clear();
+    REQUIRE(cmd_mark_good(a.env) == Exit::ok);
+    REQUIRE(cmd_kernel_remove(a.env, "6.1.0-21-amd64") == Exit::ok);
+    add_boot_kernel(a, "6.1.0-22-amd64");
+    a.clear_output();
+    REQUIRE(add(a, "6.1.0-22-amd64") == Exit::ok);
+    CHECK(a.out.str().find("pruned slot \"6.1.0-19-amd64\"") != std::string::npos);
+    CHECK(managed(a).size() == 2);
+}
