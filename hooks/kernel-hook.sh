@@ -37,6 +37,7 @@ wdboot_find_esp() {
 	fi
 	config="$(wdboot_agent_conf config)"
 	[ -n "$config" ] || config='\EFI\wdboot\wdboot.conf'
+	# shellcheck disable=SC1003 # a backslash, not a quote
 	config="$(printf '%s' "$config" | tr '\\' '/')"
 	if [ ! -e "${WDBOOT_ROOT}${esp}${config}" ]; then
 		wdboot_say "no ${esp}${config}: wdboot is not installed on this ESP, nothing to do"
