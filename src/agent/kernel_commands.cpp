@@ -150,7 +150,6 @@ std::set<std::string> protected_slots(AgentEnv& env, const Config& cfg, const st
         add(record_slot_name(st.get(), st->attempt_slot));
     }
     if (cfg.default_slot[0] != '\0') add(cfg.default_slot);
-    // Not booted by wdboot (a chroot, rescue media): the running kernel's slot, if any.
     return p;
 }
 
@@ -171,6 +170,8 @@ std::vector<std::string> prune(AgentEnv& env, const std::string& esp, const std:
     }
     managed = kept;
     std::set<std::string> protect = protected_slots(env, *cfg, just_added);
+    // Also when this boot was not started by wdboot (a chroot, rescue media), where the
+    // booted slot is unknown: the slot of the kernel that runs.
     if (KernelSlot* running = find_by_version(managed, env.kernel_release)) protect.insert(running->slot);
     for (const std::string& name : slots_to_prune(managed, env.config.keep, protect)) {
         KernelSlot* k = find_by_slot(managed, name);
