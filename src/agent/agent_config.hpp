@@ -15,10 +15,13 @@ inline constexpr char kDefaultAgentConfig[] = "/etc/wdboot/agent.conf";
 enum class WatchdogMode : uint8_t { disarm = 0, handover = 1 };
 enum class DisarmMethod : uint8_t { automatic = 0, driver = 1, magic_close = 2 };
 enum class HealthAction : uint8_t { none = 0, mark_bad_reboot = 1 };
+// What `wdbootctl kernel-add` makes of a new kernel once its slot exists (new-kernel).
+enum class NewKernel : uint8_t { trial = 0, make_default = 1, none = 2 };
 
 const char* to_string(WatchdogMode m);
 const char* to_string(DisarmMethod m);
 const char* to_string(HealthAction a);
+const char* to_string(NewKernel n);
 
 struct AgentConfig {
     WatchdogMode watchdog_mode = WatchdogMode::disarm;
@@ -32,6 +35,11 @@ struct AgentConfig {
     std::string reboot_command = "systemctl reboot";
     std::string esp = "auto";                // ESP mount point, or auto-detect
     std::string config_path = "\\EFI\\wdboot\\wdboot.conf";  // on the ESP
+    // Kernel hooks (kernel_commands.hpp): what a new kernel's slot becomes, whether a
+    // blessed hook trial becomes the default, how many kernel slots the hooks keep.
+    NewKernel new_kernel = NewKernel::trial;
+    bool promote_on_bless = true;
+    uint32_t keep = 3;
 };
 
 struct ConfigMessage {

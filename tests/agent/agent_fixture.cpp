@@ -231,6 +231,8 @@ Agent::Agent() {
     env.health_owner = getuid();
     // Never the machine's own /sys/fs/pstore and /var/lib: mark-good sweeps them.
     env.pstore = {dir / "pstore", dir / "systemd-pstore", dir / "wdboot-pstore"};
+    // Nor the machine's /var/lib/wdboot/kernel-slots: mark-good reads it to promote.
+    env.kernel_state = dir / "kernel-slots";
 }
 
 void Agent::write_config(const std::string& text) { write_text(dir / "esp/EFI/wdboot/wdboot.conf", text); }
