@@ -90,6 +90,8 @@ Status EfiPlatform::arm_watchdog(uint32_t timeout_s) { return watchdog_.arm(time
 
 void EfiPlatform::disarm_watchdog() { watchdog_.disarm(); }
 
+void EfiPlatform::read_loader_entries(LoaderEntryVariables& out) { read_loader_entry_variables(out); }
+
 void EfiPlatform::publish(const BootState& st, const Decision& d, uint32_t boot_id, const WatchdogProbe& wd,
                           uint32_t timeout_s) {
     LoaderFacts facts{};
@@ -102,6 +104,7 @@ void EfiPlatform::publish(const BootState& st, const Decision& d, uint32_t boot_
     facts.timeout_s = running ? timeout_s : 0;
     facts.trial = d.trial;
     facts.forced = d.forced;
+    facts.config = &cfg_;
     publish_loader_variables(self_, facts);
 }
 

@@ -15,13 +15,15 @@ namespace wdboot::efi {
 class EfiPlatform final : public BootPlatform {
 public:
     // self: our LoadedImage (its DeviceHandle is the ESP); esp: its open root.
-    EfiPlatform(EFI_HANDLE image, EFI_LOADED_IMAGE* self, EspVolume& esp)
-        : self_(self), esp_(esp), images_(image, self->DeviceHandle) {}
+    // cfg: the config run_boot() uses (its slots are published as LoaderEntries).
+    EfiPlatform(EFI_HANDLE image, EFI_LOADED_IMAGE* self, EspVolume& esp, const Config& cfg)
+        : self_(self), esp_(esp), cfg_(cfg), images_(image, self->DeviceHandle) {}
 
     WatchdogProbe probe_watchdog(const Config& cfg) override;
     uint64_t now() override;
     int pstore_records() override;
     bool nvram_free(uint64_t& remaining_bytes) override;
+    void read_loader_entries(LoaderEntryVariables& out) override;
     Status load_image(const SlotConfig& slot, const CommandLineParts& parts) override;
     void unload_image() override;
     Status arm_watchdog(uint32_t timeout_s) override;
@@ -38,6 +40,7 @@ private:
 
     EFI_LOADED_IMAGE* self_;
     EspVolume& esp_;
+    const Config& cfg_;
     ImageLoader images_;
     WatchdogDevice watchdog_;
     const char* slot_name_ = "";

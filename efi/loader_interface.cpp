@@ -1,5 +1,6 @@
 #include "loader_interface.hpp"
 
+#include "efi_files.hpp"
 #include "efi_guid.hpp"
 #include "efi_text.hpp"
 #include "efi_variable_store.hpp"
@@ -83,7 +84,54 @@ void append_revision(TextBuffer<kValueMax>& out, uint32_t revision) {
     out.append_uint(minor);
 }
 
+// GetVariable of an entry variable: its first kLoaderEntryReadMax bytes and its size.
+void read_entry(const char* name, LoaderEntryVariable& out) {
+    out = LoaderEntryVariable{};
+    CHAR16 wname[64];
+    ascii_to_ucs2(name, wname, 64);
+    EFI_GUID guid = kLoaderGuid;
+    UINT32 attributes = 0;
+    UINTN size = sizeof(out.data);
+    EFI_STATUS s = RT->GetVariable(wname, &guid, &attributes, &size, out.data);
+    if (s == EFI_BUFFER_TOO_SMALL) {
+        // Too long for any slot name; its beginning is read for the warning only.
+        out.present = true;
+        out.size = size > 0xFFFFFFFFu ? 0xFFFFFFFFu : static_cast<uint32_t>(size);
+        PoolBuffer whole;
+        if (whole.allocate(size) && RT->GetVariable(wname, &guid, &attributes, &size, whole.data()) == EFI_SUCCESS) {
+            for (size_t i = 0; i < sizeof(out.data); ++i) out.data[i] = whole.data()[i];
+        }
+        return;
+    }
+    if (s == EFI_SUCCESS) {
+        out.present = true;
+        out.size = static_cast<uint32_t>(size);
+        return;
+    }
+    if (s != EFI_NOT_FOUND) {
+        TextBuffer<160> line;
+        line.append("wdboot: WARNING: cannot read ").append(name).append(": ").append(status_name(s)).append(": ignored");
+        console_line(line.c_str());
+    }
+}
+
 }  // namespace
+
+void read_loader_entry_variables(LoaderEntryVariables& out) {
+    read_entry(kLoaderEntryDefault, out.default_entry);
+    read_entry(kLoaderEntryOneShot, out.one_shot);
+    out.one_shot_removed = true;
+    if (!out.one_shot.present) return;
+    // Deleted before anything is decided: a boot that hangs or resets from here on
+    // must not find it again (systemd-boot deletes it right after reading it too).
+    EFI_STATUS s = set_variable(kLoaderEntryOneShot, kLoaderGuid, 0, nullptr, 0);
+    if (EFI_ERROR(s) && s != EFI_NOT_FOUND) {
+        out.one_shot_removed = false;
+        TextBuffer<160> line;
+        line.append("wdboot: WARNING: cannot delete ").append(kLoaderEntryOneShot).append(": ").append(status_name(s));
+        console_line(line.c_str());
+    }
+}
 
 void publish_loader_variables(EFI_LOADED_IMAGE* self, const LoaderFacts& facts) {
     TextBuffer<kValueMax> v;
@@ -91,6 +139,15 @@ void publish_loader_variables(EFI_LOADED_IMAGE* self, const LoaderFacts& facts) 
     set_string("LoaderInfo", v.c_str());
 
     set_string("LoaderEntrySelected", facts.slot_name);
+
+    uint8_t features[8];
+    encode_loader_features(kWdbootLoaderFeatures, features);
+    report("LoaderFeatures", set_variable("LoaderFeatures", kLoaderGuid, kVolatile, features, sizeof(features)));
+    if (facts.config != nullptr) {
+        static uint8_t entries[kLoaderEntriesBytesMax];
+        size_t n = build_loader_entries(*facts.config, entries);
+        if (n > 0) report("LoaderEntries", set_variable("LoaderEntries", kLoaderGuid, kVolatile, entries, n));
+    }
 
     // Microseconds since CPU reset (TSC), as systemd-boot reports them.
     v.clear();

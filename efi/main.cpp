@@ -125,7 +125,7 @@ EFI_STATUS boot(EFI_HANDLE image) {
     // 2. (rest) and 3.-9. Account, choose, arm, record, load, tell the OS, start: the
     // core's flow.
     EfiVariableStore store;
-    EfiPlatform platform(image, self, esp);
+    EfiPlatform platform(image, self, esp, g_config);
     BootResult r = run_boot(g_config, store, platform);
 
     TextBuffer<160> line;

@@ -7,6 +7,7 @@
 
 #include "wdboot/boot_record.hpp"
 #include "wdboot/config.hpp"
+#include "wdboot/loader_entries.hpp"
 #include "wdboot/pe_image.hpp"
 #include "wdboot/slot_policy.hpp"
 #include "wdboot/state_store.hpp"
@@ -33,6 +34,11 @@ public:
     // (kPstoreVendorGuid) whose names start with "dump-type" (Linux
     // drivers/firmware/efi/efi-pstore.c). -1 if the variables cannot be enumerated.
     virtual int pstore_records() = 0;
+    // The Boot Loader Interface's LoaderEntryOneShot and LoaderEntryDefault (vendor GUID
+    // kLoaderVendorGuidText), read once at the start of the boot. LoaderEntryOneShot is
+    // deleted right after it is read, before anything is decided or started, so that a
+    // boot that fails cannot repeat it; `one_shot_removed` says whether that worked.
+    virtual void read_loader_entries(LoaderEntryVariables& out) = 0;
     // Free NVRAM for non-volatile variables, from QueryVariableInfo (UEFI 2.10 §8.2):
     // false if the firmware cannot tell.
     virtual bool nvram_free(uint64_t& remaining_bytes) = 0;

@@ -112,6 +112,10 @@ BootResult run_boot(const Config& cfg, VariableStore& store, BootPlatform& platf
     LoadedState loaded = load_state(store);
     BootState st = loaded.state;
     // Why did the last boot end: the watchdog's flag, or new efi-pstore records (a panic).
+    // The OS's requests through the Boot Loader Interface (LoaderEntryOneShot is gone
+    // from NVRAM once this returns).
+    LoaderEntryVariables entries{};
+    platform.read_loader_entries(entries);
     const int pstore = platform.pstore_records();
     BootFacts facts{note_reset_cause(st, wd.cause, pstore), platform.now()};
     log_low_nvram(platform, pstore);
@@ -132,6 +136,9 @@ BootResult run_boot(const Config& cfg, VariableStore& store, BootPlatform& platf
     PreviousAttempt prev = account_previous_attempt(cfg, st, facts, &previous);
     bool failed_before = prev == PreviousAttempt::failed;
     log_runtime_crash(platform, prev, previous);
+    // 3b. LoaderEntryDefault and LoaderEntryOneShot, written with this boot's attempt.
+    LoaderEntryOutcome requested = apply_loader_entries(cfg, st, entries, facts);
+    for (uint8_t i = 0; i < requested.line_count; ++i) platform.log(requested.lines[i].c_str());
 
     if (!wd.present) {
         if (cfg.watchdog_required) {

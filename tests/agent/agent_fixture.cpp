@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <stdexcept>
@@ -266,6 +268,17 @@ public:
         return count_pstore_variables(vars_.root(), n, why) ? static_cast<int>(n) : -1;
     }
     bool nvram_free(uint64_t&) override { return false; }
+    // As efi/loader_interface.cpp: both entry variables of the loader GUID, the
+    // one-shot deleted right after it is read.
+    void read_loader_entries(LoaderEntryVariables& out) override {
+        read_entry(kLoaderEntryDefault, out.default_entry);
+        read_entry(kLoaderEntryOneShot, out.one_shot);
+        out.one_shot_removed = true;
+        if (out.one_shot.present) {
+            Status s = vars_.remove(kLoaderEntryOneShot, kLoaderVendorGuidText);
+            out.one_shot_removed = s == Status::ok || s == Status::not_found;
+        }
+    }
     Status load_image(const SlotConfig& slot, const CommandLineParts&) override {
         return fail_.count(slot.name) ? Status::load_failed : Status::ok;
     }
@@ -290,6 +303,16 @@ public:
     uint32_t id = 0;
 
 private:
+    void read_entry(const char* name, LoaderEntryVariable& v) {
+        v = LoaderEntryVariable{};
+        uint32_t attributes = 0;
+        std::vector<uint8_t> data;
+        if (vars_.read(name, attributes, data, kLoaderVendorGuidText) != Status::ok) return;
+        v.present = true;
+        v.size = static_cast<uint32_t>(data.size());
+        std::memcpy(v.data, data.data(), std::min(data.size(), sizeof(v.data)));
+    }
+
     Efivarfs& vars_;
     ResetCause cause_;
     uint64_t now_;

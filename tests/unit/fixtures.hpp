@@ -1,7 +1,9 @@
 // Shared fakes for the core tests: an in-memory variable store that counts calls and
 // injects failures, a scripted boot platform, and a config builder.
 #pragma once
+#include <algorithm>
 #include <cstring>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -94,6 +96,10 @@ public:
     int pstore = 0;                     // efi-pstore records in NVRAM (-1: cannot enumerate)
     bool nvram_known = true;
     uint64_t nvram_free_bytes = 1u << 20;
+    // LoaderEntryOneShot / LoaderEntryDefault in NVRAM (the bytes of the variable).
+    std::optional<std::vector<uint8_t>> one_shot, default_entry;
+    bool refuse_one_shot_delete = false;  // SetVariable to delete it fails
+    int entry_reads = 0;
 
     std::vector<std::string> lines;
     std::vector<std::string> loaded;   // slot names loaded, in order
@@ -115,6 +121,20 @@ public:
     bool nvram_free(uint64_t& remaining) override {
         remaining = nvram_free_bytes;
         return nvram_known;
+    }
+    static void fill(const std::optional<std::vector<uint8_t>>& from, wdboot::LoaderEntryVariable& to) {
+        to = wdboot::LoaderEntryVariable{};
+        if (!from) return;
+        to.present = true;
+        to.size = static_cast<uint32_t>(from->size());
+        std::memcpy(to.data, from->data(), std::min(from->size(), sizeof(to.data)));
+    }
+    void read_loader_entries(wdboot::LoaderEntryVariables& out) override {
+        ++entry_reads;
+        fill(default_entry, out.default_entry);
+        fill(one_shot, out.one_shot);
+        out.one_shot_removed = !refuse_one_shot_delete;
+        if (!refuse_one_shot_delete) one_shot.reset();
     }
     wdboot::Status load_image(const wdboot::SlotConfig& s, const wdboot::CommandLineParts& parts) override {
         loaded.push_back(s.name);
@@ -161,6 +181,9 @@ struct Machine {
     uint64_t clock = 1700000000;
     int pstore = 0;  // efi-pstore records in NVRAM, as the loader and the agent count them
     uint64_t nvram_free_bytes = 1u << 20;
+    // The Boot Loader Interface's entry variables, as the OS left them in NVRAM.
+    std::optional<std::vector<uint8_t>> one_shot, default_entry;
+    bool refuse_one_shot_delete = false;
 
     struct Boot {
         wdboot::BootResult result{};
@@ -172,6 +195,7 @@ struct Machine {
         std::vector<std::string> cmdlines;
         std::vector<std::string> loaded;
         int disarms = 0, resets = 0, poweroffs = 0, arms = 0;
+        int entry_reads = 0;
     };
 
     explicit Machine(wdboot::Config c) : cfg(c) {}
@@ -189,6 +213,9 @@ struct Machine {
         p.refuse_start = std::move(refuse);
         p.pstore = pstore;
         p.nvram_free_bytes = nvram_free_bytes;
+        p.one_shot = one_shot;
+        p.default_entry = default_entry;
+        p.refuse_one_shot_delete = refuse_one_shot_delete;
         clock += 60;
         p.clock = clock;
         Boot b;
@@ -201,6 +228,9 @@ struct Machine {
             b.boot_id = p.started_boot_id;
         }
         b.writes = store.writes - before;
+        one_shot = p.one_shot;
+        default_entry = p.default_entry;
+        b.entry_reads = p.entry_reads;
         b.lines = p.lines;
         b.cmdlines = p.cmdlines;
         b.loaded = p.loaded;

@@ -127,6 +127,11 @@ public:
         remaining = 1u << 20;
         return true;
     }
+    // The OS of this model never writes the Boot Loader Interface's entry variables.
+    void read_loader_entries(LoaderEntryVariables& out) override {
+        out = LoaderEntryVariables{};
+        out.one_shot_removed = true;
+    }
     Status load_image(const SlotConfig& slot, const CommandLineParts&) override {
         if (faults.hang_in_load) throw Hang{};
         if (faults.cut == Cut::in_load) throw PowerCut{};
