@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "kernel_commands.hpp"
+#include "loader_entries.hpp"
 #include "pstore_command.hpp"
 #include "wdboot/slot_policy.hpp"
 
@@ -251,8 +252,16 @@ Exit cmd_mark_bad(AgentEnv& env, const std::string& slot_arg) {
 Exit cmd_set_default(AgentEnv& env, const std::string& name) {
     return change_state(env, 0u, [&](const Session&, BootState& next, Done& done) {
         done = {"slot \"" + name + "\" is the default", {{"slot", name}}};
-        return apply_to_slot(env, next, name, [&](BootState& st, uint8_t i) { return set_default(st, i, env.now()); },
-                             "cannot make \"" + name + "\" the default");
+        Exit e = apply_to_slot(env, next, name, [&](BootState& st, uint8_t i) { return set_default(st, i, env.now()); },
+                               "cannot make \"" + name + "\" the default");
+        if (e != Exit::ok) return e;
+        // A stale LoaderEntryDefault would make the loader revert this at the next boot.
+        std::string why;
+        EntryDefaultSync sync = sync_loader_entry_default(*env.efivars, name, why);
+        if (sync == EntryDefaultSync::failed) return fail(env, Exit::io_error, why);
+        done.extra["loader_entry_default"] = to_string(sync);
+        if (sync == EntryDefaultSync::rewritten) done.message += " (LoaderEntryDefault rewritten to match)";
+        return Exit::ok;
     });
 }
 
