@@ -46,9 +46,9 @@ inline constexpr size_t kLoaderEntriesBytesMax = kMaxSlots * kSlotNameBytes * 2;
 // Returns the bytes written; 0 for a config without slots.
 size_t build_loader_entries(const Config& cfg, uint8_t (&out)[kLoaderEntriesBytesMax]);
 
-// How much of an entry variable the loader reads. A slot name takes at most
-// kSlotNameBytes * 2 = 32 bytes; a longer value is refused, and what was read of it
-// (up to this much) is shown in the warning.
+// How much of an entry variable the loader reads. A slot name with its NUL takes at
+// most kSlotNameBytes * 2 = 32 bytes; a longer value is refused, and its beginning (up
+// to this much) is shown in the warning.
 inline constexpr size_t kLoaderEntryReadMax = 128;
 
 // One entry variable (LoaderEntryOneShot or LoaderEntryDefault) as the loader found it.
