@@ -10,6 +10,7 @@
 #include "config_edit.hpp"
 #include "esp_files.hpp"
 #include "kernel_slots.hpp"
+#include "loader_entries.hpp"
 #include "slot_commands.hpp"
 #include "starter_config.hpp"
 #include "wdboot/slot_policy.hpp"
@@ -236,11 +237,14 @@ bool promote_slot(AgentEnv& env, const std::string& conf_path, const std::string
         err = "slot \"" + name + "\" has no entry in the record";
         return false;
     }
+    // systemd's LoaderEntryDefault first, as set-default does: a stale one would make the
+    // loader undo this promotion at the next boot. If the record write below then fails,
+    // the variable still names the new slot and the loader promotes it at the next boot.
+    if (!kernel_default_changed(env, name, err)) return false;
     if (save_session(quiet, s, next) != Exit::ok) {
         err = "the record's default is unchanged: " + captured_message(sink);
         return false;
     }
-    kernel_default_changed(env, name);
     return true;
 }
 
@@ -333,10 +337,14 @@ Exit check_space(AgentEnv& env, const std::string& esp, const std::vector<EspCop
 
 }  // namespace
 
-void kernel_default_changed(AgentEnv& env, const std::string& slot) {
-    // Nothing else follows a new default yet; systemd's LoaderEntryDefault is synced here.
-    (void)env;
-    (void)slot;
+bool kernel_default_changed(AgentEnv& env, const std::string& slot, std::string& err) {
+    std::string why;
+    EntryDefaultSync sync = sync_loader_entry_default(*env.efivars, slot, why);
+    if (sync == EntryDefaultSync::failed) {
+        err = "LoaderEntryDefault could not follow the new default, so the record's default is unchanged: " + why;
+        return false;
+    }
+    return true;
 }
 
 Exit cmd_kernel_add(AgentEnv& env, const KernelAddOptions& o) {

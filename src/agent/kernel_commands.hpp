@@ -45,9 +45,11 @@ Exit cmd_kernel_remove(AgentEnv& env, const std::string& version);
 // Returns the notes for mark-good's report.
 std::vector<std::string> promote_after_blessing(AgentEnv& env, const CurrentBoot& cur, const BootState& before);
 
-// The single place where the kernel hooks change the default slot (promotion). The
-// default in the NVRAM record has just been set to `slot`; whatever must follow a new
-// default (systemd's LoaderEntryDefault) is called from here.
-void kernel_default_changed(AgentEnv& env, const std::string& slot);
+// The single place where the kernel hooks change the default slot (promotion), called
+// just before the record with `slot` as its default is saved: whatever must follow a
+// new default follows here. Today that is systemd's LoaderEntryDefault, rewritten when
+// it exists (sync_loader_entry_default). False with `err` when it could not be: the
+// caller then leaves the record's default unchanged.
+bool kernel_default_changed(AgentEnv& env, const std::string& slot, std::string& err);
 
 }  // namespace wdboot::agent

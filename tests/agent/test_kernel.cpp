@@ -12,7 +12,9 @@
 #include "esp_space.hpp"
 #include "kernel_commands.hpp"
 #include "kernel_slots.hpp"
+#include "loader_entries.hpp"
 #include "state_commands.hpp"
+#include "wdboot/loader_entries.hpp"
 #include "wdboot/slot_policy.hpp"
 
 using namespace wdtest;
@@ -194,6 +196,45 @@ TEST_CASE("kernel-add: a new kernel is a one-shot trial; blessed, it is the defa
     CHECK(a.boot(ResetCause::watchdog).slot == "6.1.0-20-amd64");
     CHECK(a.boot(ResetCause::watchdog).slot == "6.1.0-20-amd64");
     CHECK(a.boot(ResetCause::watchdog).slot == "6.1.0-19-amd64");
+}
+
+// `bootctl set-default NAME` as it leaves the variable: NV|BS|RT, UTF-16LE with its NUL.
+void bootctl_set_default(Agent& a, const std::string& name) {
+    std::vector<uint8_t> v;
+    for (char c : name + '\0') {
+        v.push_back(static_cast<uint8_t>(c));
+        v.push_back(0);
+    }
+    REQUIRE(a.vars->write(kLoaderEntryDefault, kAttrNvBsRt, v.data(), v.size(), kLoaderVendorGuidText) == Status::ok);
+}
+
+TEST_CASE("a promotion keeps systemd's LoaderEntryDefault in step; when it cannot, the default stays") {
+    Agent a;
+    installed(a);
+    bootctl_set_default(a, "primary");  // the operator once ran `bootctl set-default primary`
+    add_boot_kernel(a, "6.1.0-19-amd64");
+    REQUIRE(add(a, "6.1.0-19-amd64") == Exit::ok);
+    const std::string var = a.vars->path_of(kLoaderEntryDefault, kLoaderVendorGuidText);
+    SECTION("rewritten: the loader keeps the promoted kernel as the default") {
+        CHECK(boot_and_bless(a) == "6.1.0-19-amd64");
+        const std::vector<uint8_t> bytes = read_bytes(var);
+        std::string text;  // the UTF-16LE after the 4 attribute bytes, as ASCII
+        for (size_t i = 4; i + 1 < bytes.size(); i += 2) text.push_back(static_cast<char>(bytes[i] | bytes[i + 1] << 8));
+        CHECK(text == std::string("6.1.0-19-amd64") + '\0');
+        for (int i = 0; i < 3; ++i) CHECK(a.boot().slot == "6.1.0-19-amd64");
+        LoadedState l = a.state();
+        CHECK(record_name(l, l.state.default_slot) == "6.1.0-19-amd64");
+    }
+    SECTION("the variable cannot be read or written: a warning, the boot stays blessed, the default is primary") {
+        std::filesystem::remove(var);
+        std::filesystem::create_directory(var);  // open() for reading or writing fails
+        CHECK(boot_and_bless(a) == "6.1.0-19-amd64");
+        CHECK(a.err.str().find("is blessed but not promoted") != std::string::npos);
+        CHECK(a.err.str().find("LoaderEntryDefault") != std::string::npos);
+        LoadedState l = a.state();
+        CHECK(record_name(l, l.state.default_slot) != "6.1.0-19-amd64");
+        CHECK(l.state.slots[l.state.find_slot("6.1.0-19-amd64")].flags & kSlotGood);
+    }
 }
 
 TEST_CASE("kernel-add: a plain try, or a trial asked for again by hand, is not promoted") {
