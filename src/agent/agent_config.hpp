@@ -15,10 +15,15 @@ inline constexpr char kDefaultAgentConfig[] = "/etc/wdboot/agent.conf";
 enum class WatchdogMode : uint8_t { disarm = 0, handover = 1 };
 enum class DisarmMethod : uint8_t { automatic = 0, driver = 1, magic_close = 2 };
 enum class HealthAction : uint8_t { none = 0, mark_bad_reboot = 1 };
+// A copy of the loader at the removable media path \EFI\BOOT\BOOTX64.EFI, for firmware
+// that forgets every boot entry: no; yes (only over a file that is ours); force (also
+// over another boot loader's file). boot_entry_heal.hpp.
+enum class RemovablePath : uint8_t { no = 0, yes = 1, force = 2 };
 
 const char* to_string(WatchdogMode m);
 const char* to_string(DisarmMethod m);
 const char* to_string(HealthAction a);
+const char* to_string(RemovablePath r);
 
 struct AgentConfig {
     WatchdogMode watchdog_mode = WatchdogMode::disarm;
@@ -32,6 +37,7 @@ struct AgentConfig {
     std::string reboot_command = "systemctl reboot";
     std::string esp = "auto";                // ESP mount point, or auto-detect
     std::string config_path = "\\EFI\\wdboot\\wdboot.conf";  // on the ESP
+    RemovablePath removable_path = RemovablePath::no;
 };
 
 struct ConfigMessage {

@@ -161,7 +161,10 @@ std::string FakeRunner::efibootmgr_listing() const {
     std::string s = "BootCurrent: 0001\nTimeout: 0 seconds\nBootOrder: ";
     for (size_t i = 0; i < order.size(); ++i) s += (i ? "," : "") + order[i];
     s += "\n";
-    for (const auto& [num, label] : labels) s += "Boot" + num + "* " + label + "\tHD(1,GPT,abc)/File(\\EFI\\x.efi)\n";
+    for (const auto& [num, label] : labels) {
+        auto l = loaders.find(num);
+        s += "Boot" + num + "* " + label + "\tHD(1,GPT,abc)/File(" + (l == loaders.end() ? "\\EFI\\x.efi" : l->second) + ")\n";
+    }
     return s;
 }
 
@@ -193,10 +196,12 @@ CommandResult FakeRunner::run(const std::vector<std::string>& argv) {
             if (!labels.count(num)) break;
         }
         labels[num] = arg("--label");
+        loaders[num] = arg("--loader");
         order.insert(order.begin(), num);
     } else if (has("--delete-bootnum")) {
         std::string n = arg("--bootnum");
         labels.erase(n);
+        loaders.erase(n);
         std::erase(order, n);
     } else if (has("--delete-bootorder")) {
         order.clear();
@@ -231,6 +236,18 @@ Agent::Agent() {
     env.health_owner = getuid();
     // Never the machine's own /sys/fs/pstore and /var/lib: mark-good sweeps them.
     env.pstore = {dir / "pstore", dir / "systemd-pstore", dir / "wdboot-pstore"};
+    // Never the machine's own unit links and /var/lib (blesser check, journal cursor).
+    env.system_root = dir / "root";
+    env.journal_cursor = dir / "var/lib/wdboot/journal-cursor";
+    env.journal_sink_name = "test";
+    env.journal_send = [this](const std::vector<std::string>& fields, std::string& why) {
+        if (!journal_fail.empty()) {
+            why = journal_fail;
+            return false;
+        }
+        journal.push_back(fields);
+        return true;
+    };
 }
 
 void Agent::write_config(const std::string& text) { write_text(dir / "esp/EFI/wdboot/wdboot.conf", text); }
