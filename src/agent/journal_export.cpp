@@ -189,6 +189,8 @@ Exit run_export(AgentEnv& env, ExportReport& rep, bool& read_failed) {
 }  // namespace
 
 void export_journal_after_blessing(AgentEnv& env) {
+    // Without efivarfs there is no record to export, and mark-good has said so already.
+    if (env.efivars == nullptr || env.efivars->availability() == Availability::missing) return;
     ExportReport rep;
     bool read_failed = false;
     (void)run_export(env, rep, read_failed);

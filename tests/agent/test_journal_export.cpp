@@ -2,6 +2,7 @@
 // once, with its MESSAGE_ID and WDBOOT_* fields; the ids agree with the catalog and the
 // docs; failures leave the cursor where the sent entries end.
 #include <catch2/catch.hpp>
+#include <filesystem>
 #include <regex>
 #include <set>
 
@@ -145,4 +146,17 @@ TEST_CASE("MESSAGE_IDs: one per event, 128-bit, unique, in the catalog and in do
     std::regex entry("-- ([0-9a-f]{32})\n");
     for (auto it = std::sregex_iterator(catalog.begin(), catalog.end(), entry); it != std::sregex_iterator(); ++it)
         CHECK(seen.count((*it)[1].str()) == 1);
+}
+
+TEST_CASE("journal export: mark-good without efivarfs stops the watchdog and adds no export warning") {
+    Agent a;
+    a.write_config(kTwoSlotConfig);
+    a.watchdog.on_load["i6300esb"] = WatchdogInfo{"watchdog0", "/dev/watchdog0", "i6300ESB timer", "inactive"};
+    a.boot();
+    write_text(a.dir / "cmdline", "root=/dev/vda2 efi=noruntime modprobe.blacklist=i6300esb\n");
+    std::filesystem::rename(a.efivars, a.dir / "moved");
+    CHECK(cmd_mark_good(a.env) == Exit::no_efivarfs);
+    CHECK(a.watchdog.loaded == std::vector<std::string>{"i6300esb"});
+    CHECK(a.err.str().find("record journal") == std::string::npos);
+    CHECK(a.journal.empty());
 }
