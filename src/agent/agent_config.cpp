@@ -52,6 +52,15 @@ const char* to_string(RemovablePath r) {
     return "?";
 }
 
+const char* to_string(NewKernel n) {
+    switch (n) {
+        case NewKernel::trial: return "trial";
+        case NewKernel::make_default: return "default";
+        case NewKernel::none: return "none";
+    }
+    return "?";
+}
+
 bool parse_agent_config(const std::string& text, AgentConfig& out, std::vector<ConfigMessage>& messages) {
     unsigned line = 0;
     bool ok = true;
@@ -141,6 +150,20 @@ bool parse_agent_config(const std::string& text, AgentConfig& out, std::vector<C
             char why[kDiagnosticBytes];
             if (normalise_esp_path(value.data(), value.size(), path, why, sizeof(why))) out.config_path = path;
             else error(std::string("config: ") + why);
+        } else if (key == "new-kernel") {
+            if (value == "trial") out.new_kernel = NewKernel::trial;
+            else if (value == "default") out.new_kernel = NewKernel::make_default;
+            else if (value == "none") out.new_kernel = NewKernel::none;
+            else error("new-kernel must be trial, default or none, not \"" + value + "\"");
+        } else if (key == "promote-on-bless") {
+            if (value == "yes") out.promote_on_bless = true;
+            else if (value == "no") out.promote_on_bless = false;
+            else error("promote-on-bless must be yes or no, not \"" + value + "\"");
+        } else if (key == "keep") {
+            // At least 2: the new kernel and the one it replaced. At most 7: wdboot.conf
+            // holds 8 slots, and a new kernel needs room while the kept ones are there.
+            if (parse_seconds(value, 2, 7, n)) out.keep = n;
+            else error("keep must be 2..7 kernel slots, not \"" + value + "\"");
         } else {
             messages.push_back({line, false, "unknown key \"" + key + "\" ignored"});
         }

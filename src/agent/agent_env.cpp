@@ -61,7 +61,7 @@ Exit open_session(AgentEnv& env, unsigned needs, Session& s) {
                         "efivarfs at " + root + " is mounted read-only (mount -o remount,rw " + root + ")");
         }
     }
-    if (needs & kNeedWrite) {
+    if ((needs & kNeedWrite) && !env.holds_state_lock) {
         std::string why;
         StateLock::Result lr = s.lock.acquire(env.state_lock, env.lock_wait_ms, why);
         if (lr == StateLock::Result::timed_out) return fail(env, Exit::busy, why + ": try again");

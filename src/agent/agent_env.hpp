@@ -18,6 +18,7 @@
 #include "command_runner.hpp"
 #include "current_boot.hpp"
 #include "efivarfs.hpp"
+#include "esp_space.hpp"
 #include "exit_codes.hpp"
 #include "journal_sink.hpp"
 #include "panic_archive.hpp"
@@ -65,6 +66,15 @@ struct AgentEnv {
     // The lock every state change holds from its read to its write (state_lock.hpp).
     std::string state_lock = kDefaultStateLock;
     unsigned lock_wait_ms = 10000;
+    // True while a command holds state_lock around a longer change (kernel-add,
+    // kernel-remove, the promotion after mark-good): open_session() then does not take
+    // it again (a second flock of the same file in one process would wait for itself).
+    bool holds_state_lock = false;
+
+    // The slots the kernel hooks manage (kernel_slots.hpp).
+    std::string kernel_state = "/var/lib/wdboot/kernel-slots";
+    // Free space on a file system (statvfs); tests inject a result. Empty: the real call.
+    std::function<bool(const std::string& path, FsSpace& out, std::string& err)> fs_space;
     // Tests only: called with the lock held, after the state was read and changed,
     // just before it is written (to race two agents deterministically).
     std::function<void()> before_save;

@@ -143,13 +143,10 @@ std::vector<BlesserConflict> find_blesser_conflicts(AgentEnv& env) {
             d += std::string(d.empty() ? "" : "; ") + "boot entries with a boot counter: " + joined(counted);
         if (bless_enabled) d += std::string(d.empty() ? "" : "; ") + "systemd-bless-boot.service enabled (" + bless_where + ")";
         out.push_back({"systemd-boot-counting", d,
-                       "let one boot manager count: rename the entries without their +LEFT[-DONE] suffix, remove "
-                       "/etc/kernel/tries, and do not chain wdboot and systemd-boot's counting"});
+                       "let one boot manager count: rename the entries without their +LEFT[-DONE] suffix and do not "
+                       "chain wdboot and systemd-boot's counting (kernel-install names new entries so while "
+                       "/etc/kernel/tries exists and its layout is bls)"});
     }
-    if (read_file(under_root(env, "/etc/kernel/tries"), where))
-        out.push_back({"kernel-install-tries",
-                       "/etc/kernel/tries exists: kernel-install gives every new boot entry a boot counter",
-                       "remove /etc/kernel/tries (wdboot counts tries in its own record: tries in wdboot.conf)"});
 
     // GRUB's success tracking.
     if (system_unit_enabled(env, "grub-initrd-fallback.service", where))

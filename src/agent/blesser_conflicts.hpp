@@ -7,8 +7,8 @@
 //    this boot; systemd-bless-boot-generator then pulls systemd-bless-boot.service into
 //    basic.target), boot entries named NAME+LEFT[-DONE].conf in /loader/entries or
 //    NAME+LEFT[-DONE].efi in /EFI/Linux (Boot Loader Specification, boot counting),
-//    /etc/kernel/tries (kernel-install gives new entries a counter), and
-//    systemd-bless-boot.service enabled by hand;
+//    and systemd-bless-boot.service enabled by hand. /etc/kernel/tries alone is not
+//    reported: wdboot's own kernel-install plugin reads it for --tries;
 //  - GRUB's own success tracking: Ubuntu's grub-initrd-fallback.service (grub2 package;
 //    it records initrdfail in grubenv and changes what GRUB boots) and Fedora's user
 //    unit grub-boot-success.timer (grub2-tools; sets boot_success in grubenv);
@@ -25,7 +25,7 @@
 namespace wdboot::agent {
 
 struct BlesserConflict {
-    std::string id;      // stable name: systemd-boot-counting, grub-initrd-fallback, ...
+    std::string id;      // stable name: systemd-boot-counting, grub-initrd-fallback, grub-boot-success, watchdog-daemon
     std::string detail;  // what was found, with paths
     std::string fix;     // what to do
 };

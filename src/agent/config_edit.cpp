@@ -1,6 +1,7 @@
 #include "config_edit.hpp"
 
 #include <algorithm>
+#include <sstream>
 
 #include "wdboot/text_encoding.hpp"
 
@@ -87,6 +88,71 @@ std::string without_stanza(const std::string& text, const std::string& name) {
         for (size_t i = 0; i < lines.size(); ++i)
             if (i < first || i >= end) rest += lines[i];
         out = rest;
+    }
+    return out;
+}
+
+std::string with_stanzas_first(const std::string& text, const std::vector<std::string>& names) {
+    std::string blocks, rest = text;
+    for (const auto& name : names) {
+        auto cfg = parse_stanzas(rest);
+        const uint8_t i = cfg->find(name.c_str());
+        if (i == kNoSlot) continue;
+        const std::vector<std::string> lines = split_lines(rest);
+        const size_t first = cfg->slots[i].line - 1;
+        const size_t end = std::min<size_t>(cfg->slots[i].last_line, lines.size());
+        std::string block;
+        for (size_t l = first; l < end; ++l) block += lines[l];
+        if (!block.empty() && block.back() != '\n') block += "\n";
+        blocks += block + "\n";
+        rest = without_stanza(rest, name);
+    }
+    if (blocks.empty()) return text;
+    // In front of the first `slot` line that is left (the parser's first stanza; a
+    // stanza it dropped still starts with `slot`, so look at the words).
+    const std::vector<std::string> lines = split_lines(rest);
+    size_t at = lines.size();
+    for (size_t l = 0; l < lines.size(); ++l) {
+        const size_t b = lines[l].find_first_not_of(" \t");
+        if (b != std::string::npos && lines[l].compare(b, 4, "slot") == 0 && b + 4 < lines[l].size() &&
+            (lines[l][b + 4] == ' ' || lines[l][b + 4] == '\t')) {
+            at = l;
+            break;
+        }
+    }
+    // A comment right above that stanza belongs to it: the moved ones go above it.
+    while (at > 0 && at < lines.size()) {
+        const size_t b = lines[at - 1].find_first_not_of(" \t");
+        if (b == std::string::npos || lines[at - 1][b] != '#') break;
+        --at;
+    }
+    std::string out;
+    for (size_t l = 0; l < at; ++l) out += lines[l];
+    if (at == lines.size()) {
+        if (!out.empty() && out.back() != '\n') out += "\n";
+        if (!out.empty() && !is_blank(lines.empty() ? std::string() : lines.back())) out += "\n";
+        blocks.pop_back();  // no stanza follows: no blank line at the end of the file
+    }
+    out += blocks;
+    for (size_t l = at; l < lines.size(); ++l) out += lines[l];
+    return out;
+}
+
+std::string without_default_lines(const std::string& text, const std::string& only) {
+    const std::vector<std::string> lines = split_lines(text);
+    std::string out;
+    bool globals = true;
+    for (size_t l = 0; l < lines.size(); ++l) {
+        std::string line = l == 0 ? lines[0].substr(utf8_bom_length(lines[0].data(), lines[0].size())) : lines[l];
+        std::istringstream words(line);
+        std::string key, value;
+        words >> key >> value;
+        if (key == "slot") globals = false;
+        if (globals && key == "default" && (only.empty() || value == only)) {
+            if (l == 0) out += lines[0].substr(0, lines[0].size() - line.size());  // keep the byte order mark
+            continue;
+        }
+        out += lines[l];
     }
     return out;
 }

@@ -36,4 +36,18 @@ std::string with_stanza(const std::string& text, const std::string& stanza);
 // the next stanza.
 std::string without_stanza(const std::string& text, const std::string& name);
 
+// wdboot.conf text with the stanzas of `names` moved, in that order, in front of every
+// other stanza (each followed by a blank line); the other stanzas keep their order,
+// comments outside the moved stanzas stay where they were. File order is the boot
+// order after the defaults, so this is how a promotion puts the new default and then
+// the previous one first. Names without a stanza are left out; the text is unchanged
+// when there is nothing to move.
+std::string with_stanzas_first(const std::string& text, const std::vector<std::string>& names);
+
+// wdboot.conf text without its global `default` lines (the ones above the first `slot`
+// line): all of them when `only` is empty, else those naming `only`. A `default`
+// naming a removed slot would otherwise warn at every boot, and one naming an older
+// slot would put it second after a promotion.
+std::string without_default_lines(const std::string& text, const std::string& only = "");
+
 }  // namespace wdboot::agent

@@ -13,6 +13,7 @@
 #include "journal_export.hpp"
 #include "journal_sink.hpp"
 #include "metrics_command.hpp"
+#include "kernel_commands.hpp"
 #include "pstore_command.hpp"
 #include "slot_commands.hpp"
 #include "health_command.hpp"
@@ -107,6 +108,17 @@ int main(int argc, char** argv) {
     add_slot->add_flag("--dry-run", spec.dry_run, "Show the copies and the stanza, change nothing");
     auto* remove_slot = app.add_subcommand("remove-slot", "Remove a slot stanza from wdboot.conf");
     remove_slot->add_option("NAME", slot, "Slot name")->required();
+    KernelAddOptions kopts;
+    auto* kernel_add = app.add_subcommand("kernel-add", "Copy a kernel to the ESP and make it a slot (kernel hooks)");
+    kernel_add->add_option("VERSION", kopts.version, "Kernel version (uname -r)")->required();
+    kernel_add->add_option("KERNEL_IMAGE", kopts.image, "Kernel file (default: /boot/vmlinuz-VERSION)");
+    kernel_add->add_option("--initrd", kopts.initrds, "Initrd file (repeatable; default: /boot/initrd.img-VERSION)");
+    kernel_add->add_option("--options", kopts.options, "Kernel command line (default: the default slot's)");
+    kernel_add->add_option("--tries", kopts.tries, "Attempts of the trial (new-kernel trial)");
+    kernel_add->add_flag("--refresh-only", kopts.refresh_only, "Only replace the files of an existing slot");
+    std::string kversion;
+    auto* kernel_remove = app.add_subcommand("kernel-remove", "Remove the slot kernel-add made for a kernel, and its files");
+    kernel_remove->add_option("VERSION", kversion, "Kernel version")->required();
 
     try {
         app.parse(argc, argv);
@@ -145,9 +157,20 @@ int main(int argc, char** argv) {
     env.journal_cursor = env_or("WDBOOT_JOURNAL_CURSOR", kDefaultJournalCursor);
     env.journal_send = send_journal_fields;
     env.journal_sink_name = journal_sink_name();
+    // Tests and debugging: the stderr lines whatever sink was linked, so that running
+    // the binary never writes into the machine's journal.
+    if (env_or("WDBOOT_JOURNAL_SINK", "") == std::string("stderr")) {
+        env.journal_send = [](const std::vector<std::string>& fields, std::string&) {
+            std::cerr << "wdbootctl-journal: " << journal_fields_line(fields) << "\n";
+            return true;
+        };
+        env.journal_sink_name = "stderr";
+    }
     env.pstore.pstorefs = env_or("WDBOOT_PSTORE", env.pstore.pstorefs.c_str());
     env.pstore.systemd_archive = env_or("WDBOOT_SYSTEMD_PSTORE", env.pstore.systemd_archive.c_str());
     env.pstore.archive = env_or("WDBOOT_PANIC_ARCHIVE", env.pstore.archive.c_str());
+    env.kernel_state = env_or("WDBOOT_KERNEL_STATE", env.kernel_state.c_str());
+    env.boot_dir = env_or("WDBOOT_BOOT_DIR", env.boot_dir.c_str());
 
     // agent.conf is read here, not earlier: mark-good and disarm run even when it is
     // broken (run_with_agent_config), so the environment must be complete first.
@@ -169,6 +192,8 @@ int main(int argc, char** argv) {
         if (*uninstall) return cmd_uninstall(e, esp, purge, dry_run);
         if (*add_slot) return cmd_add_slot(e, spec, esp);
         if (*remove_slot) return cmd_remove_slot(e, slot, esp);
+        if (*kernel_add) return cmd_kernel_add(e, kopts);
+        if (*kernel_remove) return cmd_kernel_remove(e, kversion);
         return Exit::failure;
     };
     Exit e = run_with_agent_config(env, agent_conf, conf_opt->count() > 0, command, run);

@@ -108,7 +108,9 @@ bool describe_efi_image(AgentEnv& env, const std::string& file, const std::strin
 // forgotten, so that a name added again starts with fresh counters rather than the old
 // slot's bad mark. Best effort: the config change is made either way, and a record that
 // cannot be written is only reported (the entry is then released when its room is needed).
-void forget_in_record(AgentEnv& env, const std::string& name) {
+}  // namespace
+
+void forget_slot_in_record(AgentEnv& env, const std::string& name) {
     if (env.efivars == nullptr || env.efivars->availability() == Availability::missing) return;
     {
         // Nothing to forget (no record, or no entry of that name): say nothing, write nothing.
@@ -135,8 +137,6 @@ void forget_in_record(AgentEnv& env, const std::string& name) {
     if (save_session(quiet, s, next) == Exit::ok) note(env, "the state record forgot slot \"" + name + "\"");
     else note(env, "the state record keeps slot \"" + name + "\" for now: " + captured_message(sink));
 }
-
-}  // namespace
 
 Exit cmd_add_slot(AgentEnv& env, const SlotSpec& spec, const std::string& esp_arg) {
     if (!spec.dry_run && !env.is_root) return fail(env, Exit::not_root, "add-slot changes the ESP: run it as root");
@@ -220,7 +220,7 @@ Exit cmd_add_slot(AgentEnv& env, const SlotSpec& spec, const std::string& esp_ar
         remove_created(created);
         return fail(env, Exit::install, err + "; wdboot.conf not changed");
     }
-    forget_in_record(env, spec.name);
+    forget_slot_in_record(env, spec.name);
     *env.out << "slot \"" << spec.name << "\" added to " << conf_path << "\n";
     return Exit::ok;
 }
@@ -242,7 +242,7 @@ Exit cmd_remove_slot(AgentEnv& env, const std::string& name, const std::string& 
         return fail(env, Exit::config, "wdboot.conf would not be usable without \"" + name + "\"; nothing changed:\n" + problems);
     if (!write_to_esp(env, conf_path, rest, err)) return fail(env, Exit::install, err);
     remove_unreferenced_slot_files(env, esp, name, *remaining);
-    forget_in_record(env, name);
+    forget_slot_in_record(env, name);
     *env.out << "slot \"" << name << "\" removed from " << conf_path << "\n";
     return Exit::ok;
 }

@@ -33,4 +33,10 @@ Exit cmd_add_slot(AgentEnv& env, const SlotSpec& spec, const std::string& esp);
 // remaining slot boots (never anything outside that folder).
 Exit cmd_remove_slot(AgentEnv& env, const std::string& name, const std::string& esp);
 
+// Makes the state record forget its entry of slot `name` (counters, flags, a pending
+// trial, the operator's default), so that a name added again starts fresh. Best effort:
+// a record that cannot be written is only reported. Called after wdboot.conf lost or
+// gained the slot (add-slot, remove-slot, kernel-add, kernel-remove).
+void forget_slot_in_record(AgentEnv& env, const std::string& name);
+
 }  // namespace wdboot::agent

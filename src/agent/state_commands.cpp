@@ -9,6 +9,7 @@
 
 #include "boot_entry_heal.hpp"
 #include "journal_export.hpp"
+#include "kernel_commands.hpp"
 #include "pstore_command.hpp"
 #include "wdboot/slot_policy.hpp"
 
@@ -154,6 +155,7 @@ Exit cmd_mark_good(AgentEnv& env) {
     std::string record_error;
     bool wrote = false, already = false;
     nlohmann::json pstore = nullptr;
+    std::unique_ptr<BootState> before_bless;  // for the kernel hooks' promotion
     if (!have_current) {
         record_exit = no_current;
         record_error = current_error + ": the boot cannot be blessed";
@@ -175,6 +177,7 @@ Exit cmd_mark_good(AgentEnv& env) {
             SweepReport pr = pstore_sweep_for_bless(env, s.loaded.state);
             pstore = sweep_json(pr);
             BootState next = s.loaded.state;
+            before_bless = std::make_unique<BootState>(s.loaded.state);
             Status st = record_healthy_boot(next, cur.boot_id, r.ok, env.now(), &already);
             // What is left after the sweep; uncounted (efivarfs unlistable): the old value.
             if (pr.counted) next.pstore_records = static_cast<uint8_t>(std::min(pr.variables_left, 255u));
@@ -193,6 +196,12 @@ Exit cmd_mark_good(AgentEnv& env) {
     }
     const bool blessed = r.ok && record_exit == Exit::ok;
 
+    // 3. Only now, with the boot blessed and the watchdog stopped or handed over (and the
+    // state lock released): a trial that kernel-add asked for becomes the default, old
+    // kernel slots are pruned. Its problems are warnings; they never change the exit code.
+    std::vector<std::string> kernel_notes;
+    if (blessed && !already && before_bless != nullptr) kernel_notes = promote_after_blessing(env, cur, *before_bless);
+
     if (env.json) {
         nlohmann::json j = {{"slot", have_current ? nlohmann::json(cur.slot) : nlohmann::json(nullptr)},
                             {"boot_id", have_current ? nlohmann::json(cur.boot_id) : nlohmann::json(nullptr)},
@@ -202,7 +211,8 @@ Exit cmd_mark_good(AgentEnv& env) {
                             {"record_error", record_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(record_error)},
                             {"watchdog_mode", to_string(env.config.watchdog_mode)},
                             {"watchdog", watchdog_report_json(r)},
-                            {"pstore", pstore}};
+                            {"pstore", pstore},
+                            {"kernel", kernel_notes}};
         *env.out << j.dump(2) << "\n";
     } else if (blessed) {
         *env.out << (already ? "boot " : "blessed boot ") << cur.boot_id << " of slot \"" << cur.slot << "\""

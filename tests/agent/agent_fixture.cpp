@@ -248,6 +248,8 @@ Agent::Agent() {
         journal.push_back(fields);
         return true;
     };
+    // Nor the machine's /var/lib/wdboot/kernel-slots: mark-good reads it to promote.
+    env.kernel_state = dir / "kernel-slots";
 }
 
 void Agent::write_config(const std::string& text) { write_text(dir / "esp/EFI/wdboot/wdboot.conf", text); }
