@@ -43,6 +43,15 @@ const char* to_string(DisarmMethod m) {
 
 const char* to_string(HealthAction a) { return a == HealthAction::mark_bad_reboot ? "mark-bad-reboot" : "none"; }
 
+const char* to_string(RemovablePath r) {
+    switch (r) {
+        case RemovablePath::no: return "no";
+        case RemovablePath::yes: return "yes";
+        case RemovablePath::force: return "force";
+    }
+    return "?";
+}
+
 const char* to_string(NewKernel n) {
     switch (n) {
         case NewKernel::trial: return "trial";
@@ -130,6 +139,11 @@ bool parse_agent_config(const std::string& text, AgentConfig& out, std::vector<C
         } else if (key == "esp") {
             if (value == "auto" || value.rfind("/", 0) == 0) out.esp = value;
             else error("esp must be auto or an absolute path");
+        } else if (key == "removable-path") {
+            if (value == "no") out.removable_path = RemovablePath::no;
+            else if (value == "yes") out.removable_path = RemovablePath::yes;
+            else if (value == "force") out.removable_path = RemovablePath::force;
+            else error("removable-path must be no, yes or force, not \"" + value + "\"");
         } else if (key == "config") {
             // The loader's own rule (config= in its load options, paths in wdboot.conf).
             char path[kPathMax];

@@ -15,12 +15,17 @@ inline constexpr char kDefaultAgentConfig[] = "/etc/wdboot/agent.conf";
 enum class WatchdogMode : uint8_t { disarm = 0, handover = 1 };
 enum class DisarmMethod : uint8_t { automatic = 0, driver = 1, magic_close = 2 };
 enum class HealthAction : uint8_t { none = 0, mark_bad_reboot = 1 };
+// A copy of the loader at the removable media path \EFI\BOOT\BOOTX64.EFI, for firmware
+// that forgets every boot entry: no; yes (only over a file that is ours); force (also
+// over another boot loader's file). boot_entry_heal.hpp.
+enum class RemovablePath : uint8_t { no = 0, yes = 1, force = 2 };
 // What `wdbootctl kernel-add` makes of a new kernel once its slot exists (new-kernel).
 enum class NewKernel : uint8_t { trial = 0, make_default = 1, none = 2 };
 
 const char* to_string(WatchdogMode m);
 const char* to_string(DisarmMethod m);
 const char* to_string(HealthAction a);
+const char* to_string(RemovablePath r);
 const char* to_string(NewKernel n);
 
 struct AgentConfig {
@@ -35,6 +40,7 @@ struct AgentConfig {
     std::string reboot_command = "systemctl reboot";
     std::string esp = "auto";                // ESP mount point, or auto-detect
     std::string config_path = "\\EFI\\wdboot\\wdboot.conf";  // on the ESP
+    RemovablePath removable_path = RemovablePath::no;
     // Kernel hooks (kernel_commands.hpp): what a new kernel's slot becomes, whether a
     // blessed hook trial becomes the default, how many kernel slots the hooks keep.
     NewKernel new_kernel = NewKernel::trial;

@@ -20,6 +20,7 @@
 #include "efivarfs.hpp"
 #include "esp_space.hpp"
 #include "exit_codes.hpp"
+#include "journal_sink.hpp"
 #include "panic_archive.hpp"
 #include "state_lock.hpp"
 #include "watchdog_control.hpp"
@@ -50,6 +51,15 @@ struct AgentEnv {
     std::string loader_image;    // the wdbootx64.efi that `install` copies
     // pstorefs, systemd-pstore's archive and wdboot's panic archive (panic_archive.hpp).
     PstorePaths pstore;
+    // Prefix of /etc, /lib and /usr/lib where the blesser check reads unit links
+    // (blesser_conflicts.hpp); empty: the running system. Tests: a temporary tree.
+    std::string system_root;
+    // Which record journal entries went to the systemd journal (journal_export.hpp),
+    // and how an entry is sent: the sink this binary was built with (journal_sink.hpp);
+    // tests capture the fields.
+    std::string journal_cursor = kDefaultJournalCursor;
+    JournalSend journal_send;
+    std::string journal_sink_name = "none";
     uid_t health_owner = 0;      // who must own health-dir and its checks (tests: their own uid)
     FileSync* file_sync = nullptr;  // fsync/rename for ESP writes; nullptr: the real calls
 

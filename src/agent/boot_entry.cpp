@@ -93,6 +93,7 @@ BootManagerState parse_efibootmgr(const std::string& output) {
             while (p < line.size() && line[p] == ' ') ++p;
             size_t end = line.find('\t', p);
             e.label = line.substr(p, end == std::string::npos ? std::string::npos : end - p);
+            if (end != std::string::npos) e.path = line.substr(end + 1);
             // efibootmgr 17 prints the device path after the label, separated by a tab
             // or, with -v, by spaces; labels never contain a tab.
             while (!e.label.empty() && std::isspace(static_cast<unsigned char>(e.label.back()))) e.label.pop_back();
@@ -112,28 +113,48 @@ InstallState read_install_state(const std::string& path) {
         size_t eq = line.find('=');
         if (eq == std::string::npos || line[0] == '#') continue;
         const std::string key = line.substr(0, eq);
-        if (key == "bootnum") st.bootnum = line.substr(eq + 1);
-        else if (key == "bootorder") st.bootorder = line.substr(eq + 1);
+        const std::string value = line.substr(eq + 1);
+        if (key == "bootnum") st.bootnum = value;
+        else if (key == "bootorder") st.bootorder = value;
+        else if (key == "label") st.label = value;
+        else if (key == "disk") st.disk = value;
+        else if (key == "part") st.part = value;
+        else if (key == "repaired") st.repaired = value;
+        else if (key == "removable") st.removable = value;
     }
     return st;
 }
 
-std::string install_state_text(const std::string& bootnum, const std::string& bootorder) {
-    return "# written by wdbootctl install; read by wdbootctl uninstall\nbootnum=" + bootnum + "\nbootorder=" + bootorder +
-           "\n";
+std::string install_state_text(const InstallState& st) {
+    std::string s = "# written by wdbootctl install and mark-good; read by wdbootctl uninstall\n";
+    auto put = [&](const char* key, const std::optional<std::string>& v) {
+        if (v) s += std::string(key) + "=" + *v + "\n";
+    };
+    put("bootnum", st.bootnum);
+    put("bootorder", st.bootorder);
+    put("label", st.label);
+    put("disk", st.disk);
+    put("part", st.part);
+    put("repaired", st.repaired);
+    put("removable", st.removable);
+    return s;
 }
 
 Exit install_boot_entry(AgentEnv& env, const std::string& esp, const BootEntryRequest& req, InstalledEntry& result) {
     // The BootOrder from before the first install is kept so that uninstall can restore
     // it; a reinstall must not replace it.
     std::string disk = req.disk, part = req.part, out;
-    if ((disk.empty() || part.empty()) && !esp_disk_of(esp, disk, part))
-        return fail(env, Exit::install, "cannot tell the disk and partition of " + esp + ": pass --disk and --part");
+    result.state_path = esp_file(esp, kEspInstallState);
+    const InstallState saved = read_install_state(result.state_path);
+    if ((disk.empty() || part.empty()) && !esp_disk_of(esp, disk, part)) {
+        if (!saved.disk || !saved.part)
+            return fail(env, Exit::install, "cannot tell the disk and partition of " + esp + ": pass --disk and --part");
+        disk = *saved.disk;
+        part = *saved.part;
+    }
     BootManagerState before;
     Exit e = read_boot_manager(env, before);
     if (e != Exit::ok) return e;
-    result.state_path = esp_file(esp, kEspInstallState);
-    const InstallState saved = read_install_state(result.state_path);
     result.previous_order = saved.bootorder ? *saved.bootorder : boot_order_text(before.order);
     if (saved.bootnum && has_entry(before, *saved.bootnum)) {
         if ((e = run_efibootmgr(env, {"--bootnum", *saved.bootnum, "--delete-bootnum"}, req.dry_run, out)) != Exit::ok)
@@ -155,7 +176,13 @@ Exit install_boot_entry(AgentEnv& env, const std::string& esp, const BootEntryRe
         if (o != result.num) result.order.push_back(o);
     if ((e = run_efibootmgr(env, {"--bootorder", boot_order_text(result.order)}, false, out)) != Exit::ok) return e;
     std::string err;
-    if (!write_to_esp(env, result.state_path, install_state_text(result.num, result.previous_order), err))
+    InstallState next = saved;
+    next.bootnum = result.num;
+    next.bootorder = result.previous_order;
+    next.label = req.label;
+    next.disk = disk;
+    next.part = part;
+    if (!write_to_esp(env, result.state_path, install_state_text(next), err))
         return fail(env, Exit::install, err);
     return Exit::ok;
 }

@@ -15,6 +15,7 @@ struct BootEntry {
     std::string num;    // XXXX, upper-case hex
     std::string label;
     bool active = false;
+    std::string path;  // the device path as efibootmgr prints it after the label; may be empty
 };
 struct BootManagerState {
     std::vector<BootEntry> entries;
@@ -25,14 +26,21 @@ BootManagerState parse_efibootmgr(const std::string& output);
 // A BootOrder as efibootmgr --bootorder takes it and install.state keeps it: "0004,0001".
 std::string boot_order_text(const std::vector<std::string>& order);
 
-// install.state: `bootnum=XXXX` and `bootorder=XXXX,...` lines; a key that is not
-// there is empty (nullopt), e.g. when the file is missing.
+// install.state: `key=value` lines; a key that is not there is empty (nullopt), e.g.
+// when the file is missing. bootnum and bootorder are written by install; the other
+// keys by the boot entry check after each blessing (boot_entry_heal.hpp). Readers
+// ignore keys they do not know, so older agents still uninstall.
 struct InstallState {
-    std::optional<std::string> bootnum;
-    std::optional<std::string> bootorder;
+    std::optional<std::string> bootnum;    // XXXX: wdboot's Boot####
+    std::optional<std::string> bootorder;  // BootOrder from before the first install
+    std::optional<std::string> label;      // the entry's label, for a re-creation
+    std::optional<std::string> disk;       // the ESP's disk and partition at install time:
+    std::optional<std::string> part;       //   a re-creation's fallback when sysfs cannot tell
+    std::optional<std::string> repaired;   // "UNIX-SECONDS WHAT": the last repair
+    std::optional<std::string> removable;  // fingerprint of the \EFI\BOOT\BOOTX64.EFI we wrote
 };
 InstallState read_install_state(const std::string& path);
-std::string install_state_text(const std::string& bootnum, const std::string& bootorder);
+std::string install_state_text(const InstallState& st);
 
 struct BootEntryRequest {
     std::string disk;  // empty (or part empty): the ESP's disk and partition, from sysfs
@@ -48,6 +56,8 @@ struct InstalledEntry {
 };
 // Creates a boot entry `label` for \EFI\wdboot\wdbootx64.efi on the ESP's partition and
 // puts it first in BootOrder; the entry an earlier install recorded is deleted first.
+// Without req.disk/part they come from sysfs, else from install.state. Called by
+// install and by the boot entry check after a blessing (boot_entry_heal.cpp).
 // Then writes install.state with the new number and the BootOrder from before the
 // first install (a reinstall keeps the saved one). Every failure is reported (exit 13).
 Exit install_boot_entry(AgentEnv& env, const std::string& esp, const BootEntryRequest& req, InstalledEntry& out);

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
+#include "blesser_conflicts.hpp"
 #include "boot_entry.hpp"
 #include "config_edit.hpp"
 #include "esp_files.hpp"
@@ -52,6 +53,8 @@ Exit cmd_install(AgentEnv& env, const InstallOptions& opts) {
         note(env, (opts.dry_run ? "would write " : "write ") + conf_path + ":\n" + text);
         if (!opts.dry_run && !write_to_esp(env, conf_path, text, err)) return fail(env, Exit::install, err);
     }
+    // Issue 10 part 6: say what else on this machine blesses boots or feeds the watchdog.
+    if (!opts.dry_run) warn_blesser_conflicts(env);
     if (opts.no_boot_entry) return Exit::ok;
 
     InstalledEntry entry;

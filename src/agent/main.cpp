@@ -10,6 +10,9 @@
 
 #include "agent_env.hpp"
 #include "install_commands.hpp"
+#include "journal_export.hpp"
+#include "journal_sink.hpp"
+#include "metrics_command.hpp"
 #include "kernel_commands.hpp"
 #include "pstore_command.hpp"
 #include "slot_commands.hpp"
@@ -67,6 +70,11 @@ int main(int argc, char** argv) {
     std::string driver;
     auto* disarm = app.add_subcommand("disarm", "Stop the hardware watchdog now");
     disarm->add_option("--driver", driver, "Watchdog driver (i6300esb, itco, wdat) when not booted by wdboot");
+    std::string metrics_output;
+    auto* metrics = app.add_subcommand("metrics", "Boot state in Prometheus text format (node_exporter textfile)");
+    metrics->add_option("--output", metrics_output, "Write FILE.tmp, then rename it to FILE");
+    auto* export_journal =
+        app.add_subcommand("export-journal", "Send the record's boot journal entries not sent yet to the systemd journal");
     bool no_action = false;
     auto* pstore = app.add_subcommand("pstore", "Archive kernel panics left by efi_pstore, keep them out of NVRAM");
     auto* health = app.add_subcommand("health", "Run the health checks in health-dir");
@@ -146,6 +154,18 @@ int main(int argc, char** argv) {
     struct utsname u {};
     if (uname(&u) == 0) env.kernel_release = u.release;
     env.loader_image = env_or("WDBOOT_EFI_IMAGE", WDBOOT_EFI_IMAGE);
+    env.journal_cursor = env_or("WDBOOT_JOURNAL_CURSOR", kDefaultJournalCursor);
+    env.journal_send = send_journal_fields;
+    env.journal_sink_name = journal_sink_name();
+    // Tests and debugging: the stderr lines whatever sink was linked, so that running
+    // the binary never writes into the machine's journal.
+    if (env_or("WDBOOT_JOURNAL_SINK", "") == std::string("stderr")) {
+        env.journal_send = [](const std::vector<std::string>& fields, std::string&) {
+            std::cerr << "wdbootctl-journal: " << journal_fields_line(fields) << "\n";
+            return true;
+        };
+        env.journal_sink_name = "stderr";
+    }
     env.pstore.pstorefs = env_or("WDBOOT_PSTORE", env.pstore.pstorefs.c_str());
     env.pstore.systemd_archive = env_or("WDBOOT_SYSTEMD_PSTORE", env.pstore.systemd_archive.c_str());
     env.pstore.archive = env_or("WDBOOT_PANIC_ARCHIVE", env.pstore.archive.c_str());
@@ -166,6 +186,8 @@ int main(int argc, char** argv) {
         if (*disarm) return cmd_disarm(e, driver);
         if (*health) return cmd_health(e, no_action);
         if (*pstore) return cmd_pstore(e);
+        if (*metrics) return cmd_metrics(e, metrics_output);
+        if (*export_journal) return cmd_export_journal(e);
         if (*install) return cmd_install(e, iopts);
         if (*uninstall) return cmd_uninstall(e, esp, purge, dry_run);
         if (*add_slot) return cmd_add_slot(e, spec, esp);

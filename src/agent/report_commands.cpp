@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <memory>
 
+#include "blesser_conflicts.hpp"
 #include "panic_archive.hpp"
 #include "wdboot/config.hpp"
 #include "wdboot/slot_policy.hpp"
@@ -23,7 +24,9 @@ nlohmann::json name_or_null(const BootState& st, uint8_t i) {
     return n.empty() ? nlohmann::json(nullptr) : nlohmann::json(n);
 }
 
-bool is_failure(Event e) {
+}  // namespace
+
+bool is_failure_event(Event e) {
     switch (e) {
         case Event::watchdog_reset:
         case Event::unclean_reset:
@@ -42,6 +45,8 @@ bool is_failure(Event e) {
         default: return false;
     }
 }
+
+namespace {
 
 nlohmann::json entry_json(const BootState& st, const JournalEntry& e) {
     return {{"time", e.time},
@@ -157,9 +162,14 @@ nlohmann::json last_runtime_crash_json(const AgentEnv& env, const BootState& st)
     return nullptr;
 }
 
-nlohmann::json status_json(AgentEnv& env, const Session& s, const Config* cfg) {
+}  // namespace
+
+nlohmann::json status_document(AgentEnv& env, const Session& s, const Config* cfg) {
     const BootState& st = s.loaded.state;
     nlohmann::json j;
+    // The schema of this document (docs/agent.md): fields are only ever added; a change
+    // of a field's meaning or type would be a new number.
+    j["schema"] = kStatusSchema;
     nlohmann::json booted = nullptr;
     if (s.have_current) {
         uint8_t idx = st.find_slot(s.current.slot.c_str());
@@ -203,7 +213,7 @@ nlohmann::json status_json(AgentEnv& env, const Session& s, const Config* cfg) {
     nlohmann::json last = nullptr;
     for (size_t i = 0; i < st.journal_count; ++i) {
         const JournalEntry& e = st.journal_newest(i);
-        if (is_failure(e.event)) {
+        if (is_failure_event(e.event)) {
             last = entry_json(st, e);
             break;
         }
@@ -211,8 +221,11 @@ nlohmann::json status_json(AgentEnv& env, const Session& s, const Config* cfg) {
     j["last_failure"] = last;
     j["crash_loop"] = crash_loop_json(s, cfg);
     j["last_runtime_crash"] = last_runtime_crash_json(env, st);
+    j["blesser_conflicts"] = conflicts_json(find_blesser_conflicts(env));
     return j;
 }
+
+namespace {
 
 void print_status(std::ostream& o, const nlohmann::json& j) {
     auto str = [](const nlohmann::json& v, const char* none = "none") {
@@ -276,6 +289,10 @@ void print_status(std::ostream& o, const nlohmann::json& j) {
           << ", slot " << str(c["slot"], "-") << ": " << str(c["event"]);
         if (!c["panic_line"].is_null()) o << "\n  " << str(c["panic_line"]);
         o << "\n";
+    }
+    for (const auto& c : j["blesser_conflicts"]) {
+        o << "\nWARNING: another blesser (" << str(c["id"]) << "): " << str(c["detail"])
+          << ".\n  wdboot's counting needs exactly one; to fix: " << str(c["fix"]) << "\n";
     }
     if (!j["last_failure"].is_null()) {
         const auto& f = j["last_failure"];
@@ -381,7 +398,7 @@ Exit cmd_status(AgentEnv& env) {
     auto cfg = std::make_unique<Config>();
     std::string cfg_path;
     bool have_cfg = load_boot_config(env, *cfg, cfg_path);
-    nlohmann::json j = status_json(env, s, have_cfg ? cfg.get() : nullptr);
+    nlohmann::json j = status_document(env, s, have_cfg ? cfg.get() : nullptr);
     if (env.json) *env.out << j.dump(2) << "\n";
     else print_status(*env.out, j);
     return Exit::ok;

@@ -22,5 +22,12 @@ std::string slot_flags_text(uint8_t flags);            // "good,trial" or "-"
 std::string event_detail(const JournalEntry& e);       // detail byte in words, per event
 nlohmann::json journal_json(const BootState& st);       // newest first
 nlohmann::json slots_json(const BootState& st);
+// Whether an event is a failure (status's last_failure, the journal's PRIORITY).
+bool is_failure_event(Event e);
+
+// The `status --json` document (schema kStatusSchema, every field in docs/agent.md).
+// cfg: wdboot.conf when it could be read, else nullptr. Also the source of `metrics`.
+inline constexpr unsigned kStatusSchema = 1;
+nlohmann::json status_document(AgentEnv& env, const Session& s, const Config* cfg);
 
 }  // namespace wdboot::agent

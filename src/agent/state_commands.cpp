@@ -7,6 +7,8 @@
 #include <sstream>
 #include <nlohmann/json.hpp>
 
+#include "boot_entry_heal.hpp"
+#include "journal_export.hpp"
 #include "kernel_commands.hpp"
 #include "loader_entries.hpp"
 #include "pstore_command.hpp"
@@ -229,6 +231,10 @@ Exit cmd_mark_good(AgentEnv& env) {
         *env.err << "wdbootctl: " << (r.ok ? "the watchdog is stopped and the machine stays up, but " : "")
                  << "the boot is not blessed: " << record_error << "\n";
     }
+    // Issue 10: after the blessing and the watchdog step, never undoing or blocking them
+    // (each logs its own problems and changes no exit code).
+    if (blessed) (void)heal_boot_entry(env);  // boot_entry_heal.hpp
+    export_journal_after_blessing(env);        // journal_export.hpp
     // The watchdog's failure comes first: it is the one that resets the machine.
     if (!r.ok) return Exit::watchdog;
     return record_exit;

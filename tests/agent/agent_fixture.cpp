@@ -163,7 +163,10 @@ std::string FakeRunner::efibootmgr_listing() const {
     std::string s = "BootCurrent: 0001\nTimeout: 0 seconds\nBootOrder: ";
     for (size_t i = 0; i < order.size(); ++i) s += (i ? "," : "") + order[i];
     s += "\n";
-    for (const auto& [num, label] : labels) s += "Boot" + num + "* " + label + "\tHD(1,GPT,abc)/File(\\EFI\\x.efi)\n";
+    for (const auto& [num, label] : labels) {
+        auto l = loaders.find(num);
+        s += "Boot" + num + "* " + label + "\tHD(1,GPT,abc)/File(" + (l == loaders.end() ? "\\EFI\\x.efi" : l->second) + ")\n";
+    }
     return s;
 }
 
@@ -195,10 +198,12 @@ CommandResult FakeRunner::run(const std::vector<std::string>& argv) {
             if (!labels.count(num)) break;
         }
         labels[num] = arg("--label");
+        loaders[num] = arg("--loader");
         order.insert(order.begin(), num);
     } else if (has("--delete-bootnum")) {
         std::string n = arg("--bootnum");
         labels.erase(n);
+        loaders.erase(n);
         std::erase(order, n);
     } else if (has("--delete-bootorder")) {
         order.clear();
@@ -233,6 +238,18 @@ Agent::Agent() {
     env.health_owner = getuid();
     // Never the machine's own /sys/fs/pstore and /var/lib: mark-good sweeps them.
     env.pstore = {dir / "pstore", dir / "systemd-pstore", dir / "wdboot-pstore"};
+    // Never the machine's own unit links and /var/lib (blesser check, journal cursor).
+    env.system_root = dir / "root";
+    env.journal_cursor = dir / "var/lib/wdboot/journal-cursor";
+    env.journal_sink_name = "test";
+    env.journal_send = [this](const std::vector<std::string>& fields, std::string& why) {
+        if (!journal_fail.empty()) {
+            why = journal_fail;
+            return false;
+        }
+        journal.push_back(fields);
+        return true;
+    };
     // Nor the machine's /var/lib/wdboot/kernel-slots: mark-good reads it to promote.
     env.kernel_state = dir / "kernel-slots";
 }

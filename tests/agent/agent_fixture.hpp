@@ -92,6 +92,7 @@ public:
     CommandResult run(const std::vector<std::string>& argv) override;
     std::vector<std::vector<std::string>> calls;
     std::map<std::string, std::string> labels;  // Boot#### -> label
+    std::map<std::string, std::string> loaders; // Boot#### -> --loader of its --create (default \EFI\x.efi)
     std::vector<std::string> order;
     int fail_exit_for = -1;  // index of the call that fails
     std::map<std::string, std::string> output_of;  // program (argv[0]) -> what it prints
@@ -112,6 +113,10 @@ public:
     std::ostringstream out, err;
     AgentEnv env;
     uint64_t clock = 1700000000;
+    // What env.journal_send received (one vector of KEY=value per entry); a non-empty
+    // journal_fail makes every send fail with that reason.
+    std::vector<std::vector<std::string>> journal;
+    std::string journal_fail;
 
     // Writes wdboot.conf on the fake ESP.
     void write_config(const std::string& text);

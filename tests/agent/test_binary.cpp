@@ -22,7 +22,8 @@ Run run(Agent& a, const std::string& args) {
     std::string cmd = "WDBOOT_EFIVARFS='" + a.efivars + "' WDBOOT_WATCHDOG_SYSFS='" + (a.dir / "sys") +
                       "' WDBOOT_DEV='" + (a.dir / "dev") + "' WDBOOT_PSTORE='" + a.env.pstore.pstorefs +
                       "' WDBOOT_SYSTEMD_PSTORE='" + a.env.pstore.systemd_archive + "' WDBOOT_PANIC_ARCHIVE='" +
-                      a.env.pstore.archive + "' '" WDBOOT_CTL "' --agent-config '" +
+                      a.env.pstore.archive + "' WDBOOT_JOURNAL_CURSOR='" + a.env.journal_cursor +
+                      "' WDBOOT_JOURNAL_SINK=stderr '" WDBOOT_CTL "' --agent-config '" +
                       (a.dir / "agent.conf") + "' " + args + " 2>" + (a.dir / "stderr");
     FILE* p = popen(cmd.c_str(), "r");
     REQUIRE(p != nullptr);
@@ -58,6 +59,13 @@ TEST_CASE("binary: status --json, mark-good with a magic close on a fake device,
     CHECK(g.out.find("blessed boot") != std::string::npos);
     CHECK(read_text(a.dir / "dev/watchdog0") == "V");
     CHECK(a.state().state.attempt_slot == kNoSlot);
+    // The record's journal went out once (here as stderr lines), the cursor kept it.
+    CHECK(read_text(a.dir / "stderr").find("wdbootctl-journal: wdboot: boot ") != std::string::npos);
+    CHECK(read_text(a.dir / "stderr").find("WDBOOT_EVENT=blessed") != std::string::npos);
+    CHECK(read_text(a.env.journal_cursor).find("# record journal entries") == 0);
+    Run x = run(a, "export-journal");
+    CHECK(x.code == 0);
+    CHECK(x.out.find("sent 0 record journal entries to stderr") != std::string::npos);
 
     Run l = run(a, "log -n 1");
     CHECK(l.code == 0);
