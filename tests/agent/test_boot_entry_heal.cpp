@@ -113,7 +113,7 @@ TEST_CASE("boot entry check: an entry moved down BootOrder is moved first again"
     CHECK(st.repaired->find("BootOrder started with Boot0001: Boot0002 moved first (0002,0001)") != std::string::npos);
 }
 
-TEST_CASE("boot entry check: failures are warnings; the boot stays blessed") {
+TEST_CASE("boot entry check: failures are warnings, the boot stays blessed") {
     Agent a;
     installed(a);
     a.boot();
@@ -169,7 +169,7 @@ TEST_CASE("boot entry check: an entry on another partition than the booted ESP i
     CHECK(install_state(a).find("names another partition") != std::string::npos);
 }
 
-TEST_CASE("removable-path: a copy of the loader at \\EFI\\BOOT\\BOOTX64.EFI, only over our own file") {
+TEST_CASE("removable-path: a copy of the loader as the removable media loader BOOTX64.EFI, only over our own file") {
     Agent a;
     installed(a);
     a.boot();

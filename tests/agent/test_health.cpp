@@ -33,7 +33,7 @@ HealthOptions options_for(const TempDir& d) {
 
 }  // namespace
 
-TEST_CASE("checks run in name order with output forwarded; skipped files are listed") {
+TEST_CASE("checks run in name order with output forwarded, skipped files are listed") {
     TempDir d;
     script(d, "20-second", "echo second; echo to-stderr >&2");
     script(d, "10-first", "echo first slot=$WDBOOT_SLOT");
@@ -88,7 +88,7 @@ TEST_CASE("no health.d directory: nothing to run, passes") {
     CHECK(r.dir_missing);
 }
 
-TEST_CASE("wdbootctl health: exit 11 on failure; mark-bad-reboot marks the booted slot and reboots") {
+TEST_CASE("wdbootctl health: exit 11 on failure, mark-bad-reboot marks the booted slot and reboots") {
     Agent a;
     a.write_config(kTwoSlotConfig);
     a.boot();
@@ -188,7 +188,7 @@ TEST_CASE("checks and a directory with an unsafe owner or mode are refused, not 
     }
 }
 
-TEST_CASE("wdbootctl health: a refused check is exit 14 and takes no action; a failure still wins") {
+TEST_CASE("wdbootctl health: a refused check is exit 14 and takes no action, a failure still wins") {
     Agent a;
     a.write_config(kTwoSlotConfig);
     a.boot();

@@ -172,7 +172,7 @@ TEST_CASE("add-slot and remove-slot edit wdboot.conf and keep it valid") {
     CHECK(cmd_remove_slot(a.env, "primary", "") == Exit::config);
 }
 
-TEST_CASE("remove-slot keeps the comment above the next stanza; add-slot --same-options drops every watchdog argument") {
+TEST_CASE("remove-slot keeps the comment above the next stanza, add-slot --same-options drops every watchdog argument") {
     Agent a;
     machine(a);
     const std::string head = "timeout 30\nwatchdog i6300esb\n";
@@ -442,7 +442,7 @@ TEST_CASE("a slot name added again starts fresh: the record forgets a removed sl
     CHECK(a.out.str().find("is the attempt in progress") != std::string::npos);
 }
 
-TEST_CASE("add-slot --efi says what the loader will give the image: UKI, kernel or application; Secure Boot") {
+TEST_CASE("add-slot --efi says what the loader will give the image: UKI, kernel or application, Secure Boot") {
     Agent a;
     machine(a);
     a.write_config(kTwoSlotConfig);

@@ -84,7 +84,7 @@ TEST_CASE("journal export: more new entries than the ring holds sends what the r
     CHECK(a.journal.size() - first == kJournalEntries);
 }
 
-TEST_CASE("journal export: a failed send keeps the entries for the next run; mark-good is not affected") {
+TEST_CASE("journal export: a failed send keeps the entries for the next run, mark-good is not affected") {
     Agent a;
     a.write_config(kTwoSlotConfig);
     a.watchdog.on_load["i6300esb"] = WatchdogInfo{"watchdog0", "/dev/watchdog0", "i6300ESB timer", "inactive"};

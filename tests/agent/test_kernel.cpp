@@ -160,7 +160,7 @@ TEST_CASE("agent.conf: new-kernel, promote-on-bless, keep") {
     CHECK(d.keep == 3);
 }
 
-TEST_CASE("kernel-add: a new kernel is a one-shot trial; blessed, it is the default and the previous default is next") {
+TEST_CASE("kernel-add: a new kernel is a one-shot trial, blessed, it is the default and the previous default is next") {
     Agent a;
     installed(a);
     add_boot_kernel(a, "6.1.0-19-amd64");
@@ -208,7 +208,7 @@ void bootctl_set_default(Agent& a, const std::string& name) {
     REQUIRE(a.vars->write(kLoaderEntryDefault, kAttrNvBsRt, v.data(), v.size(), kLoaderVendorGuidText) == Status::ok);
 }
 
-TEST_CASE("a promotion keeps systemd's LoaderEntryDefault in step; when it cannot, the default stays") {
+TEST_CASE("a promotion keeps systemd's LoaderEntryDefault in step, when it cannot, the default stays") {
     Agent a;
     installed(a);
     bootctl_set_default(a, "primary");  // the operator once ran `bootctl set-default primary`
@@ -291,7 +291,7 @@ TEST_CASE("kernel-add: new-kernel default makes it the default at once, the prev
     CHECK(a.boot().slot == "6.1.0-19-amd64");
 }
 
-TEST_CASE("kernel-add again for the same version only refreshes the files; --refresh-only never adds") {
+TEST_CASE("kernel-add again for the same version only refreshes the files, --refresh-only never adds") {
     Agent a;
     installed(a);
     add_boot_kernel(a, "6.1.0-19-amd64");
@@ -501,7 +501,7 @@ TEST_CASE("a promotion that fails never undoes or blocks the blessing") {
     CHECK(slot_order(a) == std::vector<std::string>{"primary", "fallback", "6.1.0-19-amd64"});
 }
 
-TEST_CASE("kernel-add waits for the state lock; held too long, it exits 15 and changes nothing") {
+TEST_CASE("kernel-add waits for the state lock, held too long, it exits 15 and changes nothing") {
     Agent a;
     installed(a);
     add_boot_kernel(a, "6.1.0-19-amd64");

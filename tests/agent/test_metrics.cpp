@@ -161,7 +161,7 @@ TEST_CASE("metrics: the exposition parses strictly and says what the record says
     }
 }
 
-TEST_CASE("metrics --output: FILE.tmp renamed to FILE; a failed rename leaves the old file") {
+TEST_CASE("metrics --output: FILE.tmp renamed to FILE, a failed rename leaves the old file") {
     Agent a;
     a.write_config(kTwoSlotConfig);
     a.boot();

@@ -270,7 +270,7 @@ TEST_CASE("pstore: one dump's parts written across a second boundary are one dum
     CHECK(text.find("Kernel panic - not syncing") != std::string::npos);
 }
 
-TEST_CASE("pstore sweep: dumps nobody can read stay, up to a bound; beyond it they are saved raw and deleted") {
+TEST_CASE("pstore sweep: dumps nobody can read stay, up to a bound, beyond it they are saved raw and deleted") {
     PstoreAgent a;
     // efi_pstore not loaded: the variables are in efivarfs only, compressed.
     for (unsigned i = 0; i < kMaxUnreadDumps; ++i) leave_dump(a, "", kSysrqLog, 1732900000 + i * 100, 0, false);
@@ -436,7 +436,7 @@ void save(Agent& a, const BootState& st) {
 
 }  // namespace
 
-TEST_CASE("log shows the panic under its entry; --json carries it") {
+TEST_CASE("log shows the panic under its entry, --json carries it") {
     PstoreAgent a;
     a.write_config(kTwoSlotConfig);
     a.boot();
@@ -475,7 +475,7 @@ TEST_CASE("log shows the panic under its entry; --json carries it") {
     CHECK(j[2]["panic"].is_null());  // not a panic entry
 }
 
-TEST_CASE("mark-good sweeps first and records what is left; a pstore problem never stops the blessing") {
+TEST_CASE("mark-good sweeps first and records what is left, a pstore problem never stops the blessing") {
     PstoreAgent a;
     a.write_config(kTwoSlotConfig);
     a.watchdog.on_load["i6300esb"] = WatchdogInfo{"watchdog0", "/dev/watchdog0", "i6300ESB timer", "inactive"};

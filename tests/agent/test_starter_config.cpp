@@ -48,7 +48,7 @@ TEST_CASE("starter config: the running kernel as primary, the next older one as 
     CHECK(problems.empty());
 }
 
-TEST_CASE("starter config: the fallback is the newest older version, whatever the order; newer ones are no fallback") {
+TEST_CASE("starter config: the fallback is the newest older version, whatever the order, newer ones are no fallback") {
     StarterInput in = machine();
     in.running = "6.1.0-10-amd64";
     in.kernels = {{"6.1.0-18-amd64", true}, {"6.1.0-9-amd64", false}, {"6.1.0-10-amd64", true}, {"6.1.0-2-amd64", true}};
@@ -60,7 +60,7 @@ TEST_CASE("starter config: the fallback is the newest older version, whatever th
     CHECK(c.text.find("6.1.0-18") == std::string::npos);
 }
 
-TEST_CASE("starter config: one kernel gives one slot; a running kernel not in /boot gives none") {
+TEST_CASE("starter config: one kernel gives one slot, a running kernel not in /boot gives none") {
     StarterInput in = machine();
     in.kernels = {{"6.1.0-18-amd64", false}};
     in.options.clear();

@@ -312,7 +312,7 @@ TEST_CASE("handover: a device held already — by systemd it is done, by another
     CHECK(other.drop_in.empty());
 }
 
-TEST_CASE("handover of the iTCO: its driver is loaded already (not blacklisted); it is named, not loaded") {
+TEST_CASE("handover of the iTCO: its driver is loaded already (not blacklisted), it is named, not loaded") {
     AgentConfig cfg;
     cfg.watchdog_wait_s = 1;
     FakeWatchdog w;

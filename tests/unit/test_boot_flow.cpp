@@ -293,7 +293,7 @@ TEST_CASE("a watchdog reset after a blessed boot is a runtime hang: journalled, 
     REQUIRE(b2.lines.at(0) == "wdboot: blessed slot \"primary\" crashed at run time (watchdog reset, 1 of 3 within 24 h)");
 }
 
-TEST_CASE("a panic after the blessing (new efi-pstore records) is a runtime panic; the records are seen once", "[flow]") {
+TEST_CASE("a panic after the blessing (new efi-pstore records) is a runtime panic, the records are seen once", "[flow]") {
     Machine m(wdtest::make_config({"primary", "fallback"}));
     auto b = m.boot(ResetCause::power_on);
     REQUIRE(m.bless(b.boot_id) == Status::ok);

@@ -239,7 +239,7 @@ TEST_CASE("a damaged copy is never believed to be newer: CRC before version", "[
     REQUIRE(raised >= 6);
 }
 
-TEST_CASE("major 1 and 2 records are read and upgraded; they may not carry what later majors added", "[record]") {
+TEST_CASE("major 1 and 2 records are read and upgraded, they may not carry what later majors added", "[record]") {
     auto v1 = golden_bytes();
     v1[4] = 1;
     reseal(v1);

@@ -641,7 +641,7 @@ TEST_CASE("config: bootentry takes exactly four hex digits", "[config]") {
     }
 }
 
-TEST_CASE("config: initrds belong to linux slots, at most four; options go anywhere", "[config]") {
+TEST_CASE("config: initrds belong to linux slots, at most four, options go anywhere", "[config]") {
     auto p = parse(
         "slot a\nlinux \\k\ninitrd \\1\ninitrd \\2\ninitrd \\3\ninitrd \\4\ninitrd \\5\n"
         "slot b\ninitrd \\x\nefi \\b.efi\n"

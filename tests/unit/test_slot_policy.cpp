@@ -551,7 +551,7 @@ struct CrashMachine {
 
 }  // namespace
 
-TEST_CASE("runtime crashes: 3 within 24 h demote the slot; fewer, or spread out, never do", "[policy]") {
+TEST_CASE("runtime crashes: 3 within 24 h demote the slot, fewer, or spread out, never do", "[policy]") {
     CrashMachine c(wdtest::make_config({"primary", "fallback"}));
     Machine& m = c.m;
     auto b1 = c.boot_and_bless(ResetCause::power_on);

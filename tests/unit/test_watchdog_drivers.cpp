@@ -10,7 +10,7 @@
 
 using namespace wdboot;
 
-TEST_CASE("driver table: names, probe order and choices are unique; every entry is complete") {
+TEST_CASE("driver table: names, probe order and choices are unique, every entry is complete") {
     std::set<std::string> names;
     std::set<int> orders, choices;
     for (const WatchdogDriverFacts& f : kWatchdogDrivers) {
