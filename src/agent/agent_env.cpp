@@ -21,6 +21,13 @@ std::string captured_message(const std::ostringstream& sink) {
     return m;
 }
 
+AgentEnv capturing_errors(const AgentEnv& env, std::ostringstream& sink) {
+    AgentEnv quiet = env;
+    quiet.json = false;
+    quiet.err = &sink;
+    return quiet;
+}
+
 void note(AgentEnv& env, const std::string& message) {
     (env.json ? *env.err : *env.out) << message << "\n";
 }

@@ -123,6 +123,10 @@ Exit fail(AgentEnv& env, Exit e, const std::string& message);
 // "wdbootctl: " prefix and the line end.
 std::string captured_message(const std::ostringstream& sink);
 
+// A copy of `env` for running a command's steps inside another one: text mode, and its
+// errors captured in `sink` (read them with captured_message()).
+AgentEnv capturing_errors(const AgentEnv& env, std::ostringstream& sink);
+
 // Prints an informational line (stdout in text mode; stderr with --json, so that stdout
 // stays one JSON document).
 void note(AgentEnv& env, const std::string& message);

@@ -186,10 +186,8 @@ HealReport heal_boot_entry(AgentEnv& env) {
     // install_boot_entry and copy_to_esp report through note() and fail(): keep their
     // words out of a --json stdout and collect the failures as warnings.
     std::ostringstream sink;
-    AgentEnv quiet = env;
-    quiet.json = false;
+    AgentEnv quiet = capturing_errors(env, sink);
     quiet.out = env.json ? env.err : env.out;
-    quiet.err = &sink;
     const std::string image = read_loader_string(env, "LoaderImageIdentifier");
     if (!image.empty() && is_removable_path(image)) {
         rep.via_removable_path = true;

@@ -172,9 +172,7 @@ Exit run_export(AgentEnv& env, ExportReport& rep, bool& read_failed) {
         return Exit::busy;
     }
     std::ostringstream sink;
-    AgentEnv quiet = env;
-    quiet.json = false;
-    quiet.err = &sink;
+    AgentEnv quiet = capturing_errors(env, sink);
     Session s;
     Exit e = open_session(quiet, 0, s);
     if (e != Exit::ok) {

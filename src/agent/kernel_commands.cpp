@@ -219,9 +219,7 @@ bool promote_slot(AgentEnv& env, const std::string& conf_path, const std::string
     if (reordered != text && !write_to_esp(env, conf_path, reordered, err)) return false;
 
     std::ostringstream sink;
-    AgentEnv quiet = env;
-    quiet.json = false;
-    quiet.err = &sink;
+    AgentEnv quiet = capturing_errors(env, sink);
     Session s;
     if (open_session(quiet, kNeedWrite, s) != Exit::ok) {
         err = "the record's default is unchanged: " + captured_message(sink);
@@ -252,9 +250,7 @@ bool promote_slot(AgentEnv& env, const std::string& conf_path, const std::string
 // and returns the journal entry it wrote, so that mark-good knows the trial is ours.
 Exit request_hook_trial(AgentEnv& env, const std::string& name, unsigned tries, HookTrial& out, std::string& err) {
     std::ostringstream sink;
-    AgentEnv quiet = env;
-    quiet.json = false;
-    quiet.err = &sink;
+    AgentEnv quiet = capturing_errors(env, sink);
     Session s;
     Exit e = open_session(quiet, kNeedWrite, s);
     if (e != Exit::ok) {

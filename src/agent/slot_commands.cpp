@@ -119,9 +119,7 @@ void forget_slot_in_record(AgentEnv& env, const std::string& name) {
         if (!l.from_copy || l.state.find_slot(name.c_str()) == kNoSlot) return;
     }
     std::ostringstream sink;
-    AgentEnv quiet = env;
-    quiet.json = false;
-    quiet.err = &sink;
+    AgentEnv quiet = capturing_errors(env, sink);
     Session s;
     if (open_session(quiet, kNeedWrite, s) != Exit::ok) {
         note(env, "the state record keeps slot \"" + name + "\" for now: " + captured_message(sink));

@@ -164,9 +164,7 @@ Exit cmd_mark_good(AgentEnv& env) {
         // open_session prints its own refusal; with --json that would be a second
         // document, so the JSON report carries it instead.
         std::ostringstream sink;
-        AgentEnv quiet = env;
-        quiet.json = false;
-        quiet.err = &sink;
+        AgentEnv quiet = capturing_errors(env, sink);
         Session s;
         record_exit = open_session(quiet, kNeedWrite, s);
         if (record_exit != Exit::ok) {
