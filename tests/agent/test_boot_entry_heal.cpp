@@ -31,13 +31,7 @@ std::string install_state(Agent& a) { return read_text(a.dir / "esp/EFI/wdboot/i
 bool blessed(Agent& a) { return a.state().state.attempt_slot == kNoSlot; }
 
 void set_loader_string(Agent& a, const std::string& name, const std::string& value) {
-    std::vector<uint8_t> d;
-    for (char c : value) {
-        d.push_back(static_cast<uint8_t>(c));
-        d.push_back(0);
-    }
-    d.push_back(0);
-    d.push_back(0);
+    std::vector<uint8_t> d = utf16(value);
     REQUIRE(a.vars->write(name, 6, d.data(), d.size(), kLoaderInterfaceGuid) == Status::ok);
 }
 

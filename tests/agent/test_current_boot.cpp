@@ -1,6 +1,7 @@
 // Parsing WdbootCurrent as the loader writes it, and the ways it can be odd.
 #include <catch2/catch.hpp>
 
+#include "agent_fixture.hpp"
 #include "current_boot.hpp"
 
 using namespace wdboot::agent;
@@ -35,14 +36,7 @@ TEST_CASE("tolerated variations") {
         CHECK(cb.timeout == 0);
     }
     SECTION("UTF-16LE") {
-        std::vector<uint8_t> u;
-        for (char c : std::string("slot=a boot_id=3")) {
-            u.push_back(static_cast<uint8_t>(c));
-            u.push_back(0);
-        }
-        u.push_back(0);
-        u.push_back(0);
-        REQUIRE(parse_current_boot(u, cb, err));
+        REQUIRE(parse_current_boot(wdtest::utf16("slot=a boot_id=3"), cb, err));
         CHECK(cb.slot == "a");
         CHECK(cb.boot_id == 3);
     }

@@ -200,11 +200,7 @@ TEST_CASE("kernel-add: a new kernel is a one-shot trial, blessed, it is the defa
 
 // `bootctl set-default NAME` as it leaves the variable: NV|BS|RT, UTF-16LE with its NUL.
 void bootctl_set_default(Agent& a, const std::string& name) {
-    std::vector<uint8_t> v;
-    for (char c : name + '\0') {
-        v.push_back(static_cast<uint8_t>(c));
-        v.push_back(0);
-    }
+    std::vector<uint8_t> v = utf16(name);
     REQUIRE(a.vars->write(kLoaderEntryDefault, kAttrNvBsRt, v.data(), v.size(), kLoaderVendorGuidText) == Status::ok);
 }
 

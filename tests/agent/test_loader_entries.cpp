@@ -20,19 +20,6 @@ using namespace wdtest;
 
 namespace {
 
-std::vector<uint8_t> utf16(const std::string& s, bool nul = true) {
-    std::vector<uint8_t> v;
-    for (char c : s) {
-        v.push_back(static_cast<uint8_t>(c));
-        v.push_back(0);
-    }
-    if (nul) {
-        v.push_back(0);
-        v.push_back(0);
-    }
-    return v;
-}
-
 // What `bootctl set-default NAME` / `set-oneshot NAME` leave in efivarfs: NV|BS|RT.
 void bootctl_sets(Agent& a, const char* variable, const std::string& name, bool nul = true) {
     std::vector<uint8_t> v = utf16(name, nul);
