@@ -10,6 +10,7 @@
 #include "boot_entry.hpp"
 #include "config_edit.hpp"
 #include "esp_files.hpp"
+#include "kernel_commands.hpp"
 #include "starter_config.hpp"
 
 namespace fs = std::filesystem;
@@ -29,6 +30,7 @@ Exit cmd_install(AgentEnv& env, const InstallOptions& opts) {
     const std::string conf_path = esp_file(esp, env.config.config_path);
     std::vector<EspCopy> copies{{env.loader_image, kEspLoader}};
     std::string text;
+    std::vector<std::pair<std::string, std::string>> kernel_slots;
     if (access(conf_path.c_str(), F_OK) == 0 && !opts.force_config) {
         note(env, "keeping the existing " + conf_path + " (--force-config replaces it)");
     } else {
@@ -42,6 +44,7 @@ Exit cmd_install(AgentEnv& env, const InstallOptions& opts) {
             note(env, "only one kernel in " + env.boot_dir + ": no fallback slot (add one later with add-slot)");
         copies.insert(copies.end(), starter.copies.begin(), starter.copies.end());
         text = starter.text;
+        kernel_slots = starter.kernel_slots;
         std::string problems;
         if (!check_config_text(text, problems))
             return fail(env, Exit::config, "the generated wdboot.conf does not parse; nothing changed:\n" + problems);
@@ -52,6 +55,7 @@ Exit cmd_install(AgentEnv& env, const InstallOptions& opts) {
     if (!text.empty()) {
         note(env, (opts.dry_run ? "would write " : "write ") + conf_path + ":\n" + text);
         if (!opts.dry_run && !write_to_esp(env, conf_path, text, err)) return fail(env, Exit::install, err);
+        if (!opts.dry_run) adopt_install_slots(env, kernel_slots);
     }
     // Issue 10 part 6: say what else on this machine blesses boots or feeds the watchdog.
     if (!opts.dry_run) warn_blesser_conflicts(env);

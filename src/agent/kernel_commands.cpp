@@ -143,7 +143,11 @@ std::set<std::string> protected_slots(AgentEnv& env, const Config& cfg, const st
     add(just_added);
     add(booted_slot(env));
     std::unique_ptr<BootState> st = read_record(env);
-    add(default_head(cfg, st.get(), ""));
+    const std::string head = default_head(cfg, st.get(), "");
+    add(head);
+    // The fallback: what boots when the default fails (after a promotion, the previous
+    // default).
+    add(default_head(cfg, st.get(), head));
     if (st != nullptr) {
         add(record_slot_name(st.get(), st->default_slot));
         add(record_slot_name(st.get(), st->last_good_slot));
@@ -524,6 +528,20 @@ Exit cmd_kernel_remove(AgentEnv& env, const std::string& version) {
     if (env.json) *env.out << nlohmann::json{{"slot", name}, {"version", version}, {"result", "removed"}}.dump(2) << "\n";
     else *env.out << "kernel " << version << ": slot \"" << name << "\" removed\n";
     return Exit::ok;
+}
+
+void adopt_install_slots(AgentEnv& env, const std::vector<std::pair<std::string, std::string>>& slots) {
+    KernelLock lock(env);
+    if (lock.take() != Exit::ok) {
+        *env.err << "wdbootctl: warning: the kernel hooks do not manage install's slots: the state lock is busy\n";
+        return;
+    }
+    std::vector<KernelSlot> managed;
+    for (const auto& [slot, version] : slots) managed.push_back({version, slot, env.now(), false, {}});
+    if (save_managed(env, managed))
+        for (const auto& k : managed)
+            note(env, "slot \"" + k.slot + "\" (kernel " + k.version + ") is managed by the kernel hooks: "
+                      "removing that kernel removes it, keep counts it");
 }
 
 std::vector<std::string> promote_after_blessing(AgentEnv& env, const CurrentBoot& cur, const BootState& before) {

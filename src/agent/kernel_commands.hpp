@@ -6,6 +6,7 @@
 // record. Rules in words: docs/install.md "When a kernel is installed or removed".
 #pragma once
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "agent_env.hpp"
@@ -36,6 +37,13 @@ Exit cmd_kernel_add(AgentEnv& env, const KernelAddOptions& opts);
 // order becomes the first. Nothing to remove is success. Holds the state lock.
 // Called by main.cpp.
 Exit cmd_kernel_remove(AgentEnv& env, const std::string& version);
+
+// install --force-config's last step: the kernel slots its new wdboot.conf has
+// ((slot, version), starter_config's kernel_slots) become the hooks' slots in place of
+// any earlier list (whose slots the new file no longer has), so that removing their
+// kernel package removes them and keep counts them. A failure is a warning: install
+// has succeeded, the slots are then only the operator's.
+void adopt_install_slots(AgentEnv& env, const std::vector<std::pair<std::string, std::string>>& slots);
 
 // mark-good's last step, after the blessing and the watchdog step: when the boot just
 // blessed (`cur`) was the trial kernel-add asked for (`before`: the record as it was

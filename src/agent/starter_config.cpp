@@ -57,6 +57,7 @@ StarterConfig starter_config(const StarterInput& in) {
             initrds.push_back(dir + "\\initrd.img");
         }
         out.text += "\n" + slot_stanza(name, "linux", dir + "\\vmlinuz", initrds, in.options, 0, false);
+        out.kernel_slots.emplace_back(name, kernel->version);
     }
     return out;
 }

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "esp_files.hpp"
@@ -33,6 +34,10 @@ struct StarterConfig {
     std::string text;             // wdboot.conf
     std::vector<EspCopy> copies;  // kernels and initrds from boot_dir to \EFI\wdboot\kernels\VERSION\ .
     bool has_fallback = false;    // false: only the running kernel was found
+    // (slot name, kernel version) of each slot written: install hands them to the
+    // kernel hooks (kernel_slots.hpp), so removing that kernel's package removes its
+    // slot and `keep` counts it.
+    std::vector<std::pair<std::string, std::string>> kernel_slots;
 };
 
 // Slot `primary` boots the running kernel, slot `fallback` the newest older one (in

@@ -10,6 +10,7 @@
 #include "agent_fixture.hpp"
 #include "config_edit.hpp"
 #include "esp_space.hpp"
+#include "install_commands.hpp"
 #include "kernel_commands.hpp"
 #include "kernel_slots.hpp"
 #include "loader_entries.hpp"
@@ -437,7 +438,7 @@ TEST_CASE("kernel-remove: the slot and its files go, twice is harmless, the boot
         CHECK(a.state().state.default_slot == kNoSlot);
         CHECK(a.boot().slot == "primary");
     }
-    SECTION("a slot install made for that version is left alone") {
+    SECTION("a slot written by hand for that version is left alone") {
         const std::string text = config_text(a);
         REQUIRE(cmd_kernel_remove(a.env, "6.1.0-17-amd64") == Exit::ok);
         CHECK(a.out.str().find("slot \"fallback\" boots kernel 6.1.0-17-amd64 but was not added by kernel-add") !=
@@ -575,4 +576,52 @@ TEST_CASE("pruning: the last blessed slot and the default are kept, each for its
     REQUIRE(add(a, "6.1.0-22-amd64") == Exit::ok);
     CHECK(a.out.str().find("pruned slot \"6.1.0-19-amd64\"") != std::string::npos);
     CHECK(managed(a).size() == 2);
+}
+
+TEST_CASE("install's kernel slots are the hooks' too: keep counts them, kernel-remove removes them, the fallback stays") {
+    Agent a;
+    for (const char* v : {"6.1.0-17-amd64", "6.1.0-18-amd64"}) add_boot_kernel(a, v);
+    write_text(a.dir / "cmdline", "BOOT_IMAGE=/vmlinuz root=UUID=1234 ro quiet\n");
+    write_text(a.dir / "wdbootx64.efi", "MZ fake loader");
+    a.env.loader_image = a.dir / "wdbootx64.efi";
+    a.env.kernel_release = "6.1.0-18-amd64";
+    a.watchdog.on_load["i6300esb"] = WatchdogInfo{"watchdog0", "/dev/watchdog0", "i6300ESB timer", "inactive"};
+    a.env.fs_space = [](const std::string&, FsSpace& s, std::string&) {
+        s = {1024ull * 1024 * 1024, 4096};
+        return true;
+    };
+    InstallOptions o;
+    o.esp = a.dir / "esp";
+    o.no_boot_entry = true;
+    o.timeout_s = 30;
+    REQUIRE(cmd_install(a.env, o) == Exit::ok);
+    std::vector<KernelSlot> m = managed(a);
+    REQUIRE(m.size() == 2);
+    CHECK((m[0].slot == "primary" && m[0].version == "6.1.0-18-amd64" && !m[0].trial));
+    CHECK((m[1].slot == "fallback" && m[1].version == "6.1.0-17-amd64"));
+    CHECK(boot_and_bless(a) == "primary");
+
+    // keep 2 and three kernels: the new trial, the booted default and its fallback are
+    // all protected, so nothing goes yet.
+    a.env.config.keep = 2;
+    add_boot_kernel(a, "6.1.0-19-amd64");
+    a.clear_output();
+    REQUIRE(add(a, "6.1.0-19-amd64") == Exit::ok);
+    CHECK(a.out.str().find("pruned") == std::string::npos);
+    // Blessed, the trial is promoted; primary (the previous default) is its fallback
+    // now, and the oldest, fallback (6.1.0-17), goes.
+    a.clear_output();
+    CHECK(boot_and_bless(a) == "6.1.0-19-amd64");
+    CHECK(a.out.str().find("pruned slot \"fallback\" (kernel 6.1.0-17-amd64; keep 2)") != std::string::npos);
+    CHECK(slot_order(a) == std::vector<std::string>{"6.1.0-19-amd64", "primary"});
+    CHECK_FALSE(fs::exists(a.dir / "esp/EFI/wdboot/kernels/6.1.0-17-amd64"));
+    CHECK(fs::exists(a.dir / "esp/EFI/wdboot/kernels/6.1.0-18-amd64/vmlinuz"));
+
+    // Its package removed, install's primary slot goes with its files.
+    a.clear_output();
+    REQUIRE(cmd_kernel_remove(a.env, "6.1.0-18-amd64") == Exit::ok);
+    CHECK(a.out.str().find("slot \"primary\" removed") != std::string::npos);
+    CHECK(slot_order(a) == std::vector<std::string>{"6.1.0-19-amd64"});
+    CHECK_FALSE(fs::exists(a.dir / "esp/EFI/wdboot/kernels/6.1.0-18-amd64"));
+    CHECK(managed(a).size() == 1);
 }
