@@ -71,6 +71,9 @@ struct AgentEnv {
     // it again (a second flock of the same file in one process would wait for itself).
     bool holds_state_lock = false;
 
+    // Where systemd's tools look for boot loader entries before the ESP
+    // (loader_entries.hpp, publish_boot_loader_entries); empty: never written.
+    std::string boot_loader_entries = "/run/boot-loader-entries";
     // The slots the kernel hooks manage (kernel_slots.hpp).
     std::string kernel_state = "/var/lib/wdboot/kernel-slots";
     // Free space on a file system (statvfs); tests inject a result. Empty: the real call.

@@ -472,6 +472,7 @@ Exit cmd_kernel_add(AgentEnv& env, const KernelAddOptions& o) {
         }
     }
     std::vector<std::string> pruned = prune(env, esp, conf_path, managed, name);
+    refresh_boot_loader_entries(env);
     if (env.json)
         *env.out << nlohmann::json{{"slot", name}, {"version", o.version}, {"result", "added"}, {"as", what},
                                    {"pruned", pruned}}.dump(2)
@@ -525,6 +526,7 @@ Exit cmd_kernel_remove(AgentEnv& env, const std::string& version) {
     }
     managed.erase(managed.begin() + (k - managed.data()));
     (void)save_managed(env, managed);
+    refresh_boot_loader_entries(env);
     if (env.json) *env.out << nlohmann::json{{"slot", name}, {"version", version}, {"result", "removed"}}.dump(2) << "\n";
     else *env.out << "kernel " << version << ": slot \"" << name << "\" removed\n";
     return Exit::ok;

@@ -11,7 +11,9 @@
 
 #include <string>
 
+#include "agent_env.hpp"
 #include "efivarfs.hpp"
+#include "wdboot/config.hpp"
 
 namespace wdboot::agent {
 
@@ -29,5 +31,26 @@ const char* to_string(EntryDefaultSync s);
 // not already name `slot`. Changes nothing else. Called by cmd_set_default (before it
 // saves the record) and by the promotion of a blessed kernel trial.
 EntryDefaultSync sync_loader_entry_default(Efivarfs& vars, const std::string& slot, std::string& message);
+
+// The other way round: systemd's tools learn the slots as boot loader entries. logind
+// (`systemctl reboot --boot-loader-entry=NAME`) accepts NAME only when it is a Boot
+// Loader Specification entry, or an `auto-*` one of LoaderEntries: our slot names
+// there are not enough. When /run/boot-loader-entries/ exists, logind and bootctl read
+// the entries from it as if it were the ESP — systemd's provision "so that other boot
+// loaders can pass boot loader entry information to our tools" (src/shared/bootspec.c,
+// boot_config_load_auto). publish_boot_loader_entries() writes there one Type #1
+// entry per slot, ROOT/loader/entries/NAME.conf (so the entry id is the slot name that
+// LoaderEntryOneShot and LoaderEntryDefault carry), and removes entries of slots that
+// are gone. It is /run: nothing of it outlives the boot, and the ESP is never touched
+// (a loader/entries/ there would be systemd-boot's menu). False with `err` when a file
+// cannot be written.
+std::string type1_entry_text(const SlotConfig& slot);
+bool publish_boot_loader_entries(const std::string& root, const Config& cfg, std::string& err);
+
+// publish_boot_loader_entries() at env.boot_loader_entries for wdboot.conf as it is now,
+// only when this boot was started by wdboot (WdbootCurrent): otherwise another boot
+// loader's entries are the true ones. Called by mark-good (every boot) and after every
+// command that changes the slots; a failure is a warning on env.err, never an error.
+void refresh_boot_loader_entries(AgentEnv& env);
 
 }  // namespace wdboot::agent

@@ -7,6 +7,7 @@
 
 #include "config_edit.hpp"
 #include "esp_files.hpp"
+#include "loader_entries.hpp"
 #include "starter_config.hpp"
 #include "wdboot/config.hpp"
 #include "wdboot/pe_image.hpp"
@@ -219,6 +220,7 @@ Exit cmd_add_slot(AgentEnv& env, const SlotSpec& spec, const std::string& esp_ar
         return fail(env, Exit::install, err + "; wdboot.conf not changed");
     }
     forget_slot_in_record(env, spec.name);
+    refresh_boot_loader_entries(env);
     *env.out << "slot \"" << spec.name << "\" added to " << conf_path << "\n";
     return Exit::ok;
 }
@@ -241,6 +243,7 @@ Exit cmd_remove_slot(AgentEnv& env, const std::string& name, const std::string& 
     if (!write_to_esp(env, conf_path, rest, err)) return fail(env, Exit::install, err);
     remove_unreferenced_slot_files(env, esp, name, *remaining);
     forget_slot_in_record(env, name);
+    refresh_boot_loader_entries(env);
     *env.out << "slot \"" << name << "\" removed from " << conf_path << "\n";
     return Exit::ok;
 }

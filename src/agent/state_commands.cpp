@@ -232,6 +232,7 @@ Exit cmd_mark_good(AgentEnv& env) {
     // Issue 10: after the blessing and the watchdog step, never undoing or blocking them
     // (each logs its own problems and changes no exit code).
     if (blessed) (void)heal_boot_entry(env);  // boot_entry_heal.hpp
+    refresh_boot_loader_entries(env);         // loader_entries.hpp: after a promotion, too
     export_journal_after_blessing(env);        // journal_export.hpp
     // The watchdog's failure comes first: it is the one that resets the machine.
     if (!r.ok) return Exit::watchdog;

@@ -265,6 +265,8 @@ Agent::Agent() {
     };
     // Nor the machine's /var/lib/wdboot/kernel-slots: mark-good reads it to promote.
     env.kernel_state = dir / "kernel-slots";
+    // Nor the machine's /run/boot-loader-entries (systemd's tools read it).
+    env.boot_loader_entries = dir / "run/boot-loader-entries";
 }
 
 void Agent::write_config(const std::string& text) { write_text(dir / "esp/EFI/wdboot/wdboot.conf", text); }

@@ -6,12 +6,14 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "agent_fixture.hpp"
+#include "config_edit.hpp"
 #include "loader_entries.hpp"
 #include "state_commands.hpp"
 #include "wdboot/loader_entries.hpp"
@@ -146,4 +148,45 @@ TEST_CASE("the loader over efivarfs: LoaderEntryOneShot is one boot of its slot,
         CHECK(a.boot(ResetCause::power_on).slot == "primary");
         CHECK_FALSE(present(a, kLoaderEntryOneShot));
     }
+}
+
+TEST_CASE("the slots as Boot Loader Specification entries in /run/boot-loader-entries for logind and bootctl") {
+    Agent a;
+    a.write_config(kTwoSlotConfig);
+    const std::filesystem::path entries = a.dir / "run/boot-loader-entries/loader/entries";
+    a.watchdog.on_load["i6300esb"] = WatchdogInfo{"watchdog0", "/dev/watchdog0", "i6300ESB timer", "inactive"};
+    SECTION("mark-good of a wdboot boot writes one entry per slot, named by the slot") {
+        REQUIRE(a.boot().slot == "primary");
+        a.watchdog.devices.clear();
+        REQUIRE(cmd_mark_good(a.env) == Exit::ok);
+        const std::string p = read_text(entries / "primary.conf");
+        CHECK(p.find("\ntitle wdboot primary\n") != std::string::npos);
+        CHECK(p.find("\nlinux /EFI/wdboot/kernels/new/vmlinuz\noptions root=/dev/vda2\n") != std::string::npos);
+        CHECK(std::filesystem::exists(entries / "fallback.conf"));
+        // A slot that left wdboot.conf leaves the entries; a stray file of ours too.
+        write_text(entries / "old.conf", "title old\n");
+        a.write_config(std::string(kTwoSlotConfig).substr(0, std::string(kTwoSlotConfig).find("slot fallback")));
+        REQUIRE(cmd_mark_good(a.env) == Exit::ok);
+        CHECK(std::filesystem::exists(entries / "primary.conf"));
+        CHECK_FALSE(std::filesystem::exists(entries / "fallback.conf"));
+        CHECK_FALSE(std::filesystem::exists(entries / "old.conf"));
+    }
+    SECTION("not a wdboot boot (no WdbootCurrent): nothing is written") {
+        CHECK(cmd_mark_good(a.env) != Exit::ok);
+        CHECK_FALSE(std::filesystem::exists(a.dir / "run/boot-loader-entries"));
+    }
+}
+
+TEST_CASE("type1_entry_text: the slot's files as ESP-root paths with forward slashes") {
+    auto cfg = std::make_unique<Config>();
+    std::string problems;
+    REQUIRE(check_config_text("slot k\n  linux \\EFI\\wdboot\\kernels\\6.1\\vmlinuz\n"
+                              "  initrd \\EFI\\wdboot\\kernels\\6.1\\initrd.img\n  options root=/dev/vda2 quiet\n"
+                              "\nslot shell\n  efi \\EFI\\tools\\shell.efi\n",
+                              problems, &cfg));
+    CHECK(type1_entry_text(cfg->slots[0]).find("title wdboot k\nsort-key wdboot\n"
+                                              "linux /EFI/wdboot/kernels/6.1/vmlinuz\n"
+                                              "initrd /EFI/wdboot/kernels/6.1/initrd.img\n"
+                                              "options root=/dev/vda2 quiet\n") != std::string::npos);
+    CHECK(type1_entry_text(cfg->slots[1]).find("efi /EFI/tools/shell.efi\n") != std::string::npos);
 }
