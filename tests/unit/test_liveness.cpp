@@ -20,6 +20,11 @@
 //   L7 only crashes are counted, and never one alone: a clean reboot or a power cut of
 //      a running machine adds no runtime-crash entry, and a crash-loop demotion needs
 //      N runtime crashes in the slot's window (a single crash never demotes).
+// The OS also writes the Boot Loader Interface's entry variables: `bootctl set-default`
+// (LoaderEntryDefault, which stays) and `systemctl reboot --boot-loader-entry`
+// (LoaderEntryOneShot, which the loader deletes before deciding; when NVRAM refuses
+// writes the delete fails and the request is not honoured). The agent's set-default
+// rewrites an existing LoaderEntryDefault, as `wdbootctl set-default` does.
 // Panics leave efi-pstore records in NVRAM in half of the worlds (efi_pstore loaded),
 // so that a panic is evidence there and an unclean reset in the other half.
 // A failure names the property, the seed or the path, and the history of steps.
@@ -127,10 +132,28 @@ public:
         remaining = 1u << 20;
         return true;
     }
-    // The OS of this model never writes the Boot Loader Interface's entry variables.
+    // The Boot Loader Interface's entry variables as the OS left them (config indices,
+    // kNoSlot: absent). The one-shot is deleted as it is read, unless NVRAM refuses.
+    uint8_t one_shot = kNoSlot;
+    uint8_t entry_default = kNoSlot;
+    bool delete_fails = false;
+    bool one_shot_deleted = false;
     void read_loader_entries(LoaderEntryVariables& out) override {
         out = LoaderEntryVariables{};
-        out.one_shot_removed = true;
+        auto fill = [&](LoaderEntryVariable& v, uint8_t ci) {
+            if (ci == kNoSlot) return;
+            const char* n = cfg->slots[ci].name;
+            v.present = true;
+            v.size = 0;
+            for (size_t i = 0; i <= std::strlen(n); ++i) {
+                v.data[v.size++] = static_cast<uint8_t>(n[i]);
+                v.data[v.size++] = 0;
+            }
+        };
+        fill(out.one_shot, one_shot);
+        fill(out.default_entry, entry_default);
+        out.one_shot_removed = one_shot == kNoSlot || !delete_fails;
+        one_shot_deleted = one_shot != kNoSlot && !delete_fails;
     }
     Status load_image(const SlotConfig& slot, const CommandLineParts&) override {
         if (faults.hang_in_load) throw Hang{};
@@ -201,6 +224,8 @@ struct World {
     int pstore = 0;              // efi-pstore records in NVRAM now
     int crashes = 0;             // runtime crashes of `crashes` slots so far (panic/hang in turn)
     uint8_t booted = kNoSlot;    // config index of the slot the last boot started
+    uint8_t entry_one_shot = kNoSlot;  // LoaderEntryOneShot (config index), kNoSlot: absent
+    uint8_t entry_default = kNoSlot;   // LoaderEntryDefault
     // What ended the running machine before this boot, for L7.
     enum class Ended : uint8_t { boot, clean, crash } ended = Ended::boot;
     History history;
@@ -286,6 +311,9 @@ End step(World& w, const Faults& f, bool check) {
     p.faults = f;
     w.clock += 60;
     p.clock = w.clock;
+    p.one_shot = w.entry_one_shot;
+    p.entry_default = w.entry_default;
+    p.delete_fails = w.nv.refuse || f.store_fails;
     const bool refuse_before = w.nv.refuse;
     if (f.store_fails) w.nv.refuse = true;
     if (f.cut == Cut::torn_write) {
@@ -311,6 +339,7 @@ End step(World& w, const Faults& f, bool check) {
     }
     w.nv.cut_in_write = false;
     w.nv.refuse = refuse_before;
+    if (p.one_shot_deleted) w.entry_one_shot = kNoSlot;
     const int writes = w.nv.writes - writes_before;
 
     if (check) {
@@ -440,8 +469,15 @@ enum class Later : uint8_t {
     mark_bad_other,
     reset_counters,
     runtime_panic,
+    bootctl_set_default,  // LoaderEntryDefault = target; the machine keeps running
+    reboot_to_entry,      // LoaderEntryOneShot = target, then a clean reboot
 };
-constexpr int kLaterCount = 8;
+constexpr int kLaterCount = 10;
+// The events that name a slot (explored once per slot).
+bool names_a_slot(int e) {
+    return (e >= static_cast<int>(Later::try_other) && e <= static_cast<int>(Later::mark_bad_other)) ||
+           e >= static_cast<int>(Later::bootctl_set_default);
+}
 
 void later(World& w, Later e, uint8_t target) {
     auto command = [&](auto f, const char* name) {
@@ -475,7 +511,22 @@ void later(World& w, Later e, uint8_t target) {
             w.history << "    runtime panic\n";
             break;
         case Later::try_other: command([&](BootState& s, uint8_t ri) { return request_trial(s, ri, 1, w.clock); }, "try"); break;
-        case Later::set_default_other: command([&](BootState& s, uint8_t ri) { return set_default(s, ri, w.clock); }, "set-default"); break;
+        case Later::set_default_other:
+            command([&](BootState& s, uint8_t ri) { return set_default(s, ri, w.clock); }, "set-default");
+            // wdbootctl set-default rewrites an existing LoaderEntryDefault first.
+            if (w.entry_default != kNoSlot) w.entry_default = target;
+            break;
+        case Later::bootctl_set_default:
+            w.entry_default = target;
+            w.history << "    bootctl set-default " << w.cfg.slots[target].name << "\n";
+            break;
+        case Later::reboot_to_entry:
+            w.entry_one_shot = target;
+            w.next_cause = ResetCause::power_on;
+            w.running = false;
+            w.ended = World::Ended::clean;
+            w.history << "    systemctl reboot --boot-loader-entry=" << w.cfg.slots[target].name << "\n";
+            break;
         case Later::mark_bad_other: command([&](BootState& s, uint8_t ri) { return mark_bad(s, ri, w.clock); }, "mark-bad"); break;
         case Later::reset_counters: command([&](BootState& s, uint8_t) { return reset_counters(s, w.clock); }, "reset"); break;
     }
@@ -515,6 +566,8 @@ int resets_until_blessed(const World& from, const std::vector<Behaviour>& behavi
     w.clock = from.clock;
     w.next_cause = from.next_cause;
     w.pstore_works = from.pstore_works;
+    w.entry_one_shot = from.entry_one_shot;
+    w.entry_default = from.entry_default;
     w.pstore = from.pstore;
     w.crashes = from.crashes;
     w.history.on = trace != nullptr;
@@ -667,6 +720,8 @@ void copy_world(World& to, const World& from) {
     to.clock = from.clock;
     to.next_cause = from.next_cause;
     to.pstore_works = from.pstore_works;
+    to.entry_one_shot = from.entry_one_shot;
+    to.entry_default = from.entry_default;
     to.pstore = from.pstore;
     to.crashes = from.crashes;
     to.ended = from.ended;
@@ -682,7 +737,7 @@ void explore(const World& w, int depth, const std::vector<Faults>& menu, Stats& 
     if (depth == 0) return;
     if (w.running) {
         for (int e = 0; e < kLaterCount; ++e) {
-            for (uint8_t t = 0; t < (e >= 3 && e <= 5 ? w.cfg.slot_count : 1); ++t) {
+            for (uint8_t t = 0; t < (names_a_slot(e) ? w.cfg.slot_count : 1); ++t) {
                 World next;
                 copy_world(next, w);
                 later(next, static_cast<Later>(e), t);
