@@ -59,6 +59,29 @@ nlohmann::json entry_json(const BootState& st, const JournalEntry& e) {
             {"detail_text", event_detail(e)}};
 }
 
+// What a failure led to, journalled after the failure itself by the same boot.
+bool is_consequence(Event e) {
+    return e == Event::slot_exhausted || e == Event::all_exhausted || e == Event::trial_abandoned;
+}
+
+nlohmann::json last_failure_json(const BootState& st) {
+    // The newest failure; when that is only a consequence (the slot ran out of tries,
+    // its trial was abandoned), the failure that caused it in the same boot says why.
+    for (size_t i = 0; i < st.journal_count; ++i) {
+        const JournalEntry& e = st.journal_newest(i);
+        if (!is_failure_event(e.event)) continue;
+        if (is_consequence(e.event)) {
+            for (size_t k = i + 1; k < st.journal_count; ++k) {
+                const JournalEntry& c = st.journal_newest(k);
+                if (c.boot_id != e.boot_id) break;
+                if (is_failure_event(c.event) && !is_consequence(c.event)) return entry_json(st, c);
+            }
+        }
+        return entry_json(st, e);
+    }
+    return nullptr;
+}
+
 // What can be told about the hardware watchdog from here. "armed" is true, false or
 // null (cannot tell: e.g. iTCO registered and not open may be fed by the kernel).
 nlohmann::json watchdog_json(AgentEnv& env, const Session& s) {
@@ -210,15 +233,7 @@ nlohmann::json status_document(AgentEnv& env, const Session& s, const Config* cf
     }
     j["copies"] = copies;
     j["slots"] = slots_json(st);
-    nlohmann::json last = nullptr;
-    for (size_t i = 0; i < st.journal_count; ++i) {
-        const JournalEntry& e = st.journal_newest(i);
-        if (is_failure_event(e.event)) {
-            last = entry_json(st, e);
-            break;
-        }
-    }
-    j["last_failure"] = last;
+    j["last_failure"] = last_failure_json(st);
     j["crash_loop"] = crash_loop_json(s, cfg);
     j["last_runtime_crash"] = last_runtime_crash_json(env, st);
     j["blesser_conflicts"] = conflicts_json(find_blesser_conflicts(env));

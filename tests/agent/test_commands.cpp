@@ -200,6 +200,25 @@ TEST_CASE("a watchdog reset is counted: 3 -> 2 -> 1 -> 0 -> fallback, visible in
     CHECK(st["booted"]["slot"] == "fallback");
     CHECK(st["last_failure"]["slot"] == "primary");
     CHECK(st["last_failure"]["reset_cause"] == to_string(ResetCause::watchdog));
+    // The newest failure entry is "exhausted"; the cause journalled before it says why.
+    CHECK(st["last_failure"]["event"] == "watchdog-reset");
+}
+
+TEST_CASE("status: a failed trial's last_failure is its cause, not the abandoned trial") {
+    Agent a;
+    a.write_config(kTwoSlotConfig);
+    a.watchdog.on_load["i6300esb"] = WatchdogInfo{"watchdog0", "/dev/watchdog0", "i6300ESB timer", "inactive"};
+    REQUIRE(a.boot().slot == "primary");
+    REQUIRE(cmd_mark_good(a.env) == Exit::ok);
+    REQUIRE(cmd_try(a.env, "fallback", 1) == Exit::ok);
+    REQUIRE(a.boot().slot == "fallback");
+    REQUIRE(a.boot(ResetCause::power_on).slot == "primary");  // the trial never blessed
+    a.clear_output();
+    a.env.json = true;
+    REQUIRE(cmd_status(a.env) == Exit::ok);
+    auto st = nlohmann::json::parse(a.out.str());
+    CHECK(st["last_failure"]["slot"] == "fallback");
+    CHECK(st["last_failure"]["event"] == "unclean-reset");
 }
 
 TEST_CASE("refusals, each with its own exit code, and nothing written") {
