@@ -160,4 +160,15 @@ bool load_boot_config(const AgentEnv& env, Config& cfg, std::string& path) {
     return true;
 }
 
+Exit CommandLock::take() {
+    if (env_.holds_state_lock) return Exit::ok;
+    std::string why;
+    StateLock::Result r = lock_.acquire(env_.state_lock, env_.lock_wait_ms, why);
+    if (r == StateLock::Result::timed_out) return fail(env_, Exit::busy, why + ": try again");
+    if (r == StateLock::Result::unavailable) *env_.err << "wdbootctl: warning: " << why << ": going on unlocked\n";
+    env_.holds_state_lock = true;
+    taken_ = true;
+    return Exit::ok;
+}
+
 }  // namespace wdboot::agent

@@ -121,6 +121,29 @@ Exit save_session(AgentEnv& env, Session& s, const BootState& next, bool* wrote 
 // {"error": MESSAGE, "exit_code": N} on stdout. Returns `e`.
 Exit fail(AgentEnv& env, Exit e, const std::string& message);
 
+// The state lock for a whole command that changes more than the record: the ESP files,
+// wdboot.conf, the agent state and the record change together, and a second agent
+// (a kernel hook, mark-good's promotion, an operator's add-slot) must see all of it or
+// none. Used by kernel-add, kernel-remove, the promotion, add-slot and remove-slot;
+// open_session() inside does not lock again (env.holds_state_lock).
+class CommandLock {
+public:
+    explicit CommandLock(AgentEnv& env) : env_(env) {}
+    ~CommandLock() {
+        if (taken_) env_.holds_state_lock = false;
+    }
+    CommandLock(const CommandLock&) = delete;
+    CommandLock& operator=(const CommandLock&) = delete;
+    // Exit::busy (with its message) when another agent held it for too long; a lock
+    // that cannot be had at all (a read-only /run) is a warning and goes on unlocked.
+    Exit take();
+
+private:
+    AgentEnv& env_;
+    StateLock lock_;
+    bool taken_ = false;
+};
+
 // What fail() wrote into a captured error stream (commands that report a refusal as part
 // of a larger result, like mark-good's record step): the message without the
 // "wdbootctl: " prefix and the line end.

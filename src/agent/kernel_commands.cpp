@@ -20,33 +20,6 @@ namespace {
 
 FileSync& file_sync(AgentEnv& env) { return env.file_sync != nullptr ? *env.file_sync : system_file_sync(); }
 
-// The state lock for a whole kernel command: the ESP files, wdboot.conf, the agent
-// state and the record change together, and a second agent (another hook, mark-good's
-// promotion) must see all of it or none. open_session() inside does not lock again.
-class KernelLock {
-public:
-    explicit KernelLock(AgentEnv& env) : env_(env) {}
-    ~KernelLock() {
-        if (taken_) env_.holds_state_lock = false;
-    }
-    // Exit::busy when another agent held it for too long.
-    Exit take() {
-        if (env_.holds_state_lock) return Exit::ok;
-        std::string why;
-        StateLock::Result r = lock_.acquire(env_.state_lock, env_.lock_wait_ms, why);
-        if (r == StateLock::Result::timed_out) return fail(env_, Exit::busy, why + ": try again");
-        if (r == StateLock::Result::unavailable) *env_.err << "wdbootctl: warning: " << why << ": going on unlocked\n";
-        env_.holds_state_lock = true;
-        taken_ = true;
-        return Exit::ok;
-    }
-
-private:
-    AgentEnv& env_;
-    StateLock lock_;
-    bool taken_ = false;
-};
-
 uint64_t file_size(const std::string& path) {
     struct stat st {};
     return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode) ? static_cast<uint64_t>(st.st_size) : 0;
@@ -352,7 +325,7 @@ Exit cmd_kernel_add(AgentEnv& env, const KernelAddOptions& o) {
     std::string why;
     if (!is_valid_kernel_version(o.version, why)) return fail(env, Exit::usage, why);
     if (o.tries < 1 || o.tries > kMaxTries) return fail(env, Exit::usage, "--tries must be 1.." + std::to_string(kMaxTries));
-    KernelLock lock(env);
+    CommandLock lock(env);
     Exit e = lock.take();
     if (e != Exit::ok) return e;
     std::string esp, conf_path, text, err, problems;
@@ -485,7 +458,7 @@ Exit cmd_kernel_remove(AgentEnv& env, const std::string& version) {
     if (!env.is_root) return fail(env, Exit::not_root, "kernel-remove changes the ESP: run it as root");
     std::string why;
     if (!is_valid_kernel_version(version, why)) return fail(env, Exit::usage, why);
-    KernelLock lock(env);
+    CommandLock lock(env);
     Exit e = lock.take();
     if (e != Exit::ok) return e;
     std::string esp, conf_path, text, err, problems;
@@ -533,7 +506,7 @@ Exit cmd_kernel_remove(AgentEnv& env, const std::string& version) {
 }
 
 void adopt_install_slots(AgentEnv& env, const std::vector<std::pair<std::string, std::string>>& slots) {
-    KernelLock lock(env);
+    CommandLock lock(env);
     if (lock.take() != Exit::ok) {
         *env.err << "wdbootctl: warning: the kernel hooks do not manage install's slots: the state lock is busy\n";
         return;
@@ -574,7 +547,7 @@ std::vector<std::string> promote_after_blessing(AgentEnv& env, const CurrentBoot
         break;
     }
 
-    KernelLock lock(env);
+    CommandLock lock(env);
     if (lock.take() != Exit::ok) {
         *env.err << "wdbootctl: warning: slot \"" << cur.slot << "\" is not promoted: the state lock is busy\n";
         return notes;

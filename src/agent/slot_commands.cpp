@@ -144,6 +144,11 @@ Exit cmd_add_slot(AgentEnv& env, const SlotSpec& spec, const std::string& esp_ar
                     "invalid slot name \"" + spec.name + "\" (1..15 of A-Z a-z 0-9 . _ -, not starting with . or -)");
     int images = !spec.kernel.empty() + !spec.linux_path.empty() + !spec.efi_path.empty() + !spec.boot_entry.empty();
     if (images != 1) return fail(env, Exit::usage, "give exactly one of --kernel, --linux, --efi, --bootentry");
+    // wdboot.conf is read, changed and written under the state lock, as the kernel
+    // hooks do: a hook running at the same time must not lose this slot, nor we its.
+    CommandLock lock(env);
+    if (!spec.dry_run)
+        if (Exit e = lock.take(); e != Exit::ok) return e;
     const std::string esp = esp_arg.empty() ? find_esp(env) : esp_arg;
     if (esp.empty()) return fail(env, Exit::install, "no ESP found: pass --esp PATH");
     const std::string conf_path = esp_file(esp, env.config.config_path);
@@ -229,6 +234,8 @@ Exit cmd_remove_slot(AgentEnv& env, const std::string& name, const std::string& 
     if (!env.is_root) return fail(env, Exit::not_root, "remove-slot changes the ESP: run it as root");
     // Also keeps a hand-written `slot ..` (which the loader ignores) from naming a folder.
     if (!is_valid_slot_name(name.c_str())) return fail(env, Exit::usage, "invalid slot name \"" + name + "\"");
+    CommandLock lock(env);  // as add-slot
+    if (Exit e = lock.take(); e != Exit::ok) return e;
     const std::string esp = esp_arg.empty() ? find_esp(env) : esp_arg;
     if (esp.empty()) return fail(env, Exit::install, "no ESP found: pass --esp PATH");
     const std::string conf_path = esp_file(esp, env.config.config_path);

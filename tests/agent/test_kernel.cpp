@@ -13,6 +13,7 @@
 #include "install_commands.hpp"
 #include "kernel_commands.hpp"
 #include "kernel_slots.hpp"
+#include "slot_commands.hpp"
 #include "loader_entries.hpp"
 #include "state_commands.hpp"
 #include "wdboot/loader_entries.hpp"
@@ -498,7 +499,7 @@ TEST_CASE("a promotion that fails never undoes or blocks the blessing") {
     CHECK(slot_order(a) == std::vector<std::string>{"primary", "fallback", "6.1.0-19-amd64"});
 }
 
-TEST_CASE("kernel-add waits for the state lock, held too long, it exits 15 and changes nothing") {
+TEST_CASE("kernel-add, add-slot, remove-slot wait for the state lock, held too long, they exit 15 and change nothing") {
     Agent a;
     installed(a);
     add_boot_kernel(a, "6.1.0-19-amd64");
@@ -511,9 +512,19 @@ TEST_CASE("kernel-add waits for the state lock, held too long, it exits 15 and c
     CHECK(cmd_kernel_remove(a.env, "6.1.0-19-amd64") == Exit::busy);
     CHECK(config_text(a) == text);
     CHECK_FALSE(fs::exists(a.dir / "esp/EFI/wdboot/kernels/6.1.0-19-amd64"));
+    // add-slot and remove-slot edit wdboot.conf under the same lock.
+    SlotSpec spec;
+    spec.name = "byhand";
+    spec.linux_path = "\\EFI\\wdboot\\kernels\\6.1.0-17-amd64\\vmlinuz";
+    CHECK(cmd_add_slot(a.env, spec, "") == Exit::busy);
+    CHECK(cmd_remove_slot(a.env, "fallback", "") == Exit::busy);
+    CHECK(config_text(a) == text);
     held.release();
     CHECK(add(a, "6.1.0-19-amd64") == Exit::ok);
     CHECK_FALSE(a.env.holds_state_lock);  // given back
+    CHECK(cmd_add_slot(a.env, spec, "") == Exit::ok);
+    CHECK(cmd_remove_slot(a.env, "byhand", "") == Exit::ok);
+    CHECK_FALSE(a.env.holds_state_lock);
 }
 
 TEST_CASE("config edits: stanzas moved to the front keep their comments and the rest") {
