@@ -72,6 +72,7 @@ public:
     bool pin_decode_off = false;  // firmware keeps the watchdog decode bit clear
     bool drop_wdt_writes = false;
     bool pin_action_power_off = false;  // WatchDogAction stuck at power-off
+    uint32_t count_register_mask = 0xFFFF;  // a narrower WatchdogCount than documented
     uint64_t tick_phase_ns = 0;   // first tick-clock edge after power-on (< one period)
 
     // --- machine events ---------------------------------------------------------
@@ -319,7 +320,7 @@ private:
 
     void wdt_write(uint32_t off, uint32_t v) {
         if (off == amd_fch::kCountReg) {
-            count_reg_ = v & 0xFFFF;
+            count_reg_ = v & count_register_mask;
             return;
         }
         if (off != amd_fch::kControlReg) return;

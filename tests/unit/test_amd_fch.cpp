@@ -363,6 +363,8 @@ TEST_CASE("amd_fch: reset cause after a watchdog reset, cleared every boot", "[a
 
         SECTION(std::string(b.name) + ": arming without clearing keeps the cause") {
             REQUIRE(p.arm(60000) == Status::ok);
+            REQUIRE(amd_fch::ping(p.wdt()) == Status::ok);
+            REQUIRE(amd_fch::disarm(p.wdt()) == Status::ok);
             CHECK(p.cause() == ResetCause::watchdog);
             check_wdt_writes(*m);
         }
@@ -458,7 +460,9 @@ TEST_CASE("amd_fch: a watchdog disabled by firmware", "[amd_fch]") {
             RegisterIo& wdt = m->wdt(base);
             CHECK(amd_fch::is_disabled(wdt));
             CHECK(amd_fch::read_reset_cause(p.layout, *p.pm, wdt) == ResetCause::unknown);
+            m->log.clear();
             CHECK(amd_fch::arm(p.layout, *p.pm, wdt, 5000) == Status::device_error);
+            CHECK(m->log.writes().empty());  // refused before touching anything
             CHECK_FALSE(amd_fch::is_running(wdt));
             CHECK_FALSE(m->counting());
         }
@@ -552,4 +556,13 @@ TEST_CASE("amd_fch: devices that do not take the writes are reported", "[amd_fch
     REQUIRE(p.arm(5000) == Status::ok);
     m->drop_wdt_writes = true;
     CHECK(amd_fch::disarm(p.wdt()) == Status::device_error);
+    m->drop_wdt_writes = false;
+    REQUIRE(amd_fch::disarm(p.wdt()) == Status::ok);
+
+    SECTION("a count register narrower than the timeout needs: refused, not started") {
+        m->count_register_mask = 0xFF;
+        CHECK(p.arm(300000) == Status::device_error);
+        CHECK_FALSE(m->counting());
+        CHECK(p.arm(254000) == Status::ok);  // 255 ticks still fit
+    }
 }
