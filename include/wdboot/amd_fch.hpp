@@ -176,8 +176,9 @@ private:
 };
 
 // The documented enable steps, each read back: the watchdog's memory decode (sp5100:
-// PCI 0x41 bit 3; sb800: PMx48 bit 0; efch_mmio: PMx00 WDT_TMREN; efch: none, the
-// firmware's decode is used as Linux does) and the PM disable bit(s) cleared.
+// PCI 0x41 bit 3; sb800: PMx48 bit 0 — both only when firmware programmed a base, so
+// the block is never decoded over address 0; efch_mmio: PMx00 WDT_TMREN; efch: none,
+// the firmware's decode is used as Linux does) and the PM disable bit(s) cleared.
 // Changes no timer state. The loader calls it first, before reading the reset cause
 // (the Fired bit is valid only while the watchdog is enabled).
 // not_found if the PM registers read as all ones (the ports or the MMIO block are not

@@ -137,17 +137,22 @@ Status enable_decoding(Layout l, RegisterIo& smbus, RegisterIo& pm) {
     if (pm.read32(pm_enable_dword(l)) == kNotDecoding) return Status::not_found;
     switch (l) {
         case Layout::sp5100: {
+            // A decode bit turned on over a base firmware left at 0 would put the
+            // watchdog over physical address 0 (Linux sets it regardless): then only
+            // the alias is used.
             uint8_t misc = smbus.read8(kSp5100PciMisc);
-            if ((misc & kSp5100PciDecodeEn) == 0) {
+            if ((misc & kSp5100PciDecodeEn) == 0 && base_from(pm.read32(kSp5100PmBase)) != 0) {
                 smbus.write8(kSp5100PciMisc, static_cast<uint8_t>(misc | kSp5100PciDecodeEn));
                 if ((smbus.read8(kSp5100PciMisc) & kSp5100PciDecodeEn) == 0) return Status::device_error;
             }
             return set_pm_field(pm, {kSp5100PmControl, kSp5100PmDisable, 0}) ? Status::ok : Status::device_error;
         }
-        case Layout::sb800:
-            return set_pm_field(pm, {kSb800PmControl, kSb800PmDecodeEn | kSb800PmDisable, kSb800PmDecodeEn})
-                       ? Status::ok
-                       : Status::device_error;
+        case Layout::sb800: {
+            // The same base-0 rule as above; PMx48 holds both the base and the bits.
+            const uint8_t decode = base_from(pm.read32(kSb800PmControl)) != 0 ? kSb800PmDecodeEn : 0;
+            const uint8_t mask = static_cast<uint8_t>(decode | kSb800PmDisable);
+            return set_pm_field(pm, {kSb800PmControl, mask, decode}) ? Status::ok : Status::device_error;
+        }
         case Layout::efch_mmio:
             // Linux: on these the bit both decodes 0xFEB00000 and enables the timer
             // block; if it will not set, there is no watchdog to use.

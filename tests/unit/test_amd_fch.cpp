@@ -496,13 +496,38 @@ TEST_CASE("amd_fch: decode off, no base, the PM unreachable", "[amd_fch]") {
         CHECK(p.enabled == Status::ok);
         CHECK(p.found == Status::not_found);
     }
-    SECTION("SB800 whose firmware left the base 0: the alias") {
+    SECTION("SB800 whose firmware left the base 0: the alias, never a decode at 0") {
         auto m = board(kBoards[1]);
         amd_fch::IndexedPmIo pm(m->pm_ports());
-        pm.write32(amd_fch::kSb800PmControl, 0);
+        pm.write32(amd_fch::kSb800PmControl, amd_fch::kSb800PmDisable);  // and disabled
         Probe p(*m);
+        REQUIRE(p.enabled == Status::ok);
+        CHECK(m->pm_byte(amd_fch::kSb800PmControl) == 0);  // enabled, decode left off
         REQUIRE(p.found == Status::ok);
         CHECK(p.base == amd_fch::kAcpiMmioWdtBase);
+        REQUIRE(p.arm(5000) == Status::ok);
+        m->advance_ms(6000);
+        CHECK(m->resets_fired() == 1);
+    }
+    SECTION("SP5100 whose firmware left the base 0: decode left off, the alias from SMBus 0x9C") {
+        auto m = board(kBoards[0]);
+        amd_fch::IndexedPmIo pm(m->pm_ports());
+        pm.write32(amd_fch::kSp5100PmBase, 0);
+        m->smbus().write32(amd_fch::kSp5100PciResourceMmio, 0xFED80001);
+        Probe p(*m);
+        REQUIRE(p.enabled == Status::ok);
+        CHECK((m->smbus().read8(amd_fch::kSp5100PciMisc) & amd_fch::kSp5100PciDecodeEn) == 0);
+        REQUIRE(p.found == Status::ok);
+        CHECK(p.base == amd_fch::kAcpiMmioWdtBase);
+        REQUIRE(p.arm(5000) == Status::ok);
+    }
+    SECTION("SP5100 with neither base nor alias: not found") {
+        auto m = board(kBoards[0]);
+        amd_fch::IndexedPmIo pm(m->pm_ports());
+        pm.write32(amd_fch::kSp5100PmBase, 0);
+        Probe p(*m);
+        CHECK(p.enabled == Status::ok);
+        CHECK(p.found == Status::not_found);
     }
     SECTION("a watchdog block that is not decoded: every step says so") {
         auto m = board(kBoards[3]);  // WDT_TMREN still off: 0xFEB00000 not decoded
