@@ -297,7 +297,7 @@ TEST_CASE("amd_fch: ping restarts the count", "[amd_fch]") {
     CHECK(m->resets_fired() == 1);
 }
 
-TEST_CASE("amd_fch: disarm stops it; a ping does not restart a stopped timer", "[amd_fch]") {
+TEST_CASE("amd_fch: disarm stops it, and a ping does not restart a stopped timer", "[amd_fch]") {
     for (const Board& b : kBoards) {
         INFO(b.name);
         auto m = board(b);
