@@ -1,6 +1,7 @@
 // Register sequences for the watchdog of AMD's southbridges and Fusion Controller Hubs
-// (FCH): SB700/SB710/SB750/SP5100, SB8x0, the Hudson/Bolton FCH and the FCH inside
-// Family 15h..1Ah processors (Ryzen, EPYC) — the family Linux's sp5100_tco drives.
+// (FCH): SB600/SB7x0/SP5100, SB8x0, the Hudson/Bolton FCH, the Carrizo-era FCH and the
+// FCH of Family 17h and later (Ryzen, EPYC; Hygon) — the family Linux's sp5100_tco
+// drives.
 // QEMU has no such device: everything here is tested against a register model
 // (tests/unit/amd_fch_model.hpp) built from the sources in the table below.
 //
@@ -77,7 +78,7 @@ inline constexpr uint32_t kPciRevisionReg = 0x08;    // 8 bit
 
 // The register layout of one generation, as Linux's sp5100_tco names it.
 enum class Layout : uint8_t {
-    sp5100,     // SB7x0, SP5100: PMx69/PMx6C, decode in PCI 0x41
+    sp5100,     // SB600 (its RRG: base in PMx6C..6F), SB7x0, SP5100: PMx69/PMx6C, decode in PCI 0x41
     sb800,      // SB8x0, early Hudson: PMx48/PMx4C
     efch,       // Family 16h..Carrizo FCH: PMx00/PMx03, WDT at 0xFEB00000
     efch_mmio,  // Zen and later: as efch, PM reached through MMIO at 0xFED80300
