@@ -66,6 +66,7 @@ enum class WatchdogChoice : uint8_t {
     i6300esb = 2,
     itco = 3,
     wdat = 4,
+    amd_fch = 5,  // not accepted by the parser until the loader probes it (config.cpp)
 };
 
 enum class Severity : uint8_t { warning = 0, error = 1 };

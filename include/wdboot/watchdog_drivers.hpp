@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "wdboot/amd_fch.hpp"
 #include "wdboot/config.hpp"
 #include "wdboot/i6300esb.hpp"
 #include "wdboot/itco.hpp"
@@ -53,19 +54,28 @@ struct WatchdogDriverFacts {
 //   (handle_boot_enabled), so loading it does not stop the timer). 0.6 s ticks, reset
 //   on the second expiry: timeouts in steps of 1.2 s.
 //   TCO2_STS.SECOND_TO_STS tells a watchdog reset.
+// - amd-fch: Linux drivers/watchdog/sp5100_tco.c (identity "SP5100 TCO timer"; its
+//   probe, sp5100_tco_timer_init, sets its own heartbeat and STOPS a running timer, and
+//   clears the Fired bit); AMD's SB600 register reference (WatchDogTimer registers).
+//   1 s ticks, one extra tick for the clock's unknown phase (amd_fch.hpp).
+//   WatchdogControl.Fired (and on Zen PMxC0 bit 25) tells a watchdog reset. Not yet
+//   probed by the loader: not picked by auto, and `watchdog amd-fch` is refused.
 inline constexpr WatchdogDriverFacts kWatchdogDrivers[] = {
     {WatchdogChoice::i6300esb, "i6300esb", 0, true, i6300esb::kMinTimeoutMs, i6300esb::kMaxTimeoutMs,
      i6300esb::kTickNs / 1000, "i6300esb", "i6300esb", true, "modprobe.blacklist=i6300esb", AgentDisarm::load_driver,
      true},
     {WatchdogChoice::itco, "itco", 1, true, itco::kMinTimeoutMs, itco::kMaxTimeoutMs, 2u * itco::kTickMs * 1000, "iTCO_wdt",
      "itco", false, "modprobe.blacklist=iTCO_wdt", AgentDisarm::magic_close, true},
+    {WatchdogChoice::amd_fch, "amd-fch", 2, false, amd_fch::kMinTimeoutMs, amd_fch::kMaxTimeoutMs,
+     amd_fch::kTickMs * 1000, "sp5100_tco", "sp5100 tco", true, "modprobe.blacklist=sp5100_tco",
+     AgentDisarm::load_driver, true},
 };
 
 // Whether a `watchdog` choice may arm this driver: auto may arm every driver it may
 // pick, any other choice only its own driver.
 bool may_arm(WatchdogChoice choice, const WatchdogDriverFacts& f);
 
-// The driver of a loader name ("i6300esb", "itco"; case as written), or nullptr.
+// The driver of a loader name ("i6300esb", "itco", "amd-fch"; case as written), or nullptr.
 const WatchdogDriverFacts* watchdog_driver_named(const char* name);
 
 // The facts of one driver, or nullptr for auto, none and drivers the loader does not

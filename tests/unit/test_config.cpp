@@ -361,6 +361,7 @@ TEST_CASE("config: every bad value of every key is an error that names the value
         {"tries", "'tries' needs a value"},
         {"watchdog foo", "watchdog must be auto, none, i6300esb or itco, got 'foo'"},
         {"watchdog wdat", "watchdog 'wdat' is not implemented yet; watchdog must be auto, none, i6300esb or itco"},
+        {"watchdog amd-fch", "watchdog 'amd-fch' is not implemented yet; watchdog must be auto, none, i6300esb or itco"},
         {"watchdog AUTO", "got 'AUTO'"},
         {"watchdog", "'watchdog' needs a value"},
         {"watchdog-required maybe", "watchdog-required must be yes or no, got 'maybe'"},

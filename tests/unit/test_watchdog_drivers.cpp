@@ -44,8 +44,27 @@ TEST_CASE("driver table: looked up by the name WdbootCurrent carries, in any cas
     CHECK(watchdog_driver_named("iTCO") == watchdog_driver(WatchdogChoice::itco));
     CHECK(watchdog_driver_named("none") == nullptr);
     CHECK(watchdog_driver_named("wdat") == nullptr);  // not implemented by the loader
+    CHECK(watchdog_driver_named("amd-fch") == watchdog_driver(WatchdogChoice::amd_fch));
+    CHECK(watchdog_driver_named("AMD-FCH") == watchdog_driver(WatchdogChoice::amd_fch));
     CHECK(watchdog_driver_named("itc") == nullptr);
     CHECK(watchdog_driver_named("itcox") == nullptr);
     CHECK(watchdog_driver_named("") == nullptr);
     CHECK(watchdog_driver_named(nullptr) == nullptr);
+}
+
+TEST_CASE("driver table: the AMD FCH entry is in the table but not yet picked by auto") {
+    const WatchdogDriverFacts* f = watchdog_driver(WatchdogChoice::amd_fch);
+    REQUIRE(f != nullptr);
+    // The loader does not probe it yet (efi/efi_watchdog.cpp): auto must not count on
+    // it, so auto's timeout range and arguments stay those of the drivers it can arm.
+    CHECK_FALSE(f->picked_by_auto);
+    CHECK_FALSE(may_arm(WatchdogChoice::auto_detect, *f));
+    WatchdogLimits l = watchdog_limits(WatchdogChoice::auto_detect);
+    CHECK(l.limiting != f);
+    CHECK(std::string(l.longest_args) != f->kernel_args);
+    // sp5100_tco's probe stops a running timer: kept from loading, loaded to disarm.
+    CHECK(f->module_stops_timer);
+    CHECK(std::string(f->kernel_args) == "modprobe.blacklist=sp5100_tco");
+    CHECK(f->disarm == AgentDisarm::load_driver);
+    CHECK(f->resolution_us == 1000000u);
 }
