@@ -73,6 +73,11 @@ WatchdogProbe WatchdogDevice::probe(const Config& cfg) {
         case WatchdogChoice::wdat:
             console_line("wdboot: WARNING: watchdog wdat is not supported by this loader yet");
             return kNoWatchdog;
+        case WatchdogChoice::amd_fch:
+            // The register sequences are in the core (amd_fch.hpp); the PCI probe is not
+            // wired yet, and the config parser refuses the spelling until it is.
+            console_line("wdboot: WARNING: watchdog amd-fch is not supported by this loader yet");
+            return kNoWatchdog;
         case WatchdogChoice::auto_detect:
             break;
     }
