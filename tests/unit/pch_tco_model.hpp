@@ -77,6 +77,7 @@ public:
         bool lock_tco = true;      // TCO1_CNT.TCO_LOCK (coreboot tco_lockdown)
         bool hide_p2sb = true;
         bool clear_status = false; // read and cleared TCO1_STS/TCO2_STS (coreboot tco_reset_status)
+        bool nmi_now = false;      // left NMI_NOW reading 1
     };
 
     // --- machine events ---------------------------------------------------------
@@ -93,6 +94,7 @@ public:
         }
         if (f.no_reboot) set_no_reboot_bit(true);
         if (f.lock_tco) cnt1_ = static_cast<uint16_t>(cnt1_ | 0x1000);
+        if (f.nmi_now) cnt1_ = static_cast<uint16_t>(cnt1_ | 0x0100);
         if (f.clear_status) {
             sts1_ = 0;
             sts2_ = 0;

@@ -380,10 +380,13 @@ TEST_CASE("pch_tco: NO_REBOOT pinned by the strap or firmware is refused, never 
     }
 }
 
-TEST_CASE("pch_tco: TCO_LOCK set by firmware does not stop arming, and is never set by us", "[pch_tco]") {
+TEST_CASE("pch_tco: TCO_LOCK set by firmware does not stop arming; TCO_LOCK and NMI_NOW are never written", "[pch_tco]") {
     PchTcoModel m(kAlderLakeS);
     SECTION("locked (coreboot's tco_lockdown)") { boot(m, {.lock_tco = true}); }
     SECTION("not locked") { boot(m, {.lock_tco = false}); }
+    SECTION("locked, NMI_NOW left reading 1: writing it back would invert it") {
+        boot(m, {.lock_tco = true, .nmi_now = true});
+    }
     const bool locked = (m.cnt1() & pch_tco::kTcoLock) != 0;
     REQUIRE(pch_tco::arm(kAlderLakeS, m.tco(), nullptr, 20000) == Status::ok);
     CHECK(((m.cnt1() & pch_tco::kTcoLock) != 0) == locked);
