@@ -138,7 +138,9 @@ public:
         now_ns_ = end;
     }
 
-    // Test set-up: raw configuration bytes, bypassing the log and the hide bit.
+    // Test set-up: TCO2_STS bits another source set; raw configuration bytes, bypassing
+    // the log and the hide bit.
+    void set_sts2_bits(uint16_t bits) { sts2_ = static_cast<uint16_t>(sts2_ | bits); }
     void put_p2sb_cfg(uint32_t off, uint8_t width, uint32_t v) { put(p2sb_cfg_, off, width, v); }
 
     // --- observation --------------------------------------------------------------
