@@ -7,7 +7,7 @@
 //           TCOCTL;
 //   p2sb  - the P2SB bridge's PCI configuration space (00:1f.1), usually hidden by
 //           firmware; only for Generation::spt, to find the SBREG BAR;
-//   tco   - 0x20 I/O ports at TCOBASE (0x400 on most firmware);
+//   tco   - 0x20 I/O ports at TCOBASE (0x400 under coreboot; EFI Boot Guard assumes it);
 //   sbreg - memory at the SBREG BAR (16 MiB of private configuration registers, 64 KiB
 //           per sideband port); only for Generation::spt, for NO_REBOOT.
 // The EFI loader finds and arms it before starting a kernel; the agent may disarm it
@@ -26,9 +26,11 @@
 //   [tcoreg] Intel's TcoRegs.h (Alder Lake, Slim Bootloader): TCO1_CNT.NR_MSUS (bit 0),
 //            TCO2_STS bits; coreboot soc/intel/common/block/smbus/tco.c (tco_lockdown
 //            sets TCO_LOCK before the OS) and soc/*/smbus.h;
-//   [pch]    Intel PCH datasheets, Vol. 2: "SMBus PCI configuration registers" (TCOBASE,
-//            TCOCTL), "TCO I/O registers" (TCO_RLD, TCO1_STS, TCO2_STS, TCO1_CNT, TCO_TMR:
-//            TCO_LOCK locks only SMI_EN.TCO_EN; TMR_HLT; 0.6 s ticks, values below 4 ignored).
+//   [pch]    Intel datasheets' TCO I/O register descriptions (ICH4, 6300ESB, Atom
+//            N2820/Apollo Lake PMC: TCO_RLD, TCO1_STS, TCO2_STS, TCO1_CNT, TCO_TMR; TCO_LOCK
+//            locks only SMI_EN.TCO_EN; TMR_HLT defaults to 0; 0.6 s ticks, values below 4
+//            ignored), assumed unchanged on these PCHs: their Vol. 2 was not at hand, the
+//            PCH-specific facts come from the reference code above.
 #pragma once
 #include <stddef.h>
 #include <stdint.h>

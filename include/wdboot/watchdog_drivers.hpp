@@ -65,9 +65,10 @@ struct WatchdogDriverFacts {
 //   found through the SMBus controller 00:1f.4 (TCOBASE/TCOCTL), NO_REBOOT in the SMBus's
 //   sideband General Control (TCO v4) or TCO1_CNT (v6). The same TCO timer as itco (0.6 s
 //   ticks, reset on the second expiry: steps of 1.2 s) and the same Linux driver, iTCO_wdt,
-//   instantiated by i2c-i801 (not lpc_ich); since commit ef9b7bf52c2f its probe leaves a
-//   running timer and NO_REBOOT alone and the watchdog core feeds it, so it gets itco's
-//   hand-off. TCO2_STS.SECOND_TO_STS tells a watchdog reset, unless firmware cleared it.
+//   instantiated by i2c-i801 (not lpc_ich); since commits 1ae3e78c0820 and ef9b7bf52c2f
+//   (stable series: October 2023) its probe leaves a running timer and NO_REBOOT alone and
+//   the watchdog core feeds it (older kernels stop the timer at probe), so it gets itco's
+//   hand-off, module kept from loading by itself. TCO2_STS.SECOND_TO_STS tells a watchdog reset, unless firmware cleared it.
 //   The loader does not probe it yet: `watchdog itco-pch` is refused by the config and
 //   auto does not pick it (picked_by_auto becomes true when efi/ probes it).
 inline constexpr WatchdogDriverFacts kWatchdogDrivers[] = {
