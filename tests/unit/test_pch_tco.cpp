@@ -3,12 +3,14 @@
 #include <catch2/catch.hpp>
 
 #include <array>
+#include <memory>
 #include <set>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "pch_tco_model.hpp"
+#include "wdboot/config.hpp"
 #include "wdboot/pch_tco.hpp"
 #include "wdboot/watchdog_drivers.hpp"
 
@@ -550,4 +552,23 @@ TEST_CASE("pch_tco: the driver table's entry says what the register sequences do
     CHECK(std::string(f->linux_identity) == ich->linux_identity);
     CHECK(f->module_stops_timer == ich->module_stops_timer);
     CHECK(f->disarm == ich->disarm);
+}
+
+TEST_CASE("pch_tco: `watchdog itco-pch` is refused by the config until the loader probes it", "[pch_tco]") {
+    const std::string text = "watchdog i6300esb\nwatchdog itco-pch\nslot a\nlinux \\k\n";
+    auto cfg = std::make_unique<Config>();
+    config_defaults(*cfg);
+    CHECK(parse_config(text.data(), text.size(), *cfg) == Status::invalid_argument);
+    CHECK(cfg->watchdog == WatchdogChoice::i6300esb);  // the line is ignored
+    bool refused = false;
+    for (size_t i = 0; i < cfg->diagnostics.count; ++i) {
+        const Diagnostic& d = cfg->diagnostics.items[i];
+        refused |= d.line == 2 && d.severity == Severity::error &&
+                   std::string(d.message) ==
+                       "watchdog 'itco-pch' is not implemented yet; watchdog must be auto, none, i6300esb or itco";
+    }
+    CHECK(refused);
+    CHECK(std::string(to_string(WatchdogChoice::itco_pch)) == "itco-pch");
+    // auto does not pick it yet, so the loader never reports a driver it cannot arm.
+    CHECK_FALSE(may_arm(WatchdogChoice::auto_detect, *watchdog_driver(WatchdogChoice::itco_pch)));
 }
