@@ -68,7 +68,8 @@ struct WatchdogDriverFacts {
 //   instantiated by i2c-i801 (not lpc_ich); since commits 1ae3e78c0820 and ef9b7bf52c2f
 //   (stable series: October 2023) its probe leaves a running timer and NO_REBOOT alone and
 //   the watchdog core feeds it (older kernels stop the timer at probe), so it gets itco's
-//   hand-off, module kept from loading by itself. TCO2_STS.SECOND_TO_STS tells a watchdog reset, unless firmware cleared it.
+//   hand-off, module kept from loading by itself. TCO2_STS.SECOND_TO_STS tells a watchdog
+//   reset, unless firmware cleared it.
 //   The loader does not probe it yet: `watchdog itco-pch` is refused by the config and
 //   auto does not pick it (picked_by_auto becomes true when efi/ probes it).
 inline constexpr WatchdogDriverFacts kWatchdogDrivers[] = {
