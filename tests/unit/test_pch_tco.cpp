@@ -387,7 +387,7 @@ TEST_CASE("pch_tco: NO_REBOOT pinned by the strap or firmware is refused, never 
     }
 }
 
-TEST_CASE("pch_tco: TCO_LOCK set by firmware does not stop arming; TCO_LOCK and NMI_NOW are never written", "[pch_tco]") {
+TEST_CASE("pch_tco: TCO_LOCK set by firmware does not stop arming, TCO_LOCK and NMI_NOW are never written", "[pch_tco]") {
     PchTcoModel m(kAlderLakeS);
     SECTION("locked (coreboot's tco_lockdown)") { boot(m, {.lock_tco = true}); }
     SECTION("not locked") { boot(m, {.lock_tco = false}); }
