@@ -67,6 +67,7 @@ enum class WatchdogChoice : uint8_t {
     itco = 3,
     wdat = 4,
     amd_fch = 5,  // not accepted by the parser until the loader probes it (config.cpp)
+    itco_pch = 6,  // Intel PCH TCO (pch_tco.hpp): refused by the parser until the loader probes it
 };
 
 enum class Severity : uint8_t { warning = 0, error = 1 };

@@ -12,6 +12,7 @@
 #include "wdboot/config.hpp"
 #include "wdboot/i6300esb.hpp"
 #include "wdboot/itco.hpp"
+#include "wdboot/pch_tco.hpp"
 
 namespace wdboot {
 
@@ -60,6 +61,17 @@ struct WatchdogDriverFacts {
 //   1 s ticks, one extra tick for the clock's unknown phase (amd_fch.hpp).
 //   WatchdogControl.Fired (and on Zen PMxC0 bit 25) tells a watchdog reset. Not yet
 //   probed by the loader: not picked by auto, and `watchdog amd-fch` is refused.
+// - itco-pch: the Intel TCO of 100-series and later PCHs (pch_tco.hpp, its sources there):
+//   found through the SMBus controller 00:1f.4 (TCOBASE/TCOCTL), NO_REBOOT in the SMBus's
+//   sideband General Control (TCO v4) or TCO1_CNT (v6). The same TCO timer as itco (0.6 s
+//   ticks, reset on the second expiry: steps of 1.2 s) and the same Linux driver, iTCO_wdt,
+//   instantiated by i2c-i801 (not lpc_ich); since commits 1ae3e78c0820 and ef9b7bf52c2f
+//   (stable series: October 2023) its probe leaves a running timer and NO_REBOOT alone and
+//   the watchdog core feeds it (older kernels stop the timer at probe), so it gets itco's
+//   hand-off, module kept from loading by itself. TCO2_STS.SECOND_TO_STS tells a watchdog
+//   reset, unless firmware cleared it.
+//   The loader does not probe it yet: `watchdog itco-pch` is refused by the config and
+//   auto does not pick it (picked_by_auto becomes true when efi/ probes it).
 inline constexpr WatchdogDriverFacts kWatchdogDrivers[] = {
     {WatchdogChoice::i6300esb, "i6300esb", 0, true, i6300esb::kMinTimeoutMs, i6300esb::kMaxTimeoutMs,
      i6300esb::kTickNs / 1000, "i6300esb", "i6300esb", true, "modprobe.blacklist=i6300esb", AgentDisarm::load_driver,
@@ -69,17 +81,20 @@ inline constexpr WatchdogDriverFacts kWatchdogDrivers[] = {
     {WatchdogChoice::amd_fch, "amd-fch", 2, false, amd_fch::kMinTimeoutMs, amd_fch::kMaxTimeoutMs,
      amd_fch::kTickMs * 1000, "sp5100_tco", "sp5100 tco", true, "modprobe.blacklist=sp5100_tco",
      AgentDisarm::load_driver, true},
+    {WatchdogChoice::itco_pch, "itco-pch", 3, false, pch_tco::kMinTimeoutMs, pch_tco::kMaxTimeoutMs,
+     2u * pch_tco::kTickMs * 1000, "iTCO_wdt", "itco", false, "modprobe.blacklist=iTCO_wdt", AgentDisarm::magic_close,
+     true},
 };
 
 // Whether a `watchdog` choice may arm this driver: auto may arm every driver it may
 // pick, any other choice only its own driver.
 bool may_arm(WatchdogChoice choice, const WatchdogDriverFacts& f);
 
-// The driver of a loader name ("i6300esb", "itco", "amd-fch"; case as written), or nullptr.
+// The driver of a loader name ("i6300esb", "itco", "amd-fch", "itco-pch"; case as
+// written), or nullptr.
 const WatchdogDriverFacts* watchdog_driver_named(const char* name);
 
-// The facts of one driver, or nullptr for auto, none and drivers the loader does not
-// implement (wdat).
+// The facts of one driver, or nullptr for auto, none and wdat (not in the table).
 const WatchdogDriverFacts* watchdog_driver(WatchdogChoice choice);
 
 // What a `watchdog` choice demands of the config: the whole-second timeouts every

@@ -200,9 +200,14 @@ const WatchdogDriverFacts* driver_facts(const std::string& loader_name) {
 std::string driver_from_cmdline(const std::string& cmdline) {
     std::string word;
     std::string found;
+    // The first driver with these arguments: drivers that share them (itco, itco-pch: one
+    // Linux module) resolve to the table's first, whose facts are the same.
     auto check = [&] {
         for (const auto& d : kWatchdogDrivers) {
-            if (d.kernel_args[0] != '\0' && word == d.kernel_args) found = d.name;
+            if (d.kernel_args[0] != '\0' && word == d.kernel_args) {
+                found = d.name;
+                break;
+            }
         }
         word.clear();
     };

@@ -81,6 +81,13 @@ TEST_CASE("iTCO: magic close, errors injected") {
     CHECK(d.message.find("magic-close") != std::string::npos);
 }
 
+TEST_CASE("driver_from_cmdline: the loader's arguments name the driver, shared ones name the first") {
+    CHECK(driver_from_cmdline("root=/dev/vda2 modprobe.blacklist=i6300esb ro") == "i6300esb");
+    // itco and itco-pch append the same argument (one Linux module, iTCO_wdt).
+    CHECK(driver_from_cmdline("root=/dev/vda2 modprobe.blacklist=iTCO_wdt") == "itco");
+    CHECK(driver_from_cmdline("root=/dev/vda2 ro quiet") == "");
+}
+
 TEST_CASE("no watchdog, unknown watchdog") {
     AgentConfig cfg;
     FakeWatchdog w;
