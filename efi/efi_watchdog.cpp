@@ -74,9 +74,10 @@ WatchdogProbe WatchdogDevice::probe(const Config& cfg) {
             console_line("wdboot: WARNING: watchdog wdat is not supported by this loader yet");
             return kNoWatchdog;
         case WatchdogChoice::amd_fch:
-            // The register sequences are in the core (amd_fch.hpp); the PCI probe is not
-            // wired yet, and the config parser refuses the spelling until it is.
-            console_line("wdboot: WARNING: watchdog amd-fch is not supported by this loader yet");
+        case WatchdogChoice::itco_pch:
+            // The register sequences are in the core (amd_fch.hpp, pch_tco.hpp); the PCI
+            // probes are not wired yet, and the config parser refuses both spellings.
+            console_line("wdboot: WARNING: this watchdog is not supported by this loader yet");
             return kNoWatchdog;
         case WatchdogChoice::auto_detect:
             break;
