@@ -90,11 +90,8 @@ Status find_sbreg(RegisterIo& p2sb, uint64_t& sbreg_base) {
 
 uint32_t gc_offset(const PchInfo& pch) { return (static_cast<uint32_t>(pch.sbreg_port) << 16) | kGcReg; }
 
-ResetCause read_reset_cause(RegisterIo& tco) {
-    uint16_t sts2 = tco.read16(kTco2StsReg);
-    if (sts2 == kNotDecoding16) return ResetCause::unknown;
-    return (sts2 & kSecondToSts) != 0 ? ResetCause::watchdog : ResetCause::power_on;
-}
+// The same TCO2_STS.SECOND_TO_STS as the ICH9's, at the same offset from the TCO base.
+ResetCause read_reset_cause(RegisterIo& tco) { return itco::read_reset_cause(tco); }
 
 Status clear_reset_cause(RegisterIo& tco) {
     // Write 1 to clear, one bit each, as Linux's probe does for versions 4 and 6; TCO2_STS
