@@ -30,6 +30,7 @@
 // A failure names the property, the seed or the path, and the history of steps.
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <random>
@@ -142,13 +143,10 @@ public:
         out = LoaderEntryVariables{};
         auto fill = [&](LoaderEntryVariable& v, uint8_t ci) {
             if (ci == kNoSlot) return;
-            const char* n = cfg->slots[ci].name;
+            const std::vector<uint8_t> bytes = wdtest::utf16(cfg->slots[ci].name);
             v.present = true;
-            v.size = 0;
-            for (size_t i = 0; i <= std::strlen(n); ++i) {
-                v.data[v.size++] = static_cast<uint8_t>(n[i]);
-                v.data[v.size++] = 0;
-            }
+            v.size = static_cast<uint32_t>(bytes.size());
+            std::copy(bytes.begin(), bytes.end(), v.data);
         };
         fill(out.one_shot, one_shot);
         fill(out.default_entry, entry_default);

@@ -12,21 +12,9 @@
 
 using namespace wdboot;
 using wdtest::Machine;
+using wdtest::utf16;
 
 namespace {
-
-std::vector<uint8_t> utf16(const std::string& s, bool nul = true) {
-    std::vector<uint8_t> v;
-    for (char c : s) {
-        v.push_back(static_cast<uint8_t>(c));
-        v.push_back(0);
-    }
-    if (nul) {
-        v.push_back(0);
-        v.push_back(0);
-    }
-    return v;
-}
 
 LoaderEntryVariable var(const std::vector<uint8_t>& bytes) {
     LoaderEntryVariable v{};
