@@ -45,6 +45,14 @@ inline constexpr uint16_t kMaxRuntimeCrashHours = 8760;  // a year
 // wait starts, and a console still shows the panic for a moment.
 inline constexpr uint16_t kDefaultPanicTimeoutSeconds = 5;
 inline constexpr uint16_t kMaxPanicTimeoutSeconds = 3600;
+// early-timeout N: two deadlines instead of one, for drivers whose Linux module takes a
+// running timer over (WatchdogDriverFacts::open_timeout_handoff): the loader arms N
+// seconds, which only have to cover the EFI stub, the kernel and the initramfs up to the
+// driver's probe; the kernel's watchdog core then feeds the timer until
+// `watchdog.open_timeout=TIMEOUT` runs out unless userspace (the agent) opened the
+// device. So an early hang fails over after N seconds instead of TIMEOUT. 0 (`off`, the
+// default): one deadline, `timeout`, with the module kept from loading. docs/config.md.
+inline constexpr uint32_t kEarlyTimeoutOff = 0;
 
 enum class ImageKind : uint8_t {
     none = 0,
@@ -118,7 +126,7 @@ struct SlotConfig {
 // configuration: only the parser reaches inside (ConfigLines, src/core/config_parser.hpp).
 class ConfigSourceLines {
     friend struct ConfigLines;
-    uint32_t global_keys_[8];
+    uint32_t global_keys_[9];
     uint32_t slot_options_[kMaxSlots];
 };
 
@@ -131,6 +139,7 @@ struct Config {
     uint8_t runtime_crash_limit;   // runtime-crashes N (0: off)
     uint16_t runtime_crash_hours;  // ... within HOURS of the first
     uint16_t panic_timeout_s;      // panic=N added to kernels (0: nothing added)
+    uint32_t early_timeout_s;      // early-timeout N (kEarlyTimeoutOff: one deadline)
     char default_slot[kSlotNameBytes];  // empty: the first slot in file order
     SlotConfig slots[kMaxSlots];
     uint8_t slot_count;
@@ -146,7 +155,7 @@ struct Config {
 // What the wdboot boot entry's load options say (set with `efibootmgr --unicode`):
 // `config=\path` names another config file; `key=value` words override global keys
 // after the file is read (timeout=, tries=, watchdog=, watchdog-required=,
-// on-exhausted=, runtime-crashes=, panic-timeout=, default=).
+// on-exhausted=, runtime-crashes=, panic-timeout=, default=, early-timeout=).
 struct LoadOptions {
     char config_path[kPathMax];  // empty: the default path; else normalised like any path
     char overrides[kOptionsMax]; // the key=value words, space-separated, in order

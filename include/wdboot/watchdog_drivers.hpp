@@ -43,6 +43,10 @@ struct WatchdogDriverFacts {
     AgentDisarm disarm;            // how the agent stops it by default
     bool tells_watchdog_reset;     // the device keeps a flag that tells a watchdog reset
                                    // from a power-on (ResetCause::watchdog)
+    bool open_timeout_handoff;     // the module tells the Linux watchdog core that the timer
+                                   // runs (WDOG_HW_RUNNING), and the core feeds it until
+                                   // watchdog.open_timeout: `early-timeout` may be used, and
+                                   // then the module loads instead of being kept out
 };
 
 // Sources (details and the register facts: i6300esb.hpp, itco.hpp, docs/watchdogs.md):
@@ -50,6 +54,12 @@ struct WatchdogDriverFacts {
 //   Linux drivers/watchdog/i6300esb.c (its probe writes 0 to config 0x68, stopping a
 //   running timer; identity "i6300ESB timer"). Ticks of 2^15 PCI clocks = 983.04 us.
 //   The timeout flag in the reload register tells a watchdog reset.
+// open_timeout_handoff: the Linux watchdog core (drivers/watchdog/watchdog_dev.c) feeds a
+//   timer whose driver set WDOG_HW_RUNNING at probe until open_timeout seconds after the
+//   driver registered, unless /dev/watchdog was opened (watchdog_worker_should_ping).
+//   iTCO_wdt sets it when TMR_HLT is clear (iTCO_wdt_probe), wdat_wdt when
+//   QUERY_RUNNING_STATE says so (wdat_wdt_set_running). Both set their own heartbeat at
+//   probe (iTCO_wdt.heartbeat, default 30 s), which is the deadline once feeding stops.
 // - itco: the Intel ICH9 datasheet's TCO chapter; Linux drivers/watchdog/iTCO_wdt.c
 //   (identity "iTCO_wdt"; a running timer is left to the watchdog core, which feeds it
 //   (handle_boot_enabled), so loading it does not stop the timer). 0.6 s ticks, reset
@@ -75,15 +85,15 @@ struct WatchdogDriverFacts {
 inline constexpr WatchdogDriverFacts kWatchdogDrivers[] = {
     {WatchdogChoice::i6300esb, "i6300esb", 0, true, i6300esb::kMinTimeoutMs, i6300esb::kMaxTimeoutMs,
      i6300esb::kTickNs / 1000, "i6300esb", "i6300esb", true, "modprobe.blacklist=i6300esb", AgentDisarm::load_driver,
-     true},
+     true, false},
     {WatchdogChoice::itco, "itco", 1, true, itco::kMinTimeoutMs, itco::kMaxTimeoutMs, 2u * itco::kTickMs * 1000, "iTCO_wdt",
-     "itco", false, "modprobe.blacklist=iTCO_wdt", AgentDisarm::magic_close, true},
+     "itco", false, "modprobe.blacklist=iTCO_wdt", AgentDisarm::magic_close, true, true},
     {WatchdogChoice::amd_fch, "amd-fch", 2, false, amd_fch::kMinTimeoutMs, amd_fch::kMaxTimeoutMs,
      amd_fch::kTickMs * 1000, "sp5100_tco", "sp5100 tco", true, "modprobe.blacklist=sp5100_tco",
-     AgentDisarm::load_driver, true},
+     AgentDisarm::load_driver, true, false},
     {WatchdogChoice::itco_pch, "itco-pch", 3, false, pch_tco::kMinTimeoutMs, pch_tco::kMaxTimeoutMs,
      2u * pch_tco::kTickMs * 1000, "iTCO_wdt", "itco", false, "modprobe.blacklist=iTCO_wdt", AgentDisarm::magic_close,
-     true},
+     true, true},
 };
 
 // Whether a `watchdog` choice may arm this driver: auto may arm every driver it may
@@ -111,5 +121,23 @@ struct WatchdogLimits {
     size_t args_length;
 };
 WatchdogLimits watchdog_limits(WatchdogChoice choice);
+
+// The early-timeout hand-off's kernel argument: `watchdog.open_timeout=` and the
+// blessing deadline in seconds. It replaces the driver's kernel_args (the module must
+// load to take the timer over). kHandoffArgsMax holds it for any timeout.
+inline constexpr char kOpenTimeoutArg[] = "watchdog.open_timeout=";
+inline constexpr size_t kHandoffArgsMax = sizeof(kOpenTimeoutArg) + 10;
+
+// How the loader arms a found driver for one boot: the seconds to arm and the kernel
+// arguments to append. With `early-timeout` set and a driver whose module takes the
+// timer over (open_timeout_handoff): early_timeout_s and watchdog.open_timeout=timeout_s;
+// otherwise timeout_s and the driver's kernel_args. `driver` may be nullptr (no
+// watchdog): timeout_s and no arguments. Pure; called by run_boot for each slot.
+struct WatchdogPlan {
+    uint32_t arm_s;
+    bool two_deadlines;
+    char kernel_args[kHandoffArgsMax > 64 ? kHandoffArgsMax : 64];
+};
+WatchdogPlan plan_watchdog(const Config& cfg, const WatchdogDriverFacts* driver);
 
 }  // namespace wdboot

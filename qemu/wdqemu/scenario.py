@@ -81,6 +81,7 @@ class Context:
         self.disk = None
         self.runs = 0
         self.vms = []
+        self.hardware = "i6300esb"  # the emulated watchdog (vm.WATCHDOG_HARDWARE)
 
     # --- set-up --------------------------------------------------------------------
 
@@ -94,6 +95,7 @@ class Context:
         d.put_file("wdtest/vmlinuz", os.path.join(self.images, "vmlinuz"))
         for v in variants:
             d.put_file(f"wdtest/initrd-{v}.img", os.path.join(self.images, f"initrd-{v}.img"))
+        d.put_file("wdtest/hang.efi", os.path.join(self.images, "hang.efi"))
         vmmod.fresh_vars(self.vars_path)
         self.disk = d
         return d
@@ -105,7 +107,8 @@ class Context:
     def vm(self, limit_s, label=None):
         """A VM over this scenario's disk and NVRAM (not started). Use as a context manager."""
         self.runs += 1
-        v = vmmod.Vm(label or f"run{self.runs}", self.dir, self.disk_path, self.vars_path, limit_s)
+        v = vmmod.Vm(label or f"run{self.runs}", self.dir, self.disk_path, self.vars_path, limit_s,
+                     hardware=self.hardware, images=self.images)
         self.vms.append(v)
         return v
 

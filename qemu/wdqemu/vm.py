@@ -1,5 +1,6 @@
 """One QEMU process of a scenario: q35, TCG, OVMF with the scenario's own VARS copy,
-the i6300esb watchdog, never a network card.
+one watchdog (the i6300esb unless the scenario picks another: WATCHDOG_HARDWARE),
+never a network card.
 
 The serial console is read line by line as it arrives (each line timestamped with the
 host's monotonic clock and appended to the scenario's log), and QEMU's QMP events
@@ -38,9 +39,33 @@ class Timeout(Exception):
     pass
 
 
+# The emulated watchdog hardware of each driver wdboot can be tested with (the
+# `watchdog` keyword of wdboot.conf it is driven by, and QEMU's devices for it):
+#   i6300esb  -device i6300esb
+#   itco      the q35 LPC bridge's ICH9 TCO, allowed to reset (QEMU's noreboot strap is
+#             on by default: hardware-notes.md)
+#   wdat      the same TCO, described by an ACPI WDAT table (qemu/acpi/), so Linux uses
+#             wdat_wdt and lpc_ich creates no iTCO device
+#   ipmi      a simulated BMC behind a KCS interface at I/O 0xCA2 (SMBIOS type 38)
+WATCHDOG_HARDWARE = ("i6300esb", "itco", "wdat", "ipmi")
+
+
+def watchdog_args(hardware, images=None):
+    if hardware == "i6300esb":
+        return ["-device", "i6300esb"]
+    if hardware == "itco":
+        return ["-global", "ICH9-LPC.noreboot=false"]
+    if hardware == "wdat":
+        return ["-global", "ICH9-LPC.noreboot=false",
+                "-acpitable", f"file={os.path.join(images, 'wdat-q35-tco.aml')}"]
+    if hardware == "ipmi":
+        return ["-device", "ipmi-bmc-sim,id=bmc0", "-device", "isa-ipmi-kcs,bmc=bmc0"]
+    raise ValueError(f"unknown watchdog hardware {hardware!r}")
+
+
 class Vm:
     def __init__(self, name, workdir, disk, vars_path, limit_s, watchdog_action="reset",
-                 extra_args=()):
+                 extra_args=(), hardware="i6300esb", images=None):
         self.name = name
         self.workdir = workdir
         self.disk = disk
@@ -48,6 +73,8 @@ class Vm:
         self.limit_s = limit_s
         self.watchdog_action = watchdog_action
         self.extra_args = list(extra_args)
+        self.hardware = hardware
+        self.images = images
         self.lines = []    # (monotonic time, text)
         self.events = []   # (monotonic time, QMP event name, data)
         self.cond = threading.Condition()
@@ -66,7 +93,8 @@ class Vm:
             "-drive", f"if=pflash,format=raw,unit=1,file={self.vars_path}",
             "-drive", f"if=none,id=disk0,format=raw,file={self.disk}",
             "-device", "virtio-blk-pci,drive=disk0",
-            "-device", "i6300esb", "-action", f"watchdog={self.watchdog_action}",
+        ] + watchdog_args(self.hardware, self.images) + [
+            "-action", f"watchdog={self.watchdog_action}",
             "-chardev", "stdio,id=ser0,signal=off", "-serial", "chardev:ser0",
             "-qmp", f"unix:{self.qmp_path},server=on,wait=off",
         ] + self.extra_args

@@ -2,6 +2,8 @@
 // I/O; every decision is made here so that the whole flow runs in host tests.
 #include "wdboot/boot_flow.hpp"
 
+#include "wdboot/watchdog_drivers.hpp"
+
 #include "wdboot/text.hpp"
 
 namespace wdboot {
@@ -109,6 +111,11 @@ BootResult run_boot(const Config& cfg, VariableStore& store, BootPlatform& platf
     // 2. Inputs (the config came from the caller): the watchdog and why the machine last
     // reset, the firmware clock, both state copies.
     WatchdogProbe wd = platform.probe_watchdog(cfg);
+    // One deadline or two (early-timeout): what to arm and which kernel arguments hand
+    // the timer over. A driver not in the table keeps its own arguments and `timeout`.
+    const WatchdogDriverFacts* driver = wd.present ? watchdog_driver_named(wd.driver) : nullptr;
+    const WatchdogPlan plan = plan_watchdog(cfg, driver);
+    if (driver != nullptr) wd.kernel_args = plan.kernel_args;
     LoadedState loaded = load_state(store);
     BootState st = loaded.state;
     // Why did the last boot end: the watchdog's flag, or new efi-pstore records (a panic).
@@ -187,8 +194,15 @@ BootResult run_boot(const Config& cfg, VariableStore& store, BootPlatform& platf
         if (wd.present && (d.unprotected || loaded.read_only)) {
             platform.disarm_watchdog();  // an earlier pass of this boot may have armed it
         } else if (wd.present) {
-            Status a = platform.arm_watchdog(cfg.timeout_s);
+            Status a = platform.arm_watchdog(plan.arm_s);
             armed = a == Status::ok;
+            if (armed && plan.two_deadlines && pass == 0) {
+                TextBuffer<kLine> two;
+                two.append("wdboot: two deadlines: ").append_uint(plan.arm_s).append(" s until Linux's ");
+                two.append(wd.driver).append(" driver takes the timer over, then ").append_uint(cfg.timeout_s);
+                two.append(" s until the blessing (").append(plan.kernel_args).append(")");
+                platform.log(two.c_str());
+            }
             if (!armed) {
                 TextBuffer<kLine> why;
                 why.append("wdboot: could not arm the ").append(wd.driver).append(" watchdog (").append(to_string(a)).append(")");

@@ -239,6 +239,19 @@ void store_crash_limit(Config& cfg, uint32_t v, Span) {
     cfg.runtime_crash_limit = static_cast<uint8_t>(v & 0xFF);
     cfg.runtime_crash_hours = static_cast<uint16_t>(v >> 8);
 }
+// early-timeout: `off` or seconds in the global timeout range (checked against the
+// watchdog and `timeout` in finish_config).
+bool read_early_timeout(const GlobalKeySpec& k, Span value, uint32_t& out, Message& why) {
+    if (value.is("off")) {
+        out = kEarlyTimeoutOff;
+        return true;
+    }
+    if (parse_number(value, kMinTimeoutSeconds, kMaxTimeoutSeconds, out)) return true;
+    why.append(k.key).append(" must be off or ").append_uint(kMinTimeoutSeconds).append("..");
+    why.append_uint(kMaxTimeoutSeconds).append(" seconds, got ");
+    append_quoted(why, value);
+    return false;
+}
 void store_default_slot(Config& cfg, uint32_t, Span name) {
     (void)text_copy(cfg.default_slot, sizeof(cfg.default_slot), name.p, name.n);
 }
@@ -257,6 +270,7 @@ constexpr GlobalKeySpec kGlobalKeys[] = {
     {GlobalKey::panic_timeout, "panic-timeout", read_number, store_field<&Config::panic_timeout_s>, 0,
      kMaxPanicTimeoutSeconds, " seconds"},
     {GlobalKey::default_slot, "default", read_slot_name, store_default_slot},
+    {GlobalKey::early_timeout, "early-timeout", read_early_timeout, store_field<&Config::early_timeout_s>},
 };
 
 constexpr bool global_keys_in_order() {
@@ -659,6 +673,43 @@ void append_watchdog(Message& m, WatchdogChoice choice, const WatchdogDriverFact
     }
 }
 
+// early-timeout against `timeout` and the watchdog: a second deadline must be shorter
+// than the first, inside what the driver can arm, and needs a driver whose Linux module
+// takes the timer over. Whatever is wrong, the outcome is one deadline (`timeout`), which
+// is always safe: never a boot without a deadline.
+void check_early_timeout(Config& cfg, const WatchdogLimits& limits) {
+    if (cfg.early_timeout_s == kEarlyTimeoutOff) return;
+    Diagnostics& d = cfg.diagnostics;
+    const uint32_t line = ConfigLines::key(cfg, GlobalKey::early_timeout);
+    Message m;
+    m.append("early-timeout ").append_uint(cfg.early_timeout_s);
+    if (cfg.early_timeout_s >= cfg.timeout_s) {
+        m.append(" is not shorter than timeout ").append_uint(cfg.timeout_s);
+        m.append("; early-timeout off: one deadline, timeout, applies");
+        report(d, line, Severity::warning, m);
+        cfg.early_timeout_s = kEarlyTimeoutOff;
+        return;
+    }
+    if (cfg.early_timeout_s < limits.min_timeout_s) {
+        m.append(" is shorter than what ");
+        append_watchdog(m, cfg.watchdog, limits.limiting);
+        m.append(" can arm (").append_uint(limits.min_timeout_s).append(" seconds); ");
+        m.append_uint(limits.min_timeout_s).append(" is used");
+        report(d, line, Severity::error, m);
+        cfg.early_timeout_s = limits.min_timeout_s < cfg.timeout_s ? limits.min_timeout_s : kEarlyTimeoutOff;
+        return;
+    }
+    bool any_handoff = false;
+    for (const WatchdogDriverFacts& f : kWatchdogDrivers) {
+        if (may_arm(cfg.watchdog, f) && f.open_timeout_handoff) any_handoff = true;
+    }
+    if (!any_handoff) {
+        m.append(" has no effect with watchdog ").append(to_string(cfg.watchdog));
+        m.append(": its Linux driver does not take a running timer over, so one deadline, timeout, applies");
+        report(d, line, Severity::warning, m);
+    }
+}
+
 // The checks that need the final `watchdog` choice (the load options may change it), so
 // they run in finish_config: what parses must also boot protected.
 void check_against_watchdog(Config& cfg) {
@@ -674,6 +725,7 @@ void check_against_watchdog(Config& cfg) {
         report(d, ConfigLines::key(cfg, GlobalKey::timeout), Severity::error, m);
         cfg.timeout_s = clamped;
     }
+    check_early_timeout(cfg, limits);
     if (limits.args_length == 0) return;
     // Room for the slot's options, the separating space and the watchdog's arguments.
     const size_t room = kOptionsChars - 1 - limits.args_length;
@@ -778,6 +830,7 @@ void config_defaults(Config& cfg) {
     cfg.runtime_crash_limit = kDefaultRuntimeCrashLimit;
     cfg.runtime_crash_hours = kDefaultRuntimeCrashHours;
     cfg.panic_timeout_s = kDefaultPanicTimeoutSeconds;
+    cfg.early_timeout_s = kEarlyTimeoutOff;
 }
 
 Status parse_config(const char* text, size_t len, Config& cfg) {

@@ -21,6 +21,7 @@ enum class GlobalKey : uint8_t {
     runtime_crashes,
     panic_timeout,
     default_slot,
+    early_timeout,
 };
 
 // The parser's way into Config::source_lines, which only parsing and finish_config use.

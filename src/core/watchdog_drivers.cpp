@@ -48,8 +48,30 @@ WatchdogLimits watchdog_limits(WatchdogChoice choice) {
             l.args_length = n;
             l.longest_args = f.kernel_args;
         }
+        // With early-timeout such a driver gets watchdog.open_timeout=TIMEOUT instead
+        // (timeout at most 4 digits).
+        const size_t handoff = sizeof(kOpenTimeoutArg) - 1 + 4;
+        if (f.open_timeout_handoff && handoff > l.args_length) {
+            l.args_length = handoff;
+            l.longest_args = "watchdog.open_timeout=TIMEOUT";
+        }
     }
     return l;
+}
+
+WatchdogPlan plan_watchdog(const Config& cfg, const WatchdogDriverFacts* driver) {
+    WatchdogPlan p{cfg.timeout_s, false, {}};
+    if (driver == nullptr) return p;
+    TextBuffer<sizeof(p.kernel_args)> args;
+    if (cfg.early_timeout_s != kEarlyTimeoutOff && driver->open_timeout_handoff && cfg.early_timeout_s < cfg.timeout_s) {
+        p.arm_s = cfg.early_timeout_s;
+        p.two_deadlines = true;
+        args.append(kOpenTimeoutArg).append_uint(cfg.timeout_s);
+    } else {
+        args.append(driver->kernel_args);
+    }
+    (void)text_copy(p.kernel_args, sizeof(p.kernel_args), args.c_str());
+    return p;
 }
 
 }  // namespace wdboot

@@ -317,3 +317,36 @@ TEST_CASE("a panic after the blessing (new efi-pstore records) is a runtime pani
     m.boot(ResetCause::power_on);
     CHECK(m.state().journal_newest(1).event == Event::blessed);
 }
+
+TEST_CASE("early-timeout: a hand-off driver is armed short and the kernel gets watchdog.open_timeout", "[flow]") {
+    Config cfg = wdtest::make_config({"primary"});
+    cfg.timeout_s = 120;
+    cfg.early_timeout_s = 30;
+    std::strcpy(cfg.slots[0].options, "root=/dev/vda2");
+    wdtest::FakePlatform p;
+    p.probe = WatchdogProbe{true, "itco", ResetCause::power_on, "modprobe.blacklist=iTCO_wdt"};
+    wdtest::FakeStore store;
+    REQUIRE_THROWS_AS(run_boot(cfg, store, p), wdtest::ImageTookOver);
+    CHECK(p.armed_timeout == 30);
+    // The module must load to take the timer over: no blacklist, the blessing deadline instead.
+    CHECK(p.cmdlines.at(0) == "root=/dev/vda2 panic=5 watchdog.open_timeout=120");
+    CHECK(p.logged("two deadlines: 30 s until Linux's itco driver takes the timer over, then 120 s"));
+
+    SECTION("a driver whose module stops the timer keeps one deadline") {
+        wdtest::FakePlatform q;  // i6300esb by default
+        wdtest::FakeStore s2;
+        REQUIRE_THROWS_AS(run_boot(cfg, s2, q), wdtest::ImageTookOver);
+        CHECK(q.armed_timeout == 120);
+        CHECK(q.cmdlines.at(0) == "root=/dev/vda2 panic=5 modprobe.blacklist=i6300esb");
+        CHECK_FALSE(q.logged("two deadlines"));
+    }
+    SECTION("early-timeout off: one deadline and the blacklist, as before") {
+        cfg.early_timeout_s = kEarlyTimeoutOff;
+        wdtest::FakePlatform q;
+        q.probe = p.probe;
+        wdtest::FakeStore s2;
+        REQUIRE_THROWS_AS(run_boot(cfg, s2, q), wdtest::ImageTookOver);
+        CHECK(q.armed_timeout == 120);
+        CHECK(q.cmdlines.at(0) == "root=/dev/vda2 panic=5 modprobe.blacklist=iTCO_wdt");
+    }
+}

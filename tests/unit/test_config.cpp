@@ -324,6 +324,9 @@ TEST_CASE("config: every global key takes each documented value", "[config]") {
         {"panic-timeout 0", [](const Config& c) { CHECK(c.panic_timeout_s == 0); }},
         {"panic-timeout 30", [](const Config& c) { CHECK(c.panic_timeout_s == 30); }},
         {"panic-timeout 3600", [](const Config& c) { CHECK(c.panic_timeout_s == 3600); }},
+        {"early-timeout off", [](const Config& c) { CHECK(c.early_timeout_s == kEarlyTimeoutOff); }},
+        {"early-timeout 30", [](const Config& c) { CHECK(c.early_timeout_s == 30); }},
+        {"early-timeout 5", [](const Config& c) { CHECK(c.early_timeout_s == 5); }},
         {"timeout 30 # with a trailing comment", [](const Config& c) { CHECK(c.timeout_s == 30); }},
         {"timeout 30\t#tab, then comment", [](const Config& c) { CHECK(c.timeout_s == 30); }},
     };
@@ -355,6 +358,9 @@ TEST_CASE("config: every bad value of every key is an error that names the value
         {"timeout 30 40", "unexpected '40' after the value of 'timeout'"},
         {"timeout # no value, only a comment", "'timeout' needs a value"},
         {"timeout 30#", "got '30#'"},
+        {"early-timeout 4", "early-timeout must be off or 5..2000 seconds, got '4'"},
+        {"early-timeout 2001", "early-timeout must be off or 5..2000 seconds, got '2001'"},
+        {"early-timeout soon", "early-timeout must be off or 5..2000 seconds, got 'soon'"},
         {"tries 0", "tries must be 1..100, got '0'"},
         {"tries 101", "tries must be 1..100, got '101'"},
         {"tries three", "tries must be 1..100, got 'three'"},
@@ -1172,5 +1178,47 @@ TEST_CASE("config: random input keeps the invariants", "[config]") {
             REQUIRE(p->slots[i].last_line >= p->slots[i].line);
             if (i > 0) REQUIRE(p->slots[i].line > p->slots[i - 1].last_line);
         }
+    }
+}
+
+TEST_CASE("config: early-timeout needs a shorter deadline and a driver that hands over", "[config]") {
+    SECTION("shorter than timeout, with a hand-off driver: kept, no message") {
+        for (const char* wd : {"auto", "itco"}) {
+            INFO(wd);
+            auto p = parse(std::string("timeout 120\nearly-timeout 30\nwatchdog ") + wd + "\n" + kOneSlot);
+            CHECK(finish_config(*p) == Status::ok);
+            INFO(describe(p->diagnostics));
+            CHECK(p->diagnostics.count == 0);
+            CHECK(p->early_timeout_s == 30);
+        }
+    }
+    SECTION("not shorter than timeout: off, with a warning on its line") {
+        auto p = parse("timeout 60\nearly-timeout 60\n" + kOneSlot);
+        CHECK(finish_config(*p) == Status::ok);
+        CHECK(has_warning(p->diagnostics, 2, "early-timeout 60 is not shorter than timeout 60; early-timeout off"));
+        CHECK(p->early_timeout_s == kEarlyTimeoutOff);
+    }
+    SECTION("the smallest value, 5 s, is one every hand-off driver can arm") {
+        // itco arms 4.8 s at least: whole seconds from 5, the global minimum.
+        auto p = parse("timeout 60\nearly-timeout 5\nwatchdog itco\n" + kOneSlot);
+        CHECK(finish_config(*p) == Status::ok);
+        INFO(describe(p->diagnostics));
+        CHECK(p->diagnostics.errors == 0);
+        CHECK(p->early_timeout_s == 5);
+    }
+    SECTION("a driver whose module stops the timer: warned, one deadline") {
+        auto p = parse("timeout 60\nearly-timeout 20\nwatchdog i6300esb\n" + kOneSlot);
+        CHECK(finish_config(*p) == Status::ok);
+        CHECK(has_warning(p->diagnostics, 2, "early-timeout 20 has no effect with watchdog i6300esb"));
+    }
+    SECTION("the load options can set it") {
+        auto p = parse("timeout 60\n" + kOneSlot);
+        const std::string words = "early-timeout=15";
+        LoadOptions lo{};
+        Diagnostics d{};
+        REQUIRE(parse_load_options(words.c_str(), words.size(), lo, d) == Status::ok);
+        REQUIRE(apply_load_options(lo, *p) == Status::ok);
+        CHECK(finish_config(*p) == Status::ok);
+        CHECK(p->early_timeout_s == 15);
     }
 }
