@@ -13,9 +13,10 @@ VARIANTS = ("good", "panic", "hang", "noinit")
 BUSYBOX = "/bin/busybox"
 # Modules /init loads, by file name; their dependencies are added from .modinfo.
 MODULES = ("efivarfs",)
-# Modules only the agent loads (modprobe i6300esb disarms the timer): installed under
-# /lib/modules/<version>/ with a modules.dep for busybox modprobe, never loaded by /init.
-AGENT_MODULES = ("i6300esb",)
+# Modules only the agent (modprobe i6300esb disarms the timer) or an explicit
+# handoff:DRIVER action loads: installed under /lib/modules/<version>/ with a modules.dep
+# for busybox modprobe, never loaded by /init on its own.
+AGENT_MODULES = ("i6300esb", "lpc_ich", "iTCO_wdt", "wdat_wdt", "ipmi_si", "ipmi_devintf", "ipmi_watchdog")
 
 
 class Cpio:
@@ -120,8 +121,16 @@ def _add_agent(c, agent, kernel_dir, modules=AGENT_MODULES):
                 made.add(d)
         with open(path, "rb") as f:
             c.file(f"{base}/{rel}", f.read())
+        # Every dependency, direct or not, as kmod writes modules.dep (busybox modprobe
+        # loads what the line lists and does not recurse).
+        needed, todo = set(), list(modinfo_depends(path))
+        while todo:
+            n = todo.pop().replace("-", "_")
+            if n not in needed:
+                needed.add(n)
+                todo.extend(modinfo_depends(next(d for d in paths if os.path.basename(d)[:-3].replace("-", "_") == n)))
         deps = [os.path.relpath(d, moddir) for d in paths[: paths.index(path)]
-                if os.path.basename(d)[:-3] in [x.replace("-", "_") for x in modinfo_depends(path)]]
+                if os.path.basename(d)[:-3].replace("-", "_") in needed]
         dep_lines.append(f"{rel}: {' '.join(deps)}".rstrip())
     c.file(f"{base}/modules.dep", ("\n".join(dep_lines) + "\n").encode())
 
