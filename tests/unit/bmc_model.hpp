@@ -51,6 +51,7 @@ public:
 
     // --- configuration and fault injection ------------------------------------------
     bool absent = false;             // nothing decodes the ports: reads 0xFF
+    bool floating_low = false;       // reads 0x00 and ignores writes (a window with nothing in it)
     bool ibf_stuck = false;          // the BMC never takes a byte: IBF stays set
     bool hang_on_request = false;    // the BMC takes the request but never answers
     bool error_always = false;       // every write leaves the interface in the error state
@@ -157,6 +158,7 @@ private:
 
     uint8_t read(uint32_t off) {
         if (absent) return 0xFF;
+        if (floating_low) return 0x00;
         run_pending();
         if (off == 0) {
             obf_ = false;
@@ -170,7 +172,7 @@ private:
     }
 
     void write(uint32_t off, uint8_t v) {
-        if (absent) return;
+        if (absent || floating_low) return;
         run_pending();
         if (ibf_) return;  // dropped, as on QEMU
         if (off != 0 && off != spacing_) return;

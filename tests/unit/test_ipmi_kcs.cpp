@@ -90,6 +90,16 @@ TEST_CASE("ipmi kcs: absent BMC (ports read 0xFF) is not_found at once", "[ipmi]
     CHECK(m.now_us() == 0);
 }
 
+TEST_CASE("ipmi kcs: ports that read 0x00 and ignore writes end in device_error within the budget", "[ipmi][kcs]") {
+    // Looks idle, but never enters the write state nor offers a byte.
+    BmcModel m;
+    m.floating_low = true;
+    ipmi::Kcs kcs(m.io(), 1, m.delay());
+    ipmi::Response rsp{};
+    CHECK(kcs.transact(kGetDeviceId, rsp) == Status::device_error);
+    check_bounded(kcs, m);
+}
+
 TEST_CASE("ipmi kcs: IBF that never clears ends in device_error within the budget", "[ipmi][kcs]") {
     BmcModel m;
     m.ibf_stuck = true;
