@@ -97,7 +97,9 @@ Status get_timer(Kcs& kcs, TimerState& state);
 // outside [kMinTimeoutMs, kMaxTimeoutMs] are refused with invalid_argument before
 // anything is sent, never clamped. unsupported if the BMC has no watchdog commands;
 // device_error if a completion code is not 0 or the timer does not run as set.
-// Called by the EFI loader just before it starts the kernel.
+// Because the Set clears the OS Load expiration flag, read_reset_cause() must come
+// first. A timer already running (Linux's, after a warm reboot) never stops: it goes
+// on with our parameters. Called by the EFI loader just before it starts the kernel.
 Status arm(Kcs& kcs, uint32_t timeout_ms);
 
 // Reset Watchdog Timer: restarts the countdown from the initial value. device_error
