@@ -127,7 +127,8 @@ ResetCause read_reset_cause(Kcs& kcs);
 Status clear_reset_cause(Kcs& kcs);
 
 // The SEL record for "wdboot failed over from one slot to another", as `ipmitool sel
-// list` shows it:  "System Event | System Reconfigured | Asserted".
+// list` (1.8.19) shows it:  "<id> | <date> | <time> | System Event | System
+// Reconfigured | Asserted"; `ipmitool sel get <id>` shows "Event Data : a0<failed><next>".
 // Record type 2 (system event), generator ID 0x0041 (software ID 0x20, "system
 // management software", as `ipmitool sel add` uses), EvM revision 4, sensor type 0x12
 // (System Event), sensor number 0, event type 0x6F (sensor-specific, assertion),
