@@ -110,6 +110,25 @@ TEST_CASE("ipmi watchdog: arm sends Set, Reset, Get and the timer runs", "[ipmi]
     }
 }
 
+TEST_CASE("ipmi watchdog: arm takes over a running timer without stopping it", "[ipmi][watchdog]") {
+    for (bool spec : {false, true}) {
+        INFO((spec ? "spec BMC" : "QEMU"));
+        Rig r(spec);
+        // Linux's timer (SMS/OS, 12 s) still running after a warm reboot, 11 s gone.
+        linux_takes_over(r.m, 120);
+        r.m.advance_ms(11000);
+        REQUIRE(r.m.watchdog_running());
+        REQUIRE(ipmi::arm(r.kcs, 30000) == Status::ok);
+        CHECK(r.m.watchdog_running());
+        CHECK((r.m.watchdog_use() & 0x07) == ipmi::kUseOsLoad);
+        CHECK(r.m.us_to_expiry() == 30000000);
+        r.m.advance_ms(29999);
+        CHECK(r.m.resets_fired() == 0);
+        r.m.advance_ms(1);
+        CHECK(r.m.resets_fired() == 1);
+    }
+}
+
 TEST_CASE("ipmi watchdog: arm refuses timeouts out of range, never clamps", "[ipmi][watchdog]") {
     Rig r;
     CHECK(ipmi::arm(r.kcs, 0) == Status::invalid_argument);
