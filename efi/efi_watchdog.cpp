@@ -1,9 +1,13 @@
 #include "efi_watchdog.hpp"
 
 #include "efi_text.hpp"
+#include "firmware_tables.hpp"
 #include "pci_register_io.hpp"
+#include "wdboot/acpi.hpp"
 #include "wdboot/i6300esb.hpp"
+#include "wdboot/ipmi_watchdog.hpp"
 #include "wdboot/itco.hpp"
+#include "wdboot/smbios.hpp"
 #include "wdboot/text.hpp"
 #include "wdboot/watchdog_drivers.hpp"
 #include "x86_register_io.hpp"
@@ -56,6 +60,13 @@ EFI_PCI_IO_PROTOCOL* find_pci(bool (*match)(RegisterIo&)) {
     return found;
 }
 
+// The KCS pollers' busy-wait: BootServices->Stall (UEFI 2.10, 7.5), which the
+// firmware implements against its own timer.
+class StallDelay final : public ipmi::Delay {
+public:
+    void stall_us(uint32_t us) override { BS->Stall(us); }
+};
+
 bool match_i6300esb(RegisterIo& config) { return i6300esb::is_i6300esb(config); }
 bool match_lpc(RegisterIo& config) { return itco::is_intel_lpc(config); }
 
@@ -69,10 +80,9 @@ WatchdogProbe WatchdogDevice::probe(const Config& cfg) {
             return kNoWatchdog;
         case WatchdogChoice::i6300esb:
         case WatchdogChoice::itco:
-            return probe_driver(cfg.watchdog, false);
         case WatchdogChoice::wdat:
-            console_line("wdboot: WARNING: watchdog wdat is not supported by this loader yet");
-            return kNoWatchdog;
+        case WatchdogChoice::ipmi:
+            return probe_driver(cfg.watchdog, false);
         case WatchdogChoice::amd_fch:
         case WatchdogChoice::itco_pch:
             // The register sequences are in the core (amd_fch.hpp, pch_tco.hpp); the PCI
@@ -98,6 +108,8 @@ WatchdogProbe WatchdogDevice::probe_driver(WatchdogChoice choice, bool quiet_if_
     switch (choice) {
         case WatchdogChoice::i6300esb: return probe_i6300esb(quiet_if_absent);
         case WatchdogChoice::itco: return probe_itco();
+        case WatchdogChoice::wdat: return probe_wdat(quiet_if_absent);
+        case WatchdogChoice::ipmi: return probe_ipmi(quiet_if_absent);
         default: return kNoWatchdog;
     }
 }
@@ -159,6 +171,126 @@ WatchdogProbe WatchdogDevice::probe_itco() {
     return found(WatchdogChoice::itco, cause);
 }
 
+WatchdogProbe WatchdogDevice::probe_wdat(bool quiet_if_absent) {
+    const uint64_t rsdp = acpi_rsdp();
+    if (rsdp == 0) {
+        if (!quiet_if_absent) console_line("wdboot: no ACPI 2.0 RSDP in the EFI configuration table: no WDAT");
+        return kNoWatchdog;
+    }
+    IdentityMemory memory;
+    AcpiTable table;
+    Status s = find_acpi_table(memory, rsdp, "WDAT", table);
+    Line line;
+    line.append("wdboot: watchdog wdat");
+    if (s == Status::not_found) {
+        if (!quiet_if_absent) console_line("wdboot: no ACPI WDAT table found");
+        return kNoWatchdog;
+    }
+    if (s != Status::ok) {
+        // A damaged table is named even under auto: the firmware claims a watchdog.
+        line.append(": ACPI tables unusable (").append(table.problem).append(": ").append(to_string(s)).append(")");
+        console_line(line.c_str());
+        return kNoWatchdog;
+    }
+    s = wdat::parse(table.data, table.length, wdat_);
+    line.append(" (ACPI table at 0x").append_hex(table.address, 8).append(")");
+    if (s != Status::ok) {
+        line.append(": table refused: ").append(wdat_.problem);
+        if (wdat_.problem_entry >= 0) line.append(" (entry ").append_uint(static_cast<uint32_t>(wdat_.problem_entry)).append(")");
+        line.append(" (").append(to_string(s)).append(")");
+        console_line(line.c_str());
+        return kNoWatchdog;
+    }
+    if (!wdat::is_enabled(wdat_)) {
+        // The firmware says its watchdog hardware is not usable (WDAT Flags bit 0 clear).
+        line.append(": the table says the watchdog is disabled (Flags 0x").append_hex(wdat_.flags, 2).append("): not used");
+        console_line(line.c_str());
+        return kNoWatchdog;
+    }
+    PortIo io(0);
+    PhysicalMmio mem(0);
+    ResetCause cause = wdat::read_reset_cause(wdat_, io, mem);
+    Status cleared = wdat::clear_reset_cause(wdat_, io, mem);
+    line.append(", ").append_uint(wdat_.timer_period_ms).append(" ms x ").append_uint(wdat_.min_count);
+    line.append("..").append_uint(wdat_.max_count).append(", last reset: ").append(to_string(cause));
+    if (cleared != Status::ok) line.append(" (status not cleared: ").append(to_string(cleared)).append(")");
+    if (wdat::is_running(wdat_, io, mem)) line.append(" (running)");
+    console_line(line.c_str());
+    kind_ = Kind::wdat;
+    return found(WatchdogChoice::wdat, cause);
+}
+
+WatchdogProbe WatchdogDevice::probe_ipmi(bool quiet_if_absent) {
+    const uint64_t entry = smbios_entry_point();
+    IdentityMemory memory;
+    smbios::Table table{};
+    Status s = entry == 0 ? Status::not_found : smbios::read_entry_point(memory, entry, table);
+    Line line;
+    line.append("wdboot: watchdog ipmi");
+    if (s != Status::ok) {
+        if (!quiet_if_absent || s != Status::not_found) {
+            line.append(": no usable SMBIOS table (").append(to_string(s)).append(")");
+            console_line(line.c_str());
+        }
+        return kNoWatchdog;
+    }
+    smbios::IpmiDevice dev{};
+    s = smbios::find_ipmi_kcs(memory, table, dev);
+    if (s == Status::not_found) {
+        if (!quiet_if_absent) console_line("wdboot: no IPMI device (SMBIOS type 38) found");
+        return kNoWatchdog;
+    }
+    if (s == Status::ok && (!dev.io_space || dev.base_address > 0xFFFF)) s = Status::unsupported;
+    if (s != Status::ok) {
+        line.append(": SMBIOS type 38 ");
+        if (s == Status::unsupported) {
+            line.append("describes a ").append(smbios::to_string(dev.interface_type));
+            line.append(dev.io_space ? " interface" : " interface in memory space").append(", only KCS in I/O space is supported");
+        } else {
+            line.append("unusable (").append(to_string(s)).append(")");
+        }
+        console_line(line.c_str());
+        return kNoWatchdog;
+    }
+    PortIo port(static_cast<uint16_t>(dev.base_address));
+    StallDelay delay;
+    ipmi::Kcs kcs(port, dev.register_spacing, delay);
+    ipmi::DeviceId id{};
+    line.append(" (KCS at I/O 0x").append_hex(dev.base_address, 4).append(")");
+    s = ipmi::probe(kcs, id);
+    if (s != Status::ok) {
+        line.append(": the BMC does not answer (").append(to_string(s)).append(")");
+        console_line(line.c_str());
+        return kNoWatchdog;
+    }
+    ResetCause cause = ipmi::read_reset_cause(kcs);
+    Status cleared = ipmi::clear_reset_cause(kcs);
+    line.append(", BMC IPMI ").append_uint(id.ipmi_version >> 4).append_char('.').append_uint(id.ipmi_version & 0xF);
+    line.append(", last reset: ").append(to_string(cause));
+    if (cleared != Status::ok) line.append(" (status not cleared: ").append(to_string(cleared)).append(")");
+    console_line(line.c_str());
+    kind_ = Kind::ipmi;
+    kcs_base_ = static_cast<uint16_t>(dev.base_address);
+    kcs_spacing_ = dev.register_spacing;
+    return found(WatchdogChoice::ipmi, cause);
+}
+
+void WatchdogDevice::log_failover(uint8_t failed_slot, uint8_t next_slot) {
+    if (kind_ != Kind::ipmi) return;
+    PortIo port(kcs_base_);
+    StallDelay delay;
+    ipmi::Kcs kcs(port, kcs_spacing_, delay);
+    uint16_t record = 0;
+    Status s = ipmi::add_sel_event(kcs, failed_slot, next_slot, record);
+    Line line;
+    if (s == Status::ok) {
+        line.append("wdboot: BMC event log: failover recorded (SEL record 0x").append_hex(record, 4).append(")");
+    } else {
+        line.append("wdboot: WARNING: the failover could not be added to the BMC's event log (").append(to_string(s)).append(")");
+    }
+    console_line(line.c_str());
+}
+
 Status WatchdogDevice::arm(uint32_t timeout_s) {
     Status s = Status::not_found;
     if (kind_ == Kind::i6300esb) {
@@ -169,6 +301,15 @@ Status WatchdogDevice::arm(uint32_t timeout_s) {
         PortIo tco(tco_base_);
         PhysicalMmio rcrb(rcba_);
         s = checked(itco::arm(tco, rcrb, timeout_s * 1000u), tco, rcrb);
+    } else if (kind_ == Kind::wdat) {
+        PortIo io(0);
+        PhysicalMmio mem(0);
+        s = wdat::arm(wdat_, io, mem, timeout_s * 1000u);
+    } else if (kind_ == Kind::ipmi) {
+        PortIo port(kcs_base_);
+        StallDelay delay;
+        ipmi::Kcs kcs(port, kcs_spacing_, delay);
+        s = ipmi::arm(kcs, timeout_s * 1000u);
     }
     armed_ = s == Status::ok;
     return s;
@@ -185,6 +326,15 @@ void WatchdogDevice::disarm() {
         PortIo tco(tco_base_);
         PhysicalMmio rcrb(rcba_);
         s = checked(itco::disarm(tco, rcrb), tco, rcrb);
+    } else if (kind_ == Kind::wdat) {
+        PortIo io(0);
+        PhysicalMmio mem(0);
+        s = wdat::disarm(wdat_, io, mem);
+    } else if (kind_ == Kind::ipmi) {
+        PortIo port(kcs_base_);
+        StallDelay delay;
+        ipmi::Kcs kcs(port, kcs_spacing_, delay);
+        s = ipmi::disarm(kcs);
     }
     armed_ = false;
     if (s != Status::ok) {
