@@ -76,6 +76,7 @@ enum class WatchdogChoice : uint8_t {
     wdat = 4,
     amd_fch = 5,  // not accepted by the parser until the loader probes it (config.cpp)
     itco_pch = 6,  // Intel PCH TCO (pch_tco.hpp): refused by the parser until the loader probes it
+    ipmi = 7,      // the IPMI BMC watchdog over KCS (ipmi_watchdog.hpp)
 };
 
 enum class Severity : uint8_t { warning = 0, error = 1 };

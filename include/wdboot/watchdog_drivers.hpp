@@ -11,6 +11,7 @@
 #include "wdboot/amd_fch.hpp"
 #include "wdboot/config.hpp"
 #include "wdboot/i6300esb.hpp"
+#include "wdboot/ipmi_watchdog.hpp"
 #include "wdboot/itco.hpp"
 #include "wdboot/pch_tco.hpp"
 
@@ -21,6 +22,8 @@ namespace wdboot {
 enum class AgentDisarm : uint8_t {
     load_driver,  // modprobe the Linux module: its probe stops a running timer
     magic_close,  // open /dev/watchdogN, write 'V', close: the Linux watchdog core stops it
+    bmc_command,  // Set Watchdog Timer (stop) to the BMC through /dev/ipmi0 (ipmi_devintf),
+                  // checked with Get Watchdog Timer: the IPMI watchdog is no watchdog-core device
 };
 
 // Everything wdboot knows about one hardware watchdog driver: the single place to add
@@ -82,16 +85,34 @@ struct WatchdogDriverFacts {
 //   reset, unless firmware cleared it.
 //   The loader does not probe it yet: `watchdog itco-pch` is refused by the config and
 //   auto does not pick it (picked_by_auto becomes true when efi/ probes it).
+// - wdat: the ACPI WDAT (wdat.hpp; Microsoft's Hardware Watchdog Timers Design
+//   Specification). The firmware's table decides the period and the count range, so the
+//   config checks only the global range and arm() refuses what the table cannot count;
+//   1 ms is the finest period the specification allows. Linux drivers/watchdog/wdat_wdt.c
+//   (identity "wdat_wdt") sets WDOG_HW_RUNNING when QUERY_RUNNING_STATE says so, so the
+//   watchdog core feeds it: the early-timeout hand-off. QUERY_WATCHDOG_STATUS tells a
+//   watchdog reset when the table has it. Probed first by auto, when the table is there
+//   and its Flags say enabled: the firmware itself names its watchdog.
+// - ipmi: the BMC watchdog over KCS (ipmi_watchdog.hpp; IPMI v2.0 ch. 27), found through
+//   SMBIOS type 38. 100 ms units, 16 bits. Linux drivers/char/ipmi/ipmi_watchdog.c is a
+//   misc device outside the watchdog core; loaded without start_now it STOPS a running
+//   BMC timer (docs/watchdogs.md), so it is kept out until the blessing and the agent
+//   stops the timer with a command to the BMC. The OS Load expiration flag tells a
+//   watchdog reset; it lives in the BMC and survives the reset.
 inline constexpr WatchdogDriverFacts kWatchdogDrivers[] = {
-    {WatchdogChoice::i6300esb, "i6300esb", 0, true, i6300esb::kMinTimeoutMs, i6300esb::kMaxTimeoutMs,
+    {WatchdogChoice::wdat, "wdat", 0, true, kMinTimeoutSeconds * 1000u, kMaxTimeoutSeconds * 1000u, 1000, "wdat_wdt",
+     "wdat_wdt", false, "modprobe.blacklist=wdat_wdt", AgentDisarm::magic_close, true, true},
+    {WatchdogChoice::ipmi, "ipmi", 1, true, ipmi::kMinTimeoutMs, ipmi::kMaxTimeoutMs, ipmi::kResolutionMs * 1000,
+     "ipmi_watchdog", "ipmi", true, "modprobe.blacklist=ipmi_watchdog", AgentDisarm::bmc_command, true, false},
+    {WatchdogChoice::i6300esb, "i6300esb", 2, true, i6300esb::kMinTimeoutMs, i6300esb::kMaxTimeoutMs,
      i6300esb::kTickNs / 1000, "i6300esb", "i6300esb", true, "modprobe.blacklist=i6300esb", AgentDisarm::load_driver,
      true, false},
-    {WatchdogChoice::itco, "itco", 1, true, itco::kMinTimeoutMs, itco::kMaxTimeoutMs, 2u * itco::kTickMs * 1000, "iTCO_wdt",
+    {WatchdogChoice::itco, "itco", 3, true, itco::kMinTimeoutMs, itco::kMaxTimeoutMs, 2u * itco::kTickMs * 1000, "iTCO_wdt",
      "itco", false, "modprobe.blacklist=iTCO_wdt", AgentDisarm::magic_close, true, true},
-    {WatchdogChoice::amd_fch, "amd-fch", 2, false, amd_fch::kMinTimeoutMs, amd_fch::kMaxTimeoutMs,
+    {WatchdogChoice::amd_fch, "amd-fch", 5, false, amd_fch::kMinTimeoutMs, amd_fch::kMaxTimeoutMs,
      amd_fch::kTickMs * 1000, "sp5100_tco", "sp5100 tco", true, "modprobe.blacklist=sp5100_tco",
      AgentDisarm::load_driver, true, false},
-    {WatchdogChoice::itco_pch, "itco-pch", 3, false, pch_tco::kMinTimeoutMs, pch_tco::kMaxTimeoutMs,
+    {WatchdogChoice::itco_pch, "itco-pch", 4, false, pch_tco::kMinTimeoutMs, pch_tco::kMaxTimeoutMs,
      2u * pch_tco::kTickMs * 1000, "iTCO_wdt", "itco", false, "modprobe.blacklist=iTCO_wdt", AgentDisarm::magic_close,
      true, true},
 };
@@ -100,11 +121,11 @@ inline constexpr WatchdogDriverFacts kWatchdogDrivers[] = {
 // pick, any other choice only its own driver.
 bool may_arm(WatchdogChoice choice, const WatchdogDriverFacts& f);
 
-// The driver of a loader name ("i6300esb", "itco", "amd-fch", "itco-pch"; case as
-// written), or nullptr.
+// The driver of a loader name ("wdat", "ipmi", "i6300esb", "itco", "amd-fch",
+// "itco-pch"; case as written), or nullptr.
 const WatchdogDriverFacts* watchdog_driver_named(const char* name);
 
-// The facts of one driver, or nullptr for auto, none and wdat (not in the table).
+// The facts of one driver, or nullptr for auto and none (not in the table).
 const WatchdogDriverFacts* watchdog_driver(WatchdogChoice choice);
 
 // What a `watchdog` choice demands of the config: the whole-second timeouts every

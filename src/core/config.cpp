@@ -117,13 +117,13 @@ constexpr Spelling kImageKindSpellings[] = {
 constexpr Spelling kOnExhaustedSpellings[] = {
     spell(OnExhausted::last_good, "last-good"), spell(OnExhausted::rescue, "rescue"),
     spell(OnExhausted::reset, "reset"), spell(OnExhausted::halt, "halt")};
-// ACPI WDAT, the AMD FCH and the Intel PCH TCO are refused by name until the loader
+// The AMD FCH and the Intel PCH TCO are refused by name until the loader
 // implements them: accepting one would boot without the hardware watchdog the config
 // asked for (docs/watchdogs.md).
 constexpr Spelling kWatchdogSpellings[] = {
     spell(WatchdogChoice::auto_detect, "auto"), spell(WatchdogChoice::none, "none"),
     spell(WatchdogChoice::i6300esb, "i6300esb"), spell(WatchdogChoice::itco, "itco"),
-    spell(WatchdogChoice::wdat, "wdat", kNotImplemented),
+    spell(WatchdogChoice::wdat, "wdat"), spell(WatchdogChoice::ipmi, "ipmi"),
     spell(WatchdogChoice::amd_fch, "amd-fch", kNotImplemented),
     spell(WatchdogChoice::itco_pch, "itco-pch", kNotImplemented)};
 constexpr Spelling kYesNoSpellings[] = {{1, "yes", true}, {0, "no", true}};

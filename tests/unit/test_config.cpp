@@ -310,6 +310,8 @@ TEST_CASE("config: every global key takes each documented value", "[config]") {
         {"watchdog none", [](const Config& c) { CHECK(c.watchdog == WatchdogChoice::none); }},
         {"watchdog i6300esb", [](const Config& c) { CHECK(c.watchdog == WatchdogChoice::i6300esb); }},
         {"watchdog itco", [](const Config& c) { CHECK(c.watchdog == WatchdogChoice::itco); }},
+        {"watchdog wdat", [](const Config& c) { CHECK(c.watchdog == WatchdogChoice::wdat); }},
+        {"watchdog ipmi", [](const Config& c) { CHECK(c.watchdog == WatchdogChoice::ipmi); }},
         {"watchdog-required yes", [](const Config& c) { CHECK(c.watchdog_required); }},
         {"watchdog-required no", [](const Config& c) { CHECK_FALSE(c.watchdog_required); }},
         {"on-exhausted last-good", [](const Config& c) { CHECK(c.on_exhausted == OnExhausted::last_good); }},
@@ -365,9 +367,9 @@ TEST_CASE("config: every bad value of every key is an error that names the value
         {"tries 101", "tries must be 1..100, got '101'"},
         {"tries three", "tries must be 1..100, got 'three'"},
         {"tries", "'tries' needs a value"},
-        {"watchdog foo", "watchdog must be auto, none, i6300esb or itco, got 'foo'"},
-        {"watchdog wdat", "watchdog 'wdat' is not implemented yet; watchdog must be auto, none, i6300esb or itco"},
-        {"watchdog amd-fch", "watchdog 'amd-fch' is not implemented yet; watchdog must be auto, none, i6300esb or itco"},
+        {"watchdog foo", "watchdog must be auto, none, i6300esb, itco, wdat or ipmi, got 'foo'"},
+        {"watchdog itco-pch", "watchdog 'itco-pch' is not implemented yet; watchdog must be auto, none, i6300esb, itco, wdat or ipmi"},
+        {"watchdog amd-fch", "watchdog 'amd-fch' is not implemented yet; watchdog must be auto, none, i6300esb, itco, wdat or ipmi"},
         {"watchdog AUTO", "got 'AUTO'"},
         {"watchdog", "'watchdog' needs a value"},
         {"watchdog-required maybe", "watchdog-required must be yes or no, got 'maybe'"},
@@ -729,9 +731,11 @@ TEST_CASE("config: options must leave room for the watchdog's kernel arguments",
         const char* watchdog;
         size_t room;  // the longest options that still fit with the arguments
     };
-    // "modprobe.blacklist=i6300esb" and "modprobe.blacklist=iTCO_wdt": 27 characters.
-    const Case cases[] = {{"auto", 1023 - 1 - 27}, {"i6300esb", 1023 - 1 - 27}, {"itco", 1023 - 1 - 27},
-                          {"none", 1023}};
+    // "modprobe.blacklist=i6300esb", "modprobe.blacklist=iTCO_wdt" and
+    // "modprobe.blacklist=wdat_wdt": 27 characters; "modprobe.blacklist=ipmi_watchdog": 32,
+    // which auto may pick too.
+    const Case cases[] = {{"auto", 1023 - 1 - 32}, {"i6300esb", 1023 - 1 - 27}, {"itco", 1023 - 1 - 27},
+                          {"wdat", 1023 - 1 - 27}, {"ipmi", 1023 - 1 - 32}, {"none", 1023}};
     for (const Case& c : cases) {
         for (const char* image : {"linux \\k", "efi \\k", "bootentry 0001"}) {
             INFO("watchdog " << c.watchdog << ", " << image);
@@ -854,11 +858,11 @@ TEST_CASE("config: a timeout the watchdog cannot arm is an error and is clamped"
     }
 }
 
-TEST_CASE("config: watchdog wdat is refused until the loader implements it", "[config]") {
+TEST_CASE("config: watchdog amd-fch is refused until the loader implements it", "[config]") {
     const std::string refused =
-        "watchdog 'wdat' is not implemented yet; watchdog must be auto, none, i6300esb or itco";
+        "watchdog 'amd-fch' is not implemented yet; watchdog must be auto, none, i6300esb, itco, wdat or ipmi";
     SECTION("in the file: an error on its line, the line ignored like any bad watchdog value") {
-        auto p = parse("watchdog i6300esb\nwatchdog wdat\ntimeout 2000\n" + kOneSlot);
+        auto p = parse("watchdog i6300esb\nwatchdog amd-fch\ntimeout 2000\n" + kOneSlot);
         INFO(describe(p->diagnostics));
         CHECK(p.status == Status::invalid_argument);
         CHECK(has_error(p->diagnostics, 2, refused));
@@ -870,7 +874,7 @@ TEST_CASE("config: watchdog wdat is refused until the loader implements it", "[c
         REQUIRE(p->slot_count == 1);
     }
     SECTION("without an earlier value the default, auto, applies, with auto's timeout range") {
-        auto p = parse("watchdog wdat\ntimeout 2000\n" + kOneSlot);
+        auto p = parse("watchdog amd-fch\ntimeout 2000\n" + kOneSlot);
         CHECK(has_error(p->diagnostics, 1, refused));
         CHECK(p->watchdog == WatchdogChoice::auto_detect);
         CHECK(finish_config(*p) == Status::ok);
@@ -883,7 +887,7 @@ TEST_CASE("config: watchdog wdat is refused until the loader implements it", "[c
         auto p = parse("watchdog itco\n" + kOneSlot);
         REQUIRE(p.status == Status::ok);
         LoadOptions lo{};
-        CHECK(parse_load_options("watchdog=wdat timeout=30", 24, lo, p->diagnostics) == Status::ok);
+        CHECK(parse_load_options("watchdog=amd-fch timeout=30", 27, lo, p->diagnostics) == Status::ok);
         CHECK(apply_load_options(lo, *p) == Status::invalid_argument);
         INFO(describe(p->diagnostics));
         CHECK(has_error(p->diagnostics, kNoLine, refused));

@@ -565,7 +565,7 @@ TEST_CASE("pch_tco: `watchdog itco-pch` is refused by the config until the loade
         const Diagnostic& d = cfg->diagnostics.items[i];
         refused |= d.line == 2 && d.severity == Severity::error &&
                    std::string(d.message) ==
-                       "watchdog 'itco-pch' is not implemented yet; watchdog must be auto, none, i6300esb or itco";
+                       "watchdog 'itco-pch' is not implemented yet; watchdog must be auto, none, i6300esb, itco, wdat or ipmi";
     }
     CHECK(refused);
     CHECK(std::string(to_string(WatchdogChoice::itco_pch)) == "itco-pch");

@@ -43,7 +43,8 @@ TEST_CASE("driver table: looked up by the name WdbootCurrent carries, in any cas
     CHECK(watchdog_driver_named("ITCO") == watchdog_driver(WatchdogChoice::itco));
     CHECK(watchdog_driver_named("iTCO") == watchdog_driver(WatchdogChoice::itco));
     CHECK(watchdog_driver_named("none") == nullptr);
-    CHECK(watchdog_driver_named("wdat") == nullptr);  // not implemented by the loader
+    CHECK(watchdog_driver_named("wdat") == watchdog_driver(WatchdogChoice::wdat));
+    CHECK(watchdog_driver_named("IPMI") == watchdog_driver(WatchdogChoice::ipmi));
     CHECK(watchdog_driver_named("amd-fch") == watchdog_driver(WatchdogChoice::amd_fch));
     CHECK(watchdog_driver_named("AMD-FCH") == watchdog_driver(WatchdogChoice::amd_fch));
     CHECK(watchdog_driver_named("itc") == nullptr);
