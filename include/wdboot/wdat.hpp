@@ -101,7 +101,7 @@ struct Wdat {
 // width, I/O port range beyond 0xFFFF); unsupported (address space other than
 // SystemMemory/SystemIO, QWORD access, memory above 4 GiB); no_space (more than
 // kMaxInstructions entries). Entries with an action number the spec does not define
-// are skipped, as Linux does. Writes only `out`.
+// are skipped (only their address space is checked), as Linux does. Writes only `out`.
 Status parse(const uint8_t* table, size_t len, Wdat& out);
 
 inline bool is_enabled(const Wdat& w) { return (w.flags & kFlagEnabled) != 0; }

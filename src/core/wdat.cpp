@@ -134,9 +134,17 @@ Status parse(const uint8_t* table, size_t len, Wdat& out) {
 
     for (uint32_t i = 0; i < entries; ++i) {
         const uint8_t* e = table + kEntriesOffset + i * kEntryBytes;
-        // Reserved action numbers are skipped unvalidated: Linux does the same, and
-        // nothing ever runs them.
-        if (!known_action(e[0])) continue;
+        // Entries of action numbers the spec does not define are never run (Linux's
+        // wdat_wdt skips them too); only their address space is checked, because
+        // Linux's acpi_watchdog_init refuses the whole table over it as well.
+        if (!known_action(e[0])) {
+            const uint8_t space = e[4];
+            if (space != kSpaceSystemMemory && space != kSpaceSystemIo) {
+                return refuse(out, Status::unsupported, "address space not SystemMemory or SystemIO",
+                              static_cast<int>(i));
+            }
+            continue;
+        }
         Instruction in;
         Status s = parse_entry(e, static_cast<int>(i), out, in);
         if (s != Status::ok) {

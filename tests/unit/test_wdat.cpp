@@ -220,12 +220,14 @@ TEST_CASE("wdat: each bad instruction entry is refused and named", "[wdat]") {
     CHECK(parse_with({0x01, 0x02, kMem, 32, 31, 3, 0xFFFFFFFCull, 1, 1}, w) == Status::ok);
 }
 
-TEST_CASE("wdat: entries of undefined actions are skipped unvalidated, as Linux does", "[wdat]") {
+TEST_CASE("wdat: entries of undefined actions are skipped, only their address space checked, as Linux does", "[wdat]") {
     wdat::Wdat w;
-    REQUIRE(parse_with({0x22, 0x02, 0x02, 16, 0, 0, 0x100000000ull, 1, 1}, w) == Status::ok);
+    REQUIRE(parse_with({0x22, 0x02, kMem, 16, 0, 0, 0x100000000ull, 1, 1}, w) == Status::ok);
     CHECK(w.count == 10);
     REQUIRE(parse_with({0x07, 0x09, kIo, 16, 0, 2, 0x400, 1, 1}, w) == Status::ok);
     CHECK(w.count == 10);
+    CHECK(parse_with({0x22, 0x02, 0x02, 16, 0, 2, 0x400, 1, 1}, w) == Status::unsupported);
+    CHECK(w.problem_entry == 10);
 }
 
 TEST_CASE("wdat: timeout range is period x min .. period x max, saturating", "[wdat]") {
