@@ -5,8 +5,9 @@
 // them through two RegisterIo windows given by the caller:
 //   io  - x86 I/O ports, offset = port number (SystemIO registers);
 //   mem - physical memory, offset = physical address (SystemMemory registers, below 4 GiB).
-// The loader finds the table (acpi.hpp), parses it once, arms before starting a kernel
-// and clears the reset cause on every boot. Behaviour and refusals: docs/watchdogs.md.
+// Meant for the loader: find the table (acpi.hpp), parse it once, arm before starting a
+// kernel, read and clear the reset cause on every boot (the EFI glue is not wired yet).
+// Behaviour and refusals: docs/watchdogs.md, ACPI WDAT.
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
@@ -121,6 +122,11 @@ uint32_t count_for(const Wdat& w, uint32_t timeout_ms);
 // (value or `countdown`) & mask << bit_offset, read-modify-write keeping the other bits
 // with PRESERVE_REGISTER. `result` may be null. not_found if the action has no entry.
 Status run_action(const Wdat& w, RegisterIo& io, RegisterIo& mem, Action a, uint32_t countdown, uint32_t* result);
+
+// ok if the table has the actions arm() needs: RESET, SET_COUNTDOWN_PERIOD and
+// SET_RUNNING_STATE; else unsupported, w.problem naming the first missing one. For a
+// probe that wants to know before arming; touches no register.
+Status check_arm_actions(Wdat& w);
 
 // Arms: a timeout outside [min_timeout_ms, max_timeout_ms] is refused with
 // invalid_argument (never clamped); count = ceil(timeout_ms / period), which must lie

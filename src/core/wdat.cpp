@@ -213,7 +213,7 @@ Status run_action(const Wdat& w, RegisterIo& io, RegisterIo& mem, Action a, uint
     return found ? Status::ok : Status::not_found;
 }
 
-Status arm(Wdat& w, RegisterIo& io, RegisterIo& mem, uint32_t timeout_ms) {
+Status check_arm_actions(Wdat& w) {
     if (!has_action(w, Action::reset)) return fail(w, Status::unsupported, "table has no RESET action");
     if (!has_action(w, Action::set_countdown_period)) {
         return fail(w, Status::unsupported, "table has no SET_COUNTDOWN_PERIOD action");
@@ -221,6 +221,11 @@ Status arm(Wdat& w, RegisterIo& io, RegisterIo& mem, uint32_t timeout_ms) {
     if (!has_action(w, Action::set_running_state)) {
         return fail(w, Status::unsupported, "table has no SET_RUNNING_STATE action");
     }
+    return Status::ok;
+}
+
+Status arm(Wdat& w, RegisterIo& io, RegisterIo& mem, uint32_t timeout_ms) {
+    if (Status s = check_arm_actions(w); s != Status::ok) return s;
     // The range in ms is what the config checks see (min_timeout_ms ..
     // max_timeout_ms), as for itco: a timeout just below period x min_count would
     // round up to min_count but is refused all the same. The count check covers the

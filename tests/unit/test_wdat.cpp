@@ -113,6 +113,7 @@ TEST_CASE("wdat: a good table parses with its fields and entries in table order"
     CHECK(w.instructions[4].reg.address == kMemBase + 0x10);
     CHECK(w.instructions[4].reg.access_bytes == 4);
     CHECK(w.instructions[3].reg.access_bytes == 1);
+    CHECK(wdat::check_arm_actions(w) == Status::ok);
     CHECK(wdat::has_action(w, wdat::Action::set_reboot));
     CHECK_FALSE(wdat::has_action(w, wdat::Action::query_reboot));
     CHECK(std::string(w.problem).empty());
@@ -324,6 +325,9 @@ TEST_CASE("wdat: arm needs RESET, SET_COUNTDOWN_PERIOD and SET_RUNNING_STATE", "
         Machine m;
         wdat::Wdat w;
         REQUIRE(parse_bytes(b.bytes(), w) == Status::ok);
+        CHECK(wdat::check_arm_actions(w) == Status::unsupported);
+        CHECK(std::string(w.problem).find(names[i]) != std::string::npos);
+        w.problem = "";
         CHECK(wdat::arm(w, m.io, m.mem, 15000) == Status::unsupported);
         CHECK(std::string(w.problem).find(names[i]) != std::string::npos);
         CHECK(m.writes().empty());
