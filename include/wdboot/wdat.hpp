@@ -5,8 +5,8 @@
 // them through two RegisterIo windows given by the caller:
 //   io  - x86 I/O ports, offset = port number (SystemIO registers);
 //   mem - physical memory, offset = physical address (SystemMemory registers, below 4 GiB).
-// Meant for the loader: find the table (acpi.hpp), parse it once, arm before starting a
-// kernel, read and clear the reset cause on every boot (the EFI glue is not wired yet).
+// The loader (efi/efi_watchdog.cpp) finds the table (acpi.hpp), parses it once at probe,
+// reads and clears the reset cause, arms before starting a kernel.
 // Behaviour and refusals: docs/watchdogs.md, ACPI WDAT.
 #pragma once
 #include <stddef.h>
