@@ -2,7 +2,7 @@
 // The core reaches firmware memory only through PhysicalMemory: the EFI glue maps the
 // identity-mapped boot-services address space, the tests a fake made of byte buffers.
 // Every length is checked before the bytes it covers are read; nothing outside a
-// mapped range is touched. The loader calls find_acpi_table() to get the WDAT.
+// mapped range is touched. The loader's WDAT probe (efi/efi_watchdog.cpp) calls it.
 #pragma once
 #include <stddef.h>
 #include <stdint.h>

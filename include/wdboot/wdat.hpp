@@ -5,8 +5,9 @@
 // them through two RegisterIo windows given by the caller:
 //   io  - x86 I/O ports, offset = port number (SystemIO registers);
 //   mem - physical memory, offset = physical address (SystemMemory registers, below 4 GiB).
-// The loader finds the table (acpi.hpp), parses it once, arms before starting a kernel
-// and clears the reset cause on every boot. Behaviour and refusals: docs/watchdogs.md.
+// The loader (efi/efi_watchdog.cpp) finds the table (acpi.hpp), parses it once at probe,
+// reads and clears the reset cause, arms before starting a kernel.
+// Behaviour and refusals: docs/watchdogs.md, ACPI WDAT.
 #pragma once
 #include <stddef.h>
 #include <stdint.h>
@@ -101,7 +102,7 @@ struct Wdat {
 // width, I/O port range beyond 0xFFFF); unsupported (address space other than
 // SystemMemory/SystemIO, QWORD access, memory above 4 GiB); no_space (more than
 // kMaxInstructions entries). Entries with an action number the spec does not define
-// are skipped, as Linux does. Writes only `out`.
+// are skipped (only their address space is checked), as Linux does. Writes only `out`.
 Status parse(const uint8_t* table, size_t len, Wdat& out);
 
 inline bool is_enabled(const Wdat& w) { return (w.flags & kFlagEnabled) != 0; }
@@ -121,6 +122,11 @@ uint32_t count_for(const Wdat& w, uint32_t timeout_ms);
 // (value or `countdown`) & mask << bit_offset, read-modify-write keeping the other bits
 // with PRESERVE_REGISTER. `result` may be null. not_found if the action has no entry.
 Status run_action(const Wdat& w, RegisterIo& io, RegisterIo& mem, Action a, uint32_t countdown, uint32_t* result);
+
+// ok if the table has the actions arm() needs: RESET, SET_COUNTDOWN_PERIOD and
+// SET_RUNNING_STATE; else unsupported, w.problem naming the first missing one. For a
+// probe that wants to know before arming; touches no register.
+Status check_arm_actions(Wdat& w);
 
 // Arms: a timeout outside [min_timeout_ms, max_timeout_ms] is refused with
 // invalid_argument (never clamped); count = ceil(timeout_ms / period), which must lie

@@ -134,9 +134,17 @@ Status parse(const uint8_t* table, size_t len, Wdat& out) {
 
     for (uint32_t i = 0; i < entries; ++i) {
         const uint8_t* e = table + kEntriesOffset + i * kEntryBytes;
-        // Reserved action numbers are skipped unvalidated: Linux does the same, and
-        // nothing ever runs them.
-        if (!known_action(e[0])) continue;
+        // Entries of action numbers the spec does not define are never run (Linux's
+        // wdat_wdt skips them too); only their address space is checked, because
+        // Linux's acpi_watchdog_init refuses the whole table over it as well.
+        if (!known_action(e[0])) {
+            const uint8_t space = e[4];
+            if (space != kSpaceSystemMemory && space != kSpaceSystemIo) {
+                return refuse(out, Status::unsupported, "address space not SystemMemory or SystemIO",
+                              static_cast<int>(i));
+            }
+            continue;
+        }
         Instruction in;
         Status s = parse_entry(e, static_cast<int>(i), out, in);
         if (s != Status::ok) {
@@ -205,7 +213,7 @@ Status run_action(const Wdat& w, RegisterIo& io, RegisterIo& mem, Action a, uint
     return found ? Status::ok : Status::not_found;
 }
 
-Status arm(Wdat& w, RegisterIo& io, RegisterIo& mem, uint32_t timeout_ms) {
+Status check_arm_actions(Wdat& w) {
     if (!has_action(w, Action::reset)) return fail(w, Status::unsupported, "table has no RESET action");
     if (!has_action(w, Action::set_countdown_period)) {
         return fail(w, Status::unsupported, "table has no SET_COUNTDOWN_PERIOD action");
@@ -213,6 +221,11 @@ Status arm(Wdat& w, RegisterIo& io, RegisterIo& mem, uint32_t timeout_ms) {
     if (!has_action(w, Action::set_running_state)) {
         return fail(w, Status::unsupported, "table has no SET_RUNNING_STATE action");
     }
+    return Status::ok;
+}
+
+Status arm(Wdat& w, RegisterIo& io, RegisterIo& mem, uint32_t timeout_ms) {
+    if (Status s = check_arm_actions(w); s != Status::ok) return s;
     // The range in ms is what the config checks see (min_timeout_ms ..
     // max_timeout_ms), as for itco: a timeout just below period x min_count would
     // round up to min_count but is refused all the same. The count check covers the

@@ -113,6 +113,7 @@ TEST_CASE("wdat: a good table parses with its fields and entries in table order"
     CHECK(w.instructions[4].reg.address == kMemBase + 0x10);
     CHECK(w.instructions[4].reg.access_bytes == 4);
     CHECK(w.instructions[3].reg.access_bytes == 1);
+    CHECK(wdat::check_arm_actions(w) == Status::ok);
     CHECK(wdat::has_action(w, wdat::Action::set_reboot));
     CHECK_FALSE(wdat::has_action(w, wdat::Action::query_reboot));
     CHECK(std::string(w.problem).empty());
@@ -220,12 +221,14 @@ TEST_CASE("wdat: each bad instruction entry is refused and named", "[wdat]") {
     CHECK(parse_with({0x01, 0x02, kMem, 32, 31, 3, 0xFFFFFFFCull, 1, 1}, w) == Status::ok);
 }
 
-TEST_CASE("wdat: entries of undefined actions are skipped unvalidated, as Linux does", "[wdat]") {
+TEST_CASE("wdat: entries of undefined actions are skipped, only their address space checked, as Linux does", "[wdat]") {
     wdat::Wdat w;
-    REQUIRE(parse_with({0x22, 0x02, 0x02, 16, 0, 0, 0x100000000ull, 1, 1}, w) == Status::ok);
+    REQUIRE(parse_with({0x22, 0x02, kMem, 16, 0, 0, 0x100000000ull, 1, 1}, w) == Status::ok);
     CHECK(w.count == 10);
     REQUIRE(parse_with({0x07, 0x09, kIo, 16, 0, 2, 0x400, 1, 1}, w) == Status::ok);
     CHECK(w.count == 10);
+    CHECK(parse_with({0x22, 0x02, 0x02, 16, 0, 2, 0x400, 1, 1}, w) == Status::unsupported);
+    CHECK(w.problem_entry == 10);
 }
 
 TEST_CASE("wdat: timeout range is period x min .. period x max, saturating", "[wdat]") {
@@ -322,6 +325,9 @@ TEST_CASE("wdat: arm needs RESET, SET_COUNTDOWN_PERIOD and SET_RUNNING_STATE", "
         Machine m;
         wdat::Wdat w;
         REQUIRE(parse_bytes(b.bytes(), w) == Status::ok);
+        CHECK(wdat::check_arm_actions(w) == Status::unsupported);
+        CHECK(std::string(w.problem).find(names[i]) != std::string::npos);
+        w.problem = "";
         CHECK(wdat::arm(w, m.io, m.mem, 15000) == Status::unsupported);
         CHECK(std::string(w.problem).find(names[i]) != std::string::npos);
         CHECK(m.writes().empty());
