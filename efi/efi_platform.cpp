@@ -90,6 +90,8 @@ Status EfiPlatform::arm_watchdog(uint32_t timeout_s) { return watchdog_.arm(time
 
 void EfiPlatform::disarm_watchdog() { watchdog_.disarm(); }
 
+void EfiPlatform::note_failover(uint8_t failed_slot, uint8_t next_slot) { watchdog_.log_failover(failed_slot, next_slot); }
+
 void EfiPlatform::read_loader_entries(LoaderEntryVariables& out) { read_loader_entry_variables(out); }
 
 void EfiPlatform::publish(const BootState& st, const Decision& d, uint32_t boot_id, const WatchdogProbe& wd,

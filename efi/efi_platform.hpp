@@ -34,6 +34,7 @@ public:
     void reset_machine() override;
     void power_off() override;
     void log(const char* line) override;
+    void note_failover(uint8_t failed_slot, uint8_t next_slot) override;
 
 private:
     Status load_slot(const SlotConfig& slot, const CommandLineParts& parts);

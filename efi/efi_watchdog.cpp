@@ -201,6 +201,14 @@ WatchdogProbe WatchdogDevice::probe_wdat(bool quiet_if_absent) {
         console_line(line.c_str());
         return kNoWatchdog;
     }
+    s = wdat::check_arm_actions(wdat_);
+    if (s != Status::ok) {
+        // Without RESET, SET_COUNTDOWN_PERIOD or SET_RUNNING_STATE nothing could be armed:
+        // refused here, so that auto goes on to the next driver.
+        line.append(": table refused: ").append(wdat_.problem).append(" (").append(to_string(s)).append(")");
+        console_line(line.c_str());
+        return kNoWatchdog;
+    }
     if (!wdat::is_enabled(wdat_)) {
         // The firmware says its watchdog hardware is not usable (WDAT Flags bit 0 clear).
         line.append(": the table says the watchdog is disabled (Flags 0x").append_hex(wdat_.flags, 2).append("): not used");
@@ -214,7 +222,6 @@ WatchdogProbe WatchdogDevice::probe_wdat(bool quiet_if_absent) {
     line.append(", ").append_uint(wdat_.timer_period_ms).append(" ms x ").append_uint(wdat_.min_count);
     line.append("..").append_uint(wdat_.max_count).append(", last reset: ").append(to_string(cause));
     if (cleared != Status::ok) line.append(" (status not cleared: ").append(to_string(cleared)).append(")");
-    if (wdat::is_running(wdat_, io, mem)) line.append(" (running)");
     console_line(line.c_str());
     kind_ = Kind::wdat;
     return found(WatchdogChoice::wdat, cause);
@@ -265,7 +272,8 @@ WatchdogProbe WatchdogDevice::probe_ipmi(bool quiet_if_absent) {
     }
     ResetCause cause = ipmi::read_reset_cause(kcs);
     Status cleared = ipmi::clear_reset_cause(kcs);
-    line.append(", BMC IPMI ").append_uint(id.ipmi_version >> 4).append_char('.').append_uint(id.ipmi_version & 0xF);
+    // IPMI version: BCD, major in bits 3:0, minor in bits 7:4 (IPMI v2.0, 20.1: 02h is 2.0).
+    line.append(", BMC IPMI ").append_uint(id.ipmi_version & 0xF).append_char('.').append_uint(id.ipmi_version >> 4);
     line.append(", last reset: ").append(to_string(cause));
     if (cleared != Status::ok) line.append(" (status not cleared: ").append(to_string(cleared)).append(")");
     console_line(line.c_str());

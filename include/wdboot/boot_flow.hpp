@@ -66,6 +66,14 @@ public:
     virtual void power_off() = 0;
     // One line to the console (and serial), without trailing newline.
     virtual void log(const char* line) = 0;
+    // The previous attempt failed and this boot does not retry its slot: record slot
+    // `failed_slot` gave way to `next_slot` (kNoSlot: nothing boots). For a log outside
+    // the machine (the BMC's SEL with the IPMI watchdog). Called once per boot, before
+    // the next slot is started; must not fail the boot.
+    virtual void note_failover(uint8_t failed_slot, uint8_t next_slot) {
+        (void)failed_slot;
+        (void)next_slot;
+    }
 
 protected:
     ~BootPlatform() = default;

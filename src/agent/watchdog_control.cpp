@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "fd.hpp"
+#include "wdboot/ipmi_watchdog.hpp"
 #include "wdboot/watchdog_drivers.hpp"
 
 namespace wdboot::agent {
@@ -78,6 +79,71 @@ bool ensure_device(WatchdogSystem& sys, const WatchdogDriverFacts& facts, const 
     return true;
 }
 
+// Get Watchdog Timer through the BMC: the timer's state, or false with r.message set.
+bool bmc_timer(WatchdogSystem& sys, ipmi::TimerState& t, WatchdogReport& r) {
+    BmcResponse rsp;
+    std::string msg;
+    if (!sys.bmc_request(ipmi::kNetfnApp, ipmi::kCmdGetWatchdog, {}, rsp, msg)) {
+        r.message = "cannot reach the BMC: " + msg;
+        return false;
+    }
+    if (rsp.completion_code != ipmi::kCcOk || rsp.data.size() < 8) {
+        r.message = "the BMC refused Get Watchdog Timer (completion code " + std::to_string(rsp.completion_code) +
+                    ", " + std::to_string(rsp.data.size()) + " bytes)";
+        return false;
+    }
+    const auto& d = rsp.data;
+    t = ipmi::TimerState{d[0], d[1], d[2], d[3], static_cast<uint16_t>(d[4] | d[5] << 8),
+                         static_cast<uint16_t>(d[6] | d[7] << 8)};
+    return true;
+}
+
+// AgentDisarm::bmc_command: Set Watchdog Timer with don't-stop clear and action none
+// (the same request as the loader's ipmi::disarm), keeping the timer use, logging,
+// pre-timeout and initial countdown; then Get must say stopped.
+WatchdogReport disarm_bmc(WatchdogSystem& sys) {
+    WatchdogReport r;
+    r.device = "BMC";
+    ipmi::TimerState t{};
+    r.steps.push_back("Get Watchdog Timer");
+    if (!bmc_timer(sys, t, r)) return r;
+    if (!t.running()) {
+        r.ok = true;
+        r.state = "inactive";
+        r.message = "the BMC watchdog is not running: nothing to stop";
+        return r;
+    }
+    const std::vector<uint8_t> set = {static_cast<uint8_t>(t.use & (ipmi::kUseDontLog | ipmi::kUseMask)),
+                                      ipmi::kActionNone,
+                                      t.pretimeout_s,
+                                      0,  // expiration flags: left for the loader to read
+                                      static_cast<uint8_t>(t.initial & 0xFF),
+                                      static_cast<uint8_t>(t.initial >> 8)};
+    BmcResponse rsp;
+    std::string msg;
+    r.steps.push_back("Set Watchdog Timer (stop, action none)");
+    if (!sys.bmc_request(ipmi::kNetfnApp, ipmi::kCmdSetWatchdog, set, rsp, msg)) {
+        r.message = "cannot reach the BMC: " + msg;
+        return r;
+    }
+    if (rsp.completion_code != ipmi::kCcOk) {
+        r.message = "the BMC refused Set Watchdog Timer (completion code " + std::to_string(rsp.completion_code) + ")";
+        return r;
+    }
+    ipmi::TimerState after{};
+    if (!bmc_timer(sys, after, r)) return r;
+    if (after.running()) {
+        r.state = "active";
+        r.message = "the BMC watchdog still runs after Set Watchdog Timer (" + std::to_string(after.present) +
+                    " x 100 ms left): not stopped";
+        return r;
+    }
+    r.ok = true;
+    r.state = "inactive";
+    r.message = "BMC watchdog stopped (Set Watchdog Timer through the IPMI device)";
+    return r;
+}
+
 }  // namespace
 
 std::vector<WatchdogInfo> LinuxWatchdogSystem::list() {
@@ -126,6 +192,35 @@ bool LinuxWatchdogSystem::magic_close(const std::string& device, std::string& me
         return false;
     }
     return true;
+}
+
+bool LinuxWatchdogSystem::bmc_request(uint8_t netfn, uint8_t cmd, const std::vector<uint8_t>& data,
+                                      BmcResponse& out, std::string& message) {
+    auto existing = [&]() -> std::string {
+        for (const std::string& p : ipmi_device_candidates(dev_dir_)) {
+            if (access(p.c_str(), F_OK) == 0) return p;
+        }
+        return "";
+    };
+    std::string path = existing();
+    if (path.empty()) {
+        // The system interface driver and the device interface: neither stops the timer
+        // (ipmi_watchdog would, and is not needed).
+        for (const char* m : {"ipmi_si", "ipmi_devintf"}) {
+            std::string msg;
+            if (!load_driver(m, msg)) {
+                message = std::string("no ") + dev_dir_ + "/ipmi0 and modprobe " + m + " failed: " + msg;
+                return false;
+            }
+        }
+        // ipmi_si finds and registers the BMC asynchronously: up to 10 s.
+        for (unsigned i = 0; i < 100 && (path = existing()).empty(); ++i) sleep_ms(100);
+        if (path.empty()) {
+            message = "no IPMI device node (" + dev_dir_ + "/ipmi0) appeared after loading ipmi_si and ipmi_devintf";
+            return false;
+        }
+    }
+    return ipmi_device_request(path, netfn, cmd, data, out, 5000, message);
 }
 
 void LinuxWatchdogSystem::sleep_ms(unsigned ms) {
@@ -230,6 +325,14 @@ WatchdogReport disarm_watchdog(WatchdogSystem& sys, const std::string& driver, c
     if (facts == nullptr) {
         r.message = "unknown watchdog driver \"" + driver + "\" in WdbootCurrent";
         return r;
+    }
+    if (facts->disarm == AgentDisarm::bmc_command) {
+        // Only the BMC itself can stop it: no /dev/watchdogN belongs to this timer, and
+        // loading ipmi_watchdog would stop it unverified.
+        WatchdogReport b = disarm_bmc(sys);
+        if (cfg.disarm_method != DisarmMethod::automatic)
+            b.steps.insert(b.steps.begin(), "disarm-method ignored: the IPMI watchdog is stopped through the BMC");
+        return b;
     }
     DisarmMethod method = cfg.disarm_method;
     if (method == DisarmMethod::automatic)
@@ -344,6 +447,14 @@ WatchdogReport hand_over_watchdog(WatchdogSystem& sys, const std::string& driver
     if (facts == nullptr) {
         r.message = "unknown watchdog driver \"" + driver + "\" in WdbootCurrent";
         return r;
+    }
+    if (facts->disarm == AgentDisarm::bmc_command) {
+        // systemd feeds /dev/watchdogN devices of the watchdog core; Linux's ipmi_watchdog
+        // is not one. The timer is stopped instead, so the boot is still blessed.
+        WatchdogReport b = disarm_watchdog(sys, driver, cfg);
+        b.steps.insert(b.steps.begin(), std::string("handover impossible for ") + facts->name +
+                                            " (no watchdog-core device systemd could feed): stopping it instead");
+        return b;
     }
     std::string msg;
     ServiceManagerWatchdog sm;

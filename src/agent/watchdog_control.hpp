@@ -11,6 +11,7 @@
 
 #include "agent_config.hpp"
 #include "command_runner.hpp"
+#include "ipmi_device.hpp"
 #include "wdboot/watchdog_drivers.hpp"
 
 namespace wdboot::agent {
@@ -47,6 +48,11 @@ public:
     virtual bool magic_close(const std::string& device, std::string& message) = 0;
     // Waits between polls of list().
     virtual void sleep_ms(unsigned ms) = 0;
+    // One request to the BMC (IPMI over /dev/ipmi0, loading ipmi_si and ipmi_devintf
+    // first when no device node exists). false with a message when the BMC cannot be
+    // reached or does not answer; the completion code is the caller's to judge.
+    virtual bool bmc_request(uint8_t netfn, uint8_t cmd, const std::vector<uint8_t>& data, BmcResponse& out,
+                             std::string& message) = 0;
     // Where the device nodes are (/dev).
     virtual std::string device_dir() const = 0;
 
@@ -84,6 +90,8 @@ public:
     bool load_driver(const std::string& module, std::string& message) override;
     bool magic_close(const std::string& device, std::string& message) override;
     void sleep_ms(unsigned ms) override;
+    bool bmc_request(uint8_t netfn, uint8_t cmd, const std::vector<uint8_t>& data, BmcResponse& out,
+                     std::string& message) override;
     std::string device_dir() const override { return dev_dir_; }
     bool write_service_manager_config(const std::string& text, std::string& message) override;
     bool reexec_service_manager(std::string& message) override;

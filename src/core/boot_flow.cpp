@@ -140,6 +140,7 @@ BootResult run_boot(const Config& cfg, VariableStore& store, BootPlatform& platf
     reconcile(cfg, st);
     TextBuffer<200> previous;
     // 3. Account for the previous attempt.
+    const uint8_t previous_slot = st.attempt_slot;
     PreviousAttempt prev = account_previous_attempt(cfg, st, facts, &previous);
     bool failed_before = prev == PreviousAttempt::failed;
     log_runtime_crash(platform, prev, previous);
@@ -170,6 +171,10 @@ BootResult run_boot(const Config& cfg, VariableStore& store, BootPlatform& platf
         line.append(d.reason.c_str());
         platform.log(line.c_str());
         r.action = d.action;
+        if (failed_before && pass == 0 && previous_slot != kNoSlot &&
+            (d.action != Action::boot_slot || d.record_slot != previous_slot)) {
+            platform.note_failover(previous_slot, d.action == Action::boot_slot ? d.record_slot : kNoSlot);
+        }
 
         if (d.action != Action::boot_slot) {
             (void)save(store, loaded, st, platform, r);

@@ -113,6 +113,34 @@ bool FakeWatchdog::magic_close(const std::string& device, std::string& message) 
 
 void FakeWatchdog::sleep_ms(unsigned) { ++sleeps; }
 
+bool FakeWatchdog::bmc_request(uint8_t netfn, uint8_t cmd, const std::vector<uint8_t>& data, BmcResponse& out,
+                               std::string& message) {
+    std::vector<uint8_t> logged{netfn, cmd};
+    logged.insert(logged.end(), data.begin(), data.end());
+    bmc_requests.push_back(logged);
+    if (!bmc_unreachable.empty()) {
+        message = bmc_unreachable;
+        return false;
+    }
+    out = BmcResponse{};
+    out.completion_code = 0;
+    if (netfn == 0x06 && cmd == 0x25) {  // Get Watchdog Timer
+        const uint16_t present = bmc_running ? bmc_initial : 0;
+        out.data = {bmc_use, bmc_action, 0, 0, static_cast<uint8_t>(bmc_initial & 0xFF),
+                    static_cast<uint8_t>(bmc_initial >> 8), static_cast<uint8_t>(present & 0xFF),
+                    static_cast<uint8_t>(present >> 8)};
+    } else if (netfn == 0x06 && cmd == 0x24 && data.size() == 6) {  // Set Watchdog Timer
+        bmc_use = data[0];
+        bmc_action = data[1];
+        bmc_initial = static_cast<uint16_t>(data[4] | data[5] << 8);
+        if (!bmc_ignores_stop) bmc_running = (data[0] & 0x40) != 0 && bmc_running;
+        if (bmc_ignores_stop) bmc_use |= 0x40;
+    } else {
+        out.completion_code = 0xC1;  // invalid command
+    }
+    return true;
+}
+
 bool FakeWatchdog::write_service_manager_config(const std::string& text, std::string& message) {
     events.push_back("drop-in");
     if (!fail_service_manager.empty()) {

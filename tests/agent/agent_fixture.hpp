@@ -64,6 +64,8 @@ public:
     bool load_driver(const std::string& module, std::string& message) override;
     bool magic_close(const std::string& device, std::string& message) override;
     void sleep_ms(unsigned) override;
+    bool bmc_request(uint8_t netfn, uint8_t cmd, const std::vector<uint8_t>& data, BmcResponse& out,
+                     std::string& message) override;
     std::string device_dir() const override { return "/dev"; }
     bool write_service_manager_config(const std::string& text, std::string& message) override;
     bool reexec_service_manager(std::string& message) override;
@@ -87,6 +89,15 @@ public:
     unsigned systemd_ignores_wakes = 0;  // wake-ups before PID 1 gets to open it
     std::string fail_service_manager;  // message: the drop-in, re-execution and queries fail
     std::vector<std::string> events;   // "drop-in", "reexec", "reload", "load MODULE", "query", in order
+    // A BMC as QEMU's simulator answers Get/Set Watchdog Timer (ipmi_bmc_sim.c): Get's
+    // byte 1 bit 6 echoes the last Set's don't-stop bit; a Set without it stops the timer.
+    bool bmc_running = false;
+    uint8_t bmc_use = 0x43;           // OS Load, don't-stop: as the loader arms it
+    uint8_t bmc_action = 0x01;        // hard reset
+    uint16_t bmc_initial = 250;       // 25 s
+    std::string bmc_unreachable;      // message: every request fails
+    bool bmc_ignores_stop = false;    // the Set is acknowledged, the timer keeps running
+    std::vector<std::vector<uint8_t>> bmc_requests;  // netfn, cmd, data...
 };
 
 // Records every command; answers efibootmgr from a small model of the boot manager.

@@ -373,3 +373,54 @@ TEST_CASE("LinuxWatchdogSystem: the drop-in, daemon-reexec and systemctl show") 
     CHECK_FALSE(nowhere.write_service_manager_config("x", msg));
     CHECK(msg.find("cannot create") != std::string::npos);
 }
+
+TEST_CASE("ipmi: stopped through the BMC (Set Watchdog Timer), verified with Get, in both modes") {
+    AgentConfig cfg;
+    cfg.watchdog_wait_s = 1;
+    FakeWatchdog w;
+    w.bmc_running = true;
+    WatchdogReport r = disarm_watchdog(w, "ipmi", cfg);
+    CHECK(r.ok);
+    CHECK_FALSE(w.bmc_running);
+    CHECK(r.message == "BMC watchdog stopped (Set Watchdog Timer through the IPMI device)");
+    CHECK(w.loaded.empty());  // ipmi_watchdog is never loaded: its probe would stop the timer unverified
+    CHECK(w.closed.empty());
+    REQUIRE(w.bmc_requests.size() == 3);  // Get, Set, Get
+    // Set: timer use OS Load without don't-stop, action none, the initial countdown kept.
+    CHECK(w.bmc_requests[1] == std::vector<uint8_t>{0x06, 0x24, 0x03, 0x00, 0x00, 0x00, 250, 0});
+
+    SECTION("not running: nothing is sent but the Get") {
+        FakeWatchdog idle;
+        WatchdogReport i = disarm_watchdog(idle, "ipmi", cfg);
+        CHECK(i.ok);
+        CHECK(idle.bmc_requests.size() == 1);
+        CHECK(i.message.find("not running") != std::string::npos);
+    }
+    SECTION("a BMC that cannot be reached: not ok, the message names it") {
+        FakeWatchdog dead;
+        dead.bmc_running = true;
+        dead.bmc_unreachable = "no /dev/ipmi0 appeared";
+        WatchdogReport d = disarm_watchdog(dead, "ipmi", cfg);
+        CHECK_FALSE(d.ok);
+        CHECK(d.message == "cannot reach the BMC: no /dev/ipmi0 appeared");
+    }
+    SECTION("a BMC that acknowledges the stop and keeps counting: not ok") {
+        FakeWatchdog stubborn;
+        stubborn.bmc_running = true;
+        stubborn.bmc_ignores_stop = true;
+        WatchdogReport s = disarm_watchdog(stubborn, "ipmi", cfg);
+        CHECK_FALSE(s.ok);
+        CHECK(s.message.find("still runs after Set Watchdog Timer") != std::string::npos);
+    }
+    SECTION("handover mode: impossible for the BMC timer, stopped instead and said so") {
+        FakeWatchdog h;
+        h.bmc_running = true;
+        cfg.watchdog_mode = WatchdogMode::handover;
+        WatchdogReport o = hand_over_watchdog(h, "ipmi", cfg);
+        CHECK(o.ok);
+        CHECK_FALSE(h.bmc_running);
+        REQUIRE_FALSE(o.steps.empty());
+        CHECK(o.steps[0].find("handover impossible for ipmi") != std::string::npos);
+        CHECK(h.events.empty());  // systemd untouched
+    }
+}

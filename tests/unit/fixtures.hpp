@@ -181,6 +181,8 @@ public:
     void reset_machine() override { ++resets; }
     void power_off() override { ++poweroffs; }
     void log(const char* line) override { lines.push_back(line); }
+    std::vector<std::pair<uint8_t, uint8_t>> failovers;  // note_failover() calls
+    void note_failover(uint8_t failed, uint8_t next) override { failovers.emplace_back(failed, next); }
 
     bool logged(const std::string& needle) const {
         for (const auto& l : lines) {
@@ -212,6 +214,7 @@ struct Machine {
         std::vector<std::string> loaded;
         int disarms = 0, resets = 0, poweroffs = 0, arms = 0;
         int entry_reads = 0;
+        std::vector<std::pair<uint8_t, uint8_t>> failovers;
     };
 
     explicit Machine(wdboot::Config c) : cfg(c) {}
@@ -248,6 +251,7 @@ struct Machine {
         default_entry = p.default_entry;
         b.entry_reads = p.entry_reads;
         b.lines = p.lines;
+        b.failovers = p.failovers;
         b.cmdlines = p.cmdlines;
         b.loaded = p.loaded;
         b.disarms = p.disarms;

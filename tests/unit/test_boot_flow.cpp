@@ -350,3 +350,23 @@ TEST_CASE("early-timeout: a hand-off driver is armed short and the kernel gets w
         CHECK(q.cmdlines.at(0) == "root=/dev/vda2 panic=5 modprobe.blacklist=iTCO_wdt");
     }
 }
+
+TEST_CASE("a failover is reported once to the platform (the BMC's SEL), a retry of the same slot is not", "[flow]") {
+    Config cfg = wdtest::make_config({"primary", "fallback"});
+    cfg.slots[0].tries = 2;
+    Machine m(cfg);
+    auto b1 = m.boot(ResetCause::power_on);
+    REQUIRE(b1.slot == "primary");
+    CHECK(b1.failovers.empty());  // nothing failed before
+    auto b2 = m.boot(ResetCause::watchdog);
+    REQUIRE(b2.slot == "primary");  // its second try: a retry, not a failover
+    CHECK(b2.failovers.empty());
+    auto b3 = m.boot(ResetCause::watchdog);
+    REQUIRE(b3.slot == "fallback");
+    BootState st = m.state();
+    REQUIRE(b3.failovers.size() == 1);
+    CHECK(b3.failovers[0].first == st.find_slot("primary"));
+    CHECK(b3.failovers[0].second == st.find_slot("fallback"));
+    auto b4 = m.boot(ResetCause::power_on);  // a clean power cycle of the fallback: no failure
+    CHECK(b4.failovers.empty());
+}
