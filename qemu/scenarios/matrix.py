@@ -29,7 +29,9 @@ from wdqemu.scenario import Slot, config
 
 DRIVERS = ("i6300esb", "itco", "wdat", "ipmi")
 STAGES = ("efi_hang", "early_panic", "initramfs_hang", "driver_panic", "userspace_stuck", "blessed_up")
-CI_CELLS = {("wdat", s) for s in STAGES} | {("i6300esb", "driver_panic"), ("itco", "userspace_stuck"),
+# The cheapest cell of each other driver that still shows its own path: the i6300esb's
+# takeover, the TCO's kernel feeding (two deadlines) ended by a panic, the BMC's reset.
+CI_CELLS = {("wdat", s) for s in STAGES} | {("i6300esb", "driver_panic"), ("itco", "driver_panic"),
                                              ("ipmi", "initramfs_hang")}
 
 # (timeout, early-timeout or None) per driver.
@@ -38,8 +40,13 @@ DEADLINES = {"i6300esb": (25, None), "itco": (45, 30), "wdat": (45, 30), "ipmi":
 # machine through the chassis-control path instead).
 QMP_WATCHDOG_EVENT = {"i6300esb", "itco", "wdat"}
 # The kernel driver's own heartbeat once it has taken the timer over (iTCO_wdt.heartbeat
-# and wdat_wdt's timeout both default to 30 s): the deadline after feeding stops.
+# and wdat_wdt's timeout both default to 30 s), and when the reset comes after the last
+# feed: iTCO_wdt programs the heartbeat as the time to the TCO's FIRST expiry (Linux
+# halves it for TCO v1 only), and the ICH9 resets on the second, so 2 x 30 s (observed:
+# a panic 60 s before the reset); the q35 WDAT declares 1.2 s per count, the time to the
+# reset, so wdat_wdt's 30 s are 30 s.
 DRIVER_HEARTBEAT = 30
+RESET_AFTER_LAST_FEED = {"itco": 2 * DRIVER_HEARTBEAT, "wdat": DRIVER_HEARTBEAT}
 
 
 def conf_text(driver, primary_stanza, fallback):
@@ -89,7 +96,7 @@ def run_cell(ctx, driver, stage):
     ctx.make_disk(conf_text(driver, primary_stanza(driver, stage), fallback))
     # The longest failing boot: userspace_stuck on a hand-off driver, ~10 s to the
     # module, the open_timeout (timeout), then the driver's heartbeat.
-    limit = 60 + timeout + DRIVER_HEARTBEAT + 120
+    limit = 60 + timeout + 2 * DRIVER_HEARTBEAT + 120
     with ctx.vm(limit) as v:
         if stage == "blessed_up":
             v.wait_for(r"WDTEST-ALIVE uptime=", limit - 10)
@@ -147,10 +154,14 @@ def failover_bound(driver, stage):
         return first_deadline + 5
     if stage == "driver_panic":
         # The driver's heartbeat (or takeover's timeout) from the last feed.
-        return (timeout if driver == "i6300esb" else DRIVER_HEARTBEAT if early is not None else timeout) + 5
-    # userspace_stuck: open_timeout (= timeout) after the module registered, then the
-    # driver's heartbeat; one deadline: timeout from arming.
-    return timeout + DRIVER_HEARTBEAT + 5 if early is not None else timeout + 5
+        return (RESET_AFTER_LAST_FEED[driver] if early is not None else timeout) + 5
+    # userspace_stuck: the watchdog core times its last feed so that the timer runs out
+    # open_timeout (= timeout) after the module registered, by the driver's heartbeat;
+    # the TCO's second expiry comes a heartbeat later than iTCO_wdt expects (observed:
+    # wdat 45 s, itco 75 s). One deadline: timeout from arming.
+    if early is None:
+        return timeout + 5
+    return timeout + RESET_AFTER_LAST_FEED[driver] - DRIVER_HEARTBEAT + 5
 
 
 def check_blessed(ctx, driver, first, boots, v, timeout):
@@ -175,7 +186,7 @@ class Cell:
         self.stage = stage
         self.NAME = f"matrix_{driver}_{stage}"
         timeout, _ = DEADLINES[driver]
-        self.TIMEOUT = 60 + timeout + DRIVER_HEARTBEAT + 120 + 120
+        self.TIMEOUT = 60 + timeout + 2 * DRIVER_HEARTBEAT + 120 + 120
         self.LABEL = "qemu" if (driver, stage) in CI_CELLS else "matrix"
         self.SUMMARY = f"{driver}: {stage.replace('_', ' ')} -> " + (
             "still up after twice the deadline" if stage == "blessed_up" else "reset, fallback boots")

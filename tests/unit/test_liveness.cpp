@@ -20,6 +20,11 @@
 //   L7 only crashes are counted, and never one alone: a clean reboot or a power cut of
 //      a running machine adds no runtime-crash entry, and a crash-loop demotion needs
 //      N runtime crashes in the slot's window (a single crash never demotes).
+//   L8 every image is started under a deadline no longer than `timeout`; a shorter one
+//      (early-timeout, in the worlds whose watchdog is the itco) only together with the
+//      blessing deadline the kernel needs to take over, watchdog.open_timeout=TIMEOUT,
+//      and never the module blacklist (which would leave the early deadline to reset a
+//      healthy boot). Without it a hung userspace would be fed by the kernel for ever.
 // The OS also writes the Boot Loader Interface's entry variables: `bootctl set-default`
 // (LoaderEntryDefault, which stays) and `systemctl reboot --boot-loader-entry`
 // (LoaderEntryOneShot, which the loader deletes before deciding; when NVRAM refuses
@@ -125,8 +130,12 @@ public:
 
     WatchdogProbe probe_watchdog(const Config&) override {
         if (faults.cut == Cut::at_probe) throw PowerCut{};
+        // Worlds with early-timeout run on the TCO, whose Linux driver takes the timer over.
+        if (cfg->early_timeout_s != kEarlyTimeoutOff) return {true, "itco", cause, "modprobe.blacklist=iTCO_wdt"};
         return {true, "i6300esb", cause, "modprobe.blacklist=i6300esb"};
     }
+    uint32_t armed_s = 0;
+    std::string l8;  // what broke L8, if anything
     uint64_t now() override { return clock; }
     int pstore_records() override { return pstore; }
     bool nvram_free(uint64_t& remaining) override {
@@ -153,7 +162,16 @@ public:
         out.one_shot_removed = one_shot == kNoSlot || !delete_fails;
         one_shot_deleted = one_shot != kNoSlot && !delete_fails;
     }
-    Status load_image(const SlotConfig& slot, const CommandLineParts&) override {
+    Status load_image(const SlotConfig& slot, const CommandLineParts& parts) override {
+        if (armed) {
+            const std::string args = parts.watchdog_args;
+            const std::string handoff = "watchdog.open_timeout=" + std::to_string(cfg->timeout_s);
+            if (armed_s == 0 || armed_s > cfg->timeout_s) l8 = "armed for " + std::to_string(armed_s) + " s";
+            else if (armed_s < cfg->timeout_s && args != handoff)
+                l8 = "armed for " + std::to_string(armed_s) + " s with kernel arguments '" + args + "'";
+            else if (armed_s == cfg->timeout_s && args.find("watchdog.open_timeout") != std::string::npos)
+                l8 = "one deadline with the hand-off's arguments '" + args + "'";
+        }
         if (faults.hang_in_load) throw Hang{};
         if (faults.cut == Cut::in_load) throw PowerCut{};
         loaded_ci = cfg->find(slot.name);
@@ -162,8 +180,9 @@ public:
         return (*behaviour)[loaded_ci] == Behaviour::unloadable ? Status::load_failed : Status::ok;
     }
     void unload_image() override {}
-    Status arm_watchdog(uint32_t) override {
+    Status arm_watchdog(uint32_t seconds) override {
         armed = true;
+        armed_s = seconds;
         if (faults.cut == Cut::after_arm) throw PowerCut{};
         return Status::ok;
     }
@@ -354,6 +373,7 @@ End step(World& w, const Faults& f, bool check) {
         if (attempt_on_record && loader_ran_to_accounting && accounting_saved && !counted_prev) {
             violated("L2", "the reset of boot " + std::to_string(before.attempt_boot_id) + " was not counted", w);
         }
+        if (!p.l8.empty()) violated("L8", p.l8, w);
         // L2: never a watchdog running for an attempt that is not on record.
         if (took_over && p.armed && !recorded) violated("L2", "a watchdog is armed for an attempt not on record", w);
         // L3: a blessed boot is never counted as a failure.
@@ -822,7 +842,7 @@ TEST_CASE("liveness: every single-bit flip of either state copy leaves a live, c
     CHECK(stats.liveness_checks >= primaries.size() * 2 * kRecordSize * 8);
 }
 
-TEST_CASE("liveness: a million random steps on two and three slots keep L1-L7", "[liveness][random]") {
+TEST_CASE("liveness: a million random steps on two and three slots, one or two deadlines, keep L1-L8", "[liveness][random]") {
     const uint64_t kSteps = std::getenv("WDBOOT_LIVENESS_STEPS") ? std::strtoull(std::getenv("WDBOOT_LIVENESS_STEPS"), nullptr, 10)
                                                                  : kDefaultSteps;
     Stats stats;
@@ -837,6 +857,7 @@ TEST_CASE("liveness: a million random steps on two and three slots keep L1-L7", 
         std::vector<Behaviour> behaviour;
         for (uint8_t i = 0; i < slots; ++i) behaviour.push_back(kAllBehaviours[pick(kBehaviourCount)]);
         World w = new_world(make_config(slots, static_cast<uint8_t>(1 + pick(3)), policies[pick(4)]), behaviour);
+        if (pick(2) == 0) w.cfg.early_timeout_s = 30;  // two deadlines, on the itco (L8)
         w.nv.refuse = pick(20) == 0;  // NVRAM full or read-only from the start
         w.pstore_works = pick(2) == 0;
         w.history << "seed " << seed << "\n";
