@@ -7,26 +7,14 @@
 #include <string>
 #include <vector>
 
+#include "fake_memory.hpp"
 #include "wdboot/acpi.hpp"
 
 using namespace wdboot;
 
 namespace {
 
-class FakeMemory final : public PhysicalMemory {
-public:
-    const uint8_t* map(uint64_t address, size_t length) override {
-        ++maps;
-        for (auto& [base, bytes] : regions) {
-            if (address >= base && address - base <= bytes.size() && length <= bytes.size() - (address - base)) {
-                return bytes.data() + (address - base);
-            }
-        }
-        return nullptr;
-    }
-    std::map<uint64_t, std::vector<uint8_t>> regions;
-    int maps = 0;
-};
+using wdtest::FakeMemory;
 
 void put32(std::vector<uint8_t>& t, size_t at, uint32_t v) {
     for (int i = 0; i < 4; ++i) t[at + i] = static_cast<uint8_t>(v >> (8 * i));

@@ -7,27 +7,14 @@
 #include <map>
 #include <vector>
 
+#include "fake_memory.hpp"
 #include "wdboot/smbios.hpp"
 
 using namespace wdboot;
 
 namespace {
 
-class FakeMemory final : public PhysicalMemory {
-public:
-    std::map<uint64_t, std::vector<uint8_t>> regions;
-    uint32_t maps = 0;
-
-    const uint8_t* map(uint64_t address, size_t length) override {
-        ++maps;
-        for (auto& [base, bytes] : regions) {
-            if (address >= base && address - base <= bytes.size() && length <= bytes.size() - (address - base)) {
-                return bytes.data() + (address - base);
-            }
-        }
-        return nullptr;
-    }
-};
+using wdtest::FakeMemory;
 
 constexpr uint64_t kEntryAddress = 0x7F000000;
 constexpr uint64_t kTableAddress = 0x7F001000;
