@@ -5,7 +5,11 @@
 #include <filesystem>
 
 #include "agent_fixture.hpp"
+#include "current_boot.hpp"
+#include "report_commands.hpp"
 #include "state_commands.hpp"
+
+#include <nlohmann/json.hpp>
 
 using namespace wdtest;
 
@@ -423,4 +427,41 @@ TEST_CASE("ipmi: stopped through the BMC (Set Watchdog Timer), verified with Get
         CHECK(o.steps[0].find("handover impossible for ipmi") != std::string::npos);
         CHECK(h.events.empty());  // systemd untouched
     }
+}
+
+TEST_CASE("status of the ipmi watchdog asks the BMC: running, stopped, unreachable") {
+    Agent a;
+    a.write_config("timeout 30\nwatchdog ipmi\n\nslot primary\n  linux \\vmlinuz\n");
+    REQUIRE(a.boot().slot == "primary");
+    // WdbootCurrent as the loader writes it with the BMC armed (the fixture's loader
+    // always finds an i6300esb).
+    uint32_t attrs = 0;
+    std::vector<uint8_t> data;
+    REQUIRE(a.vars->read(kCurrentVariable, attrs, data) == Status::ok);
+    std::string text(data.begin(), data.end());
+    const auto at = text.find("watchdog=i6300esb");
+    REQUIRE(at != std::string::npos);
+    text.replace(at, 17, "watchdog=ipmi");
+    REQUIRE(a.vars->write(kCurrentVariable, attrs, reinterpret_cast<const uint8_t*>(text.data()), text.size()) ==
+            Status::ok);
+    a.env.json = true;
+    auto status = [&] {
+        a.clear_output();
+        REQUIRE(cmd_status(a.env) == Exit::ok);
+        return nlohmann::json::parse(a.out.str())["watchdog"];
+    };
+    a.watchdog.bmc_running = true;
+    auto running = status();
+    CHECK(running["driver"] == "ipmi");
+    CHECK(running["armed"] == true);
+    CHECK(running["detail"] == "BMC watchdog running, 25 s left");
+    CHECK(a.watchdog.loaded.empty());
+    a.watchdog.bmc_running = false;
+    auto stopped = status();
+    CHECK(stopped["armed"] == false);
+    CHECK(stopped["detail"] == "BMC watchdog stopped");
+    a.watchdog.bmc_unreachable = "no /dev/ipmi0";
+    auto unknown = status();
+    CHECK(unknown["armed"].is_null());
+    CHECK(unknown["detail"] == "cannot ask the BMC: no /dev/ipmi0");
 }
