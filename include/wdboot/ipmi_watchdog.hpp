@@ -86,6 +86,11 @@ struct TimerState {
 // bad_size if the response is shorter than the 11 mandatory bytes.
 Status probe(Kcs& kcs, DeviceId& id);
 
+// Decodes the data of a Get Watchdog Timer response (after the completion code):
+// bad_size if shorter than its 8 bytes. Pure; shared with the agent, which asks through
+// Linux's IPMI device instead of KCS.
+Status parse_timer_state(const uint8_t* data, size_t length, TimerState& state);
+
 // Get Watchdog Timer. unsupported if the BMC does not know the command (0xC1), other
 // failures as probe().
 Status get_timer(Kcs& kcs, TimerState& state);

@@ -103,17 +103,13 @@ nlohmann::json watchdog_json(AgentEnv& env, const Session& s) {
     if (facts->disarm == AgentDisarm::bmc_command) {
         // The BMC's timer has no /dev/watchdogN: ask the BMC (Get Watchdog Timer). This
         // may load ipmi_si and ipmi_devintf, which leave the timer alone.
-        BmcResponse rsp;
-        std::string msg;
+        ipmi::TimerState t{};
+        std::string why;
         j["device"] = "BMC";
-        if (!env.watchdog->bmc_request(ipmi::kNetfnApp, ipmi::kCmdGetWatchdog, {}, rsp, msg) ||
-            rsp.completion_code != ipmi::kCcOk || rsp.data.size() < 8) {
-            j["detail"] = msg.empty() ? "the BMC refused Get Watchdog Timer" : "cannot ask the BMC: " + msg;
+        if (!read_bmc_timer(*env.watchdog, t, why)) {
+            j["detail"] = why;
             return j;
         }
-        const auto& d = rsp.data;
-        const ipmi::TimerState t{d[0], d[1], d[2], d[3], static_cast<uint16_t>(d[4] | d[5] << 8),
-                                 static_cast<uint16_t>(d[6] | d[7] << 8)};
         j["armed"] = t.running();
         j["state"] = t.running() ? "active" : "inactive";
         j["detail"] = t.running() ? "BMC watchdog running, " + std::to_string(t.present / 10) + " s left"

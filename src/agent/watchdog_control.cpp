@@ -79,23 +79,8 @@ bool ensure_device(WatchdogSystem& sys, const WatchdogDriverFacts& facts, const 
     return true;
 }
 
-// Get Watchdog Timer through the BMC: the timer's state, or false with r.message set.
 bool bmc_timer(WatchdogSystem& sys, ipmi::TimerState& t, WatchdogReport& r) {
-    BmcResponse rsp;
-    std::string msg;
-    if (!sys.bmc_request(ipmi::kNetfnApp, ipmi::kCmdGetWatchdog, {}, rsp, msg)) {
-        r.message = "cannot reach the BMC: " + msg;
-        return false;
-    }
-    if (rsp.completion_code != ipmi::kCcOk || rsp.data.size() < 8) {
-        r.message = "the BMC refused Get Watchdog Timer (completion code " + std::to_string(rsp.completion_code) +
-                    ", " + std::to_string(rsp.data.size()) + " bytes)";
-        return false;
-    }
-    const auto& d = rsp.data;
-    t = ipmi::TimerState{d[0], d[1], d[2], d[3], static_cast<uint16_t>(d[4] | d[5] << 8),
-                         static_cast<uint16_t>(d[6] | d[7] << 8)};
-    return true;
+    return read_bmc_timer(sys, t, r.message);
 }
 
 // AgentDisarm::bmc_command: Set Watchdog Timer with don't-stop clear and action none
@@ -145,6 +130,22 @@ WatchdogReport disarm_bmc(WatchdogSystem& sys) {
 }
 
 }  // namespace
+
+bool read_bmc_timer(WatchdogSystem& sys, ipmi::TimerState& t, std::string& why) {
+    BmcResponse rsp;
+    std::string msg;
+    if (!sys.bmc_request(ipmi::kNetfnApp, ipmi::kCmdGetWatchdog, {}, rsp, msg)) {
+        why = "cannot reach the BMC: " + msg;
+        return false;
+    }
+    if (rsp.completion_code != ipmi::kCcOk ||
+        ipmi::parse_timer_state(rsp.data.data(), rsp.data.size(), t) != Status::ok) {
+        why = "the BMC refused Get Watchdog Timer (completion code " + std::to_string(rsp.completion_code) + ", " +
+              std::to_string(rsp.data.size()) + " bytes)";
+        return false;
+    }
+    return true;
+}
 
 std::vector<WatchdogInfo> LinuxWatchdogSystem::list() {
     std::vector<WatchdogInfo> out;

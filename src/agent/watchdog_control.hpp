@@ -12,6 +12,7 @@
 #include "agent_config.hpp"
 #include "command_runner.hpp"
 #include "ipmi_device.hpp"
+#include "wdboot/ipmi_watchdog.hpp"
 #include "wdboot/watchdog_drivers.hpp"
 
 namespace wdboot::agent {
@@ -109,6 +110,11 @@ private:
 // name, as in WdbootCurrent's watchdog= (any case); nullptr for "none" and for names
 // the table does not hold.
 const WatchdogDriverFacts* driver_facts(const std::string& loader_name);
+
+// Get Watchdog Timer through the BMC (WatchdogSystem::bmc_request): false with `why`
+// ("cannot reach the BMC: ...", or the completion code) when it cannot be told. Used by
+// the IPMI disarm and by `status`.
+bool read_bmc_timer(WatchdogSystem& sys, ipmi::TimerState& t, std::string& why);
 
 // The watchdog wdboot armed for the running kernel, recognised from the kernel command
 // line by the arguments the loader appends for it (the core's kWatchdogDrivers); ""

@@ -61,12 +61,8 @@ Status probe(Kcs& kcs, DeviceId& id) {
     return Status::ok;
 }
 
-Status get_timer(Kcs& kcs, TimerState& state) {
-    Response rsp;
-    Status st = call(kcs, kNetfnApp, kCmdGetWatchdog, nullptr, 0, rsp);
-    if (st != Status::ok) return st;
-    if (rsp.length < 8) return Status::bad_size;
-    const uint8_t* d = rsp.data;
+Status parse_timer_state(const uint8_t* d, size_t length, TimerState& state) {
+    if (length < 8) return Status::bad_size;
     state.use = d[0];
     state.actions = d[1];
     state.pretimeout_s = d[2];
@@ -74,6 +70,13 @@ Status get_timer(Kcs& kcs, TimerState& state) {
     state.initial = static_cast<uint16_t>(d[4] | (d[5] << 8));
     state.present = static_cast<uint16_t>(d[6] | (d[7] << 8));
     return Status::ok;
+}
+
+Status get_timer(Kcs& kcs, TimerState& state) {
+    Response rsp;
+    Status st = call(kcs, kNetfnApp, kCmdGetWatchdog, nullptr, 0, rsp);
+    if (st != Status::ok) return st;
+    return parse_timer_state(rsp.data, rsp.length, state);
 }
 
 Status arm(Kcs& kcs, uint32_t timeout_ms) {

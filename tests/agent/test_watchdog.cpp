@@ -463,5 +463,5 @@ TEST_CASE("status of the ipmi watchdog asks the BMC: running, stopped, unreachab
     a.watchdog.bmc_unreachable = "no /dev/ipmi0";
     auto unknown = status();
     CHECK(unknown["armed"].is_null());
-    CHECK(unknown["detail"] == "cannot ask the BMC: no /dev/ipmi0");
+    CHECK(unknown["detail"] == "cannot reach the BMC: no /dev/ipmi0");
 }
