@@ -51,19 +51,6 @@ std::string read_text(const std::string& path) {
     return ss.str();
 }
 
-std::vector<uint8_t> utf16(const std::string& text, bool nul) {
-    std::vector<uint8_t> v;
-    for (char c : text) {
-        v.push_back(static_cast<uint8_t>(c));
-        v.push_back(0);
-    }
-    if (nul) {
-        v.push_back(0);
-        v.push_back(0);
-    }
-    return v;
-}
-
 std::vector<uint8_t> read_bytes(const std::string& path) {
     std::string s = read_text(path);
     return std::vector<uint8_t>(s.begin(), s.end());

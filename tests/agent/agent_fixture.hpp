@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "../unit/utf16.hpp"
 #include "agent_env.hpp"
 #include "wdboot/boot_flow.hpp"
 #include "wdboot/config.hpp"
@@ -36,9 +37,6 @@ private:
 void write_text(const std::string& path, const std::string& text, unsigned mode = 0644);
 std::string read_text(const std::string& path);
 std::vector<uint8_t> read_bytes(const std::string& path);
-// ASCII text as UTF-16LE, with its NUL unless `nul` is false: how UEFI string variables
-// (the Boot Loader Interface's, WdbootCurrent) are stored.
-std::vector<uint8_t> utf16(const std::string& text, bool nul = true);
 
 // Real ioctl flags, with call counters and an optional injected error.
 class CountingFlags final : public FileFlags {

@@ -12,24 +12,9 @@
 #include "wdboot/boot_record.hpp"
 #include "wdboot/config.hpp"
 #include "wdboot/state_store.hpp"
+#include "utf16.hpp"
 
 namespace wdtest {
-
-// A UEFI string variable's bytes as systemd and the firmware write them: each ASCII
-// character as UTF-16LE, then (nul) the terminating NUL. The agent tests' fixture has
-// the same helper (tests/agent/agent_fixture.hpp): the two test binaries share no code.
-inline std::vector<uint8_t> utf16(const std::string& s, bool nul = true) {
-    std::vector<uint8_t> v;
-    for (char c : s) {
-        v.push_back(static_cast<uint8_t>(c));
-        v.push_back(0);
-    }
-    if (nul) {
-        v.push_back(0);
-        v.push_back(0);
-    }
-    return v;
-}
 
 // A config with the given slots (linux kind, path \<name>), in order.
 inline wdboot::Config make_config(std::initializer_list<const char*> names, uint8_t tries = 3) {
