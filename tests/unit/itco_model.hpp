@@ -98,20 +98,8 @@ public:
     bool nmi_written() const { return nmi_written_; }
 
 private:
-    class Window final : public RegisterIo {
-    public:
-        Window(ItcoModel& m, char w) : m_(m), w_(w) {}
-        uint8_t read8(uint32_t off) override { return static_cast<uint8_t>(m_.read(w_, off, 8)); }
-        uint16_t read16(uint32_t off) override { return static_cast<uint16_t>(m_.read(w_, off, 16)); }
-        uint32_t read32(uint32_t off) override { return m_.read(w_, off, 32); }
-        void write8(uint32_t off, uint8_t v) override { m_.write(w_, off, 8, v); }
-        void write16(uint32_t off, uint16_t v) override { m_.write(w_, off, 16, v); }
-        void write32(uint32_t off, uint32_t v) override { m_.write(w_, off, 32, v); }
-
-    private:
-        ItcoModel& m_;
-        char w_;
-    };
+    friend class ModelWindow<ItcoModel>;
+    using Window = ModelWindow<ItcoModel>;
 
     static uint32_t ones(uint8_t width) { return width == 32 ? 0xFFFFFFFFu : (1u << width) - 1; }
 

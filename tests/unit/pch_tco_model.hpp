@@ -158,20 +158,8 @@ public:
     uint32_t nmis() const { return nmis_; }
 
 private:
-    class Window final : public RegisterIo {
-    public:
-        Window(PchTcoModel& m, char w) : m_(m), w_(w) {}
-        uint8_t read8(uint32_t off) override { return static_cast<uint8_t>(m_.read(w_, off, 8)); }
-        uint16_t read16(uint32_t off) override { return static_cast<uint16_t>(m_.read(w_, off, 16)); }
-        uint32_t read32(uint32_t off) override { return m_.read(w_, off, 32); }
-        void write8(uint32_t off, uint8_t v) override { m_.write(w_, off, 8, v); }
-        void write16(uint32_t off, uint16_t v) override { m_.write(w_, off, 16, v); }
-        void write32(uint32_t off, uint32_t v) override { m_.write(w_, off, 32, v); }
-
-    private:
-        PchTcoModel& m_;
-        char w_;
-    };
+    friend class ModelWindow<PchTcoModel>;
+    using Window = ModelWindow<PchTcoModel>;
 
     static uint32_t ones(uint8_t width) { return width == 32 ? 0xFFFFFFFFu : (1u << width) - 1; }
 

@@ -1,4 +1,4 @@
-// The access log shared by the register models (i6300esb_model.hpp, itco_model.hpp):
+// The access log shared by the register models (i6300esb_model.hpp, itco_model.hpp, ...):
 // every read and write a driver makes, in order, so a test can assert the exact
 // sequence of writes (the Fuchsia hwreg mock style) and check invariants over it.
 #pragma once
@@ -6,6 +6,8 @@
 
 #include <ostream>
 #include <vector>
+
+#include "wdboot/reg_io.hpp"
 
 namespace wdboot::test {
 
@@ -17,6 +19,26 @@ struct Access {
     uint32_t value;  // written, or returned to the driver
 
     bool operator==(const Access&) const = default;
+};
+
+// One named register window of a model: every access goes to the model's
+// read(window, offset, width) / write(window, offset, width, value), which log it. The
+// model befriends ModelWindow<Model> so those may stay private (itco_model.hpp,
+// pch_tco_model.hpp).
+template <typename Model>
+class ModelWindow final : public RegisterIo {
+public:
+    ModelWindow(Model& m, char w) : m_(m), w_(w) {}
+    uint8_t read8(uint32_t off) override { return static_cast<uint8_t>(m_.read(w_, off, 8)); }
+    uint16_t read16(uint32_t off) override { return static_cast<uint16_t>(m_.read(w_, off, 16)); }
+    uint32_t read32(uint32_t off) override { return m_.read(w_, off, 32); }
+    void write8(uint32_t off, uint8_t v) override { m_.write(w_, off, 8, v); }
+    void write16(uint32_t off, uint16_t v) override { m_.write(w_, off, 16, v); }
+    void write32(uint32_t off, uint32_t v) override { m_.write(w_, off, 32, v); }
+
+private:
+    Model& m_;
+    char w_;
 };
 
 inline Access wr(char window, uint8_t width, uint32_t offset, uint32_t value) {
