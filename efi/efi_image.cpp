@@ -38,8 +38,24 @@ bool same_partition(const EFI_DEVICE_PATH* a, const EFI_DEVICE_PATH* b) {
     return true;
 }
 
-// The SecureBoot global variable (UEFI 2.10 section 3.3): 1 when Secure Boot is
-// enforced. Absent or unreadable counts as off.
+}  // namespace
+
+LoadFailure load_failure_of(EFI_STATUS s) {
+    switch (s) {
+        case EFI_NOT_FOUND:
+        case EFI_NO_MEDIA: return LoadFailure::not_found;
+        case EFI_SECURITY_VIOLATION: return LoadFailure::security_violation;
+        case EFI_ACCESS_DENIED: return LoadFailure::access_denied;
+        case EFI_LOAD_ERROR:
+        case EFI_UNSUPPORTED:
+        case EFI_INVALID_PARAMETER:
+        case EFI_INCOMPATIBLE_VERSION: return LoadFailure::invalid_image;
+        case EFI_OUT_OF_RESOURCES: return LoadFailure::out_of_resources;
+        case EFI_BAD_BUFFER_SIZE: return LoadFailure::command_line;
+        default: return LoadFailure::unknown;
+    }
+}
+
 bool secure_boot_enabled() {
     CHAR16 name[11];
     ascii_to_ucs2("SecureBoot", name, 11);
@@ -50,10 +66,8 @@ bool secure_boot_enabled() {
     return !EFI_ERROR(s) && size == 1 && value == 1;
 }
 
-}  // namespace
-
-bool ImageLoader::compose(const char* name, ImageKind declared, bool entry_has_text, const CommandLineParts& parts,
-                          char (&out)[kOptionsMax]) {
+bool ImageLoader::compose(const char* name, ImageKind declared, bool entry_has_text, const CommandLineParts& given,
+                          bool has_initrds, char (&out)[kOptionsMax], bool* serve_initrds, bool* refused) {
     // The image's own headers, as LoadImage placed them: the same view systemd-stub
     // reads its sections from.
     PeImageInfo info{};
@@ -70,7 +84,43 @@ bool ImageLoader::compose(const char* name, ImageKind declared, bool entry_has_t
         line.append("): taken as ").append(declared == ImageKind::linux_efi ? "a Linux kernel" : "an EFI application");
         console_line(line.c_str());
     }
-    bool secure = info.type == PeImageType::unified_kernel && secure_boot_enabled();
+    // What the Secure Boot policy lets through from wdboot.conf, which nothing verified.
+    const bool secure_boot = secure_boot_enabled();
+    const char* options = given.options == nullptr ? "" : given.options;
+    const UnverifiedInputs inputs =
+        unverified_inputs(secure_boot, policy_, declared, info.type, options[0] != '\0', has_initrds);
+    *serve_initrds = !inputs.initrds_dropped && !inputs.refused;
+    *refused = inputs.refused;
+    if (inputs.refused) {
+        TextBuffer<kLine> line;
+        line.append("wdboot: Secure Boot, secure-boot-policy strict: ").append(name);
+        line.append(" is a kernel that would take its command line and initrds from wdboot.conf, which nothing "
+                    "verifies: not started (use a signed UKI, or secure-boot-policy=permissive in the boot "
+                    "entry's load options)");
+        console_line(line.c_str());
+        return false;
+    }
+    if (inputs.options_dropped) {
+        TextBuffer<kLine> line;
+        line.append("wdboot: Secure Boot, secure-boot-policy strict: ").append(name);
+        line.append(": the options from wdboot.conf are not passed: \"").append(options).append("\"");
+        console_line(line.c_str());
+    }
+    if (inputs.initrds_dropped) {
+        TextBuffer<kLine> line;
+        line.append("wdboot: Secure Boot, secure-boot-policy strict: ").append(name);
+        line.append(": the initrds from wdboot.conf are not served");
+        console_line(line.c_str());
+    }
+    if (inputs.unverified_passed) {
+        TextBuffer<kLine> line;
+        line.append("wdboot: Secure Boot, secure-boot-policy permissive: ").append(name);
+        line.append(" gets options and initrds from wdboot.conf, which nothing verified");
+        console_line(line.c_str());
+    }
+    CommandLineParts parts = given;
+    if (inputs.options_dropped) parts.options = "";
+    bool secure = info.type == PeImageType::unified_kernel && secure_boot;
     ComposedCommandLine c = compose_command_line(declared, info, entry_has_text, parts, secure, out);
     if (c.embedded_not_ascii) {
         TextBuffer<kLine> line;
@@ -125,7 +175,8 @@ EFI_STATUS ImageLoader::load_path(EFI_DEVICE_PATH* path) {
     return s;
 }
 
-EFI_STATUS ImageLoader::load_file(const char* path, ImageKind declared, const CommandLineParts& parts) {
+EFI_STATUS ImageLoader::load_file(const char* path, ImageKind declared, const CommandLineParts& parts,
+                                  bool has_initrds, bool* serve_initrds, LoadFailure* why) {
     CHAR16 wpath[kPathMax];
     if (!ascii_to_ucs2(path, wpath, kPathMax, true)) {
         log_failure("path too long: ", path, EFI_INVALID_PARAMETER);
@@ -137,12 +188,15 @@ EFI_STATUS ImageLoader::load_file(const char* path, ImageKind declared, const Co
     BS->FreePool(dp);
     if (EFI_ERROR(s)) {
         log_failure("cannot load ", path, s);
+        *why = load_failure_of(s);
         return s;
     }
     static char cmdline[kOptionsMax];
-    if (!compose(path, declared, false, parts, cmdline)) {
+    bool refused = false;
+    if (!compose(path, declared, false, parts, has_initrds, cmdline, serve_initrds, &refused)) {
         unload();
-        return EFI_BAD_BUFFER_SIZE;
+        *why = refused ? LoadFailure::secure_boot_policy : LoadFailure::command_line;
+        return refused ? EFI_ACCESS_DENIED : EFI_BAD_BUFFER_SIZE;
     }
     s = set_options_text(cmdline);
     if (EFI_ERROR(s)) {
@@ -194,7 +248,8 @@ EFI_STATUS ImageLoader::load_short_form(EFI_DEVICE_PATH* path) {
     return result;
 }
 
-EFI_STATUS ImageLoader::load_boot_entry(uint16_t number, const CommandLineParts& parts) {
+EFI_STATUS ImageLoader::load_boot_entry(uint16_t number, const CommandLineParts& parts, LoadFailure* why) {
+    *why = LoadFailure::unknown;
     char name[9] = "Boot0000";
     static constexpr char kHex[] = "0123456789ABCDEF";
     for (int i = 0; i < 4; ++i) name[4 + i] = kHex[(number >> (12 - 4 * i)) & 0xF];
@@ -206,6 +261,7 @@ EFI_STATUS ImageLoader::load_boot_entry(uint16_t number, const CommandLineParts&
     EFI_STATUS s = RT->GetVariable(wname, &global, nullptr, &size, nullptr);
     if (s != EFI_BUFFER_TOO_SMALL) {
         log_failure("cannot read ", name, EFI_ERROR(s) ? s : EFI_NOT_FOUND);
+        *why = LoadFailure::not_found;
         return EFI_ERROR(s) ? s : EFI_NOT_FOUND;
     }
     PoolBuffer value;
@@ -225,12 +281,14 @@ EFI_STATUS ImageLoader::load_boot_entry(uint16_t number, const CommandLineParts&
         line.append("wdboot: bootentry ").append(name + 4).append(": device path rejected: ");
         line.append(to_string(opt.path_check.error)).append(" at byte ").append_uint(opt.path_check.offset);
         console_line(line.c_str());
+        *why = LoadFailure::invalid_image;
         return EFI_INVALID_PARAMETER;
     }
     if (parsed != LoadOptionError::ok) {
         TextBuffer<kLine> line;
         line.append("wdboot: ").append(name).append(" is not a valid EFI_LOAD_OPTION: ").append(to_string(parsed));
         console_line(line.c_str());
+        *why = LoadFailure::invalid_image;
         return EFI_INVALID_PARAMETER;
     }
     // The device path inside the variable may be unaligned; LoadImage copies it.
@@ -240,6 +298,8 @@ EFI_STATUS ImageLoader::load_boot_entry(uint16_t number, const CommandLineParts&
         EFI_STATUS expanded = load_short_form(path);
         if (EFI_ERROR(expanded)) {
             log_failure("cannot load the image of ", name, s);
+            // The expanded path's answer is the more telling one when it found the file.
+            *why = load_failure_of(expanded != EFI_NOT_FOUND ? expanded : s);
             return s;
         }
     }
@@ -253,8 +313,12 @@ EFI_STATUS ImageLoader::load_boot_entry(uint16_t number, const CommandLineParts&
     // embedded command line, as it would if the firmware started the entry itself.
     OptionsText own = join_boot_entry_options(opt.optional_data, opt.optional_bytes, "", joined, kOptionsMax, units);
     static char cmdline[kOptionsMax];
-    if (!compose(name, ImageKind::boot_entry, own == OptionsText::text && units > 0, parts, cmdline)) {
+    bool serve_initrds = false;
+    bool refused = false;
+    if (!compose(name, ImageKind::boot_entry, own == OptionsText::text && units > 0, parts, false, cmdline,
+                 &serve_initrds, &refused)) {
         unload();
+        *why = refused ? LoadFailure::secure_boot_policy : LoadFailure::command_line;
         return EFI_BAD_BUFFER_SIZE;
     }
     units = 0;
@@ -262,6 +326,7 @@ EFI_STATUS ImageLoader::load_boot_entry(uint16_t number, const CommandLineParts&
         join_boot_entry_options(opt.optional_data, opt.optional_bytes, cmdline, joined, kOptionsMax, units);
     if (kind == OptionsText::too_long) {
         log_failure(name, ": load options too long", EFI_BAD_BUFFER_SIZE);
+        *why = LoadFailure::command_line;
         unload();
         return EFI_BAD_BUFFER_SIZE;
     }

@@ -10,26 +10,41 @@
 #include "efi_files.hpp"
 #include "wdboot/config.hpp"
 #include "wdboot/pe_image.hpp"
+#include "wdboot/secure_boot.hpp"
 
 namespace wdboot::efi {
 
+// The reason a LoadImage status gives (journalled with the slot's load-failed entry).
+LoadFailure load_failure_of(EFI_STATUS s);
+
+// The SecureBoot global variable (UEFI 2.10 section 3.3) is 1: Secure Boot is enforced.
+// Absent or unreadable counts as off.
+bool secure_boot_enabled();
+
 class ImageLoader {
 public:
-    ImageLoader(EFI_HANDLE self, EFI_HANDLE esp_device) : self_(self), esp_device_(esp_device) {}
+    ImageLoader(EFI_HANDLE self, EFI_HANDLE esp_device, SecureBootPolicy policy)
+        : self_(self), esp_device_(esp_device), policy_(policy) {}
     ImageLoader(const ImageLoader&) = delete;
     ImageLoader& operator=(const ImageLoader&) = delete;
     ~ImageLoader() { unload(); }
 
     // LoadImage of an ESP file (ASCII path, '/' or '\') of a `linux` or `efi` slot; the
     // load options become the UCS-2 form of compose_command_line() for what the loaded
-    // image is (its PE headers in memory).
-    EFI_STATUS load_file(const char* path, ImageKind declared, const CommandLineParts& parts);
+    // image is (its PE headers in memory), after the Secure Boot policy
+    // (unverified_inputs()) dropped what it does not allow. `has_initrds`: the slot has
+    // initrd files; *serve_initrds says whether the policy lets the caller serve them.
+    // On failure *why says why (a refusal by the policy: secure_boot_policy).
+    EFI_STATUS load_file(const char* path, ImageKind declared, const CommandLineParts& parts, bool has_initrds,
+                         bool* serve_initrds, LoadFailure* why);
 
     // LoadImage of Boot<number>'s device path (expanded when it is a short form: HD(...)
     // or a bare file path). Its optional data become the load options; what
     // compose_command_line() adds is appended when that data is text (a kernel command
     // line), else it is dropped with a warning.
-    EFI_STATUS load_boot_entry(uint16_t number, const CommandLineParts& parts);
+    // Under Secure Boot's strict policy the slot's options are not appended (the entry's
+    // own text, from NVRAM, stays). On failure *why says why.
+    EFI_STATUS load_boot_entry(uint16_t number, const CommandLineParts& parts, LoadFailure* why);
 
     // StartImage of the loaded image. Returns when the image exited or was refused.
     EFI_STATUS start();
@@ -45,11 +60,13 @@ private:
     EFI_STATUS set_options_text(const char* text);
     // The load options' text for the loaded child (logs what it decided); false when it
     // cannot be given (too long, a non-ASCII embedded command line).
+    // `has_initrds` and *serve_initrds as in load_file; *refused: the policy refused it.
     bool compose(const char* name, ImageKind declared, bool entry_has_text, const CommandLineParts& parts,
-                 char (&out)[kOptionsMax]);
+                 bool has_initrds, char (&out)[kOptionsMax], bool* serve_initrds, bool* refused);
 
     EFI_HANDLE self_;
     EFI_HANDLE esp_device_;
+    SecureBootPolicy policy_;
     EFI_HANDLE child_ = nullptr;
     PoolBuffer options_;
 };

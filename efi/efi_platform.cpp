@@ -30,30 +30,32 @@ int EfiPlatform::pstore_records() { return count_pstore_records(); }
 
 bool EfiPlatform::nvram_free(uint64_t& remaining_bytes) { return query_nvram_free(remaining_bytes); }
 
-Status EfiPlatform::load_image(const SlotConfig& slot, const CommandLineParts& parts) {
+Status EfiPlatform::load_image(const SlotConfig& slot, const CommandLineParts& parts, LoadFailure& why) {
     slot_name_ = slot.name;
     uint64_t begin = read_tsc();
-    Status result = load_slot(slot, parts);
+    Status result = load_slot(slot, parts, why);
     load_tsc_ = read_tsc() - begin;
     return result;
 }
 
-Status EfiPlatform::load_slot(const SlotConfig& slot, const CommandLineParts& parts) {
+Status EfiPlatform::load_slot(const SlotConfig& slot, const CommandLineParts& parts, LoadFailure& why) {
     EFI_STATUS s = EFI_SUCCESS;
+    bool serve_initrds = false;
     switch (slot.kind) {
         case ImageKind::linux_efi:
         case ImageKind::efi_app:
-            s = images_.load_file(slot.path, slot.kind, parts);
+            s = images_.load_file(slot.path, slot.kind, parts, slot.initrd_count > 0, &serve_initrds, &why);
             break;
         case ImageKind::boot_entry:
-            s = images_.load_boot_entry(slot.boot_entry, parts);
+            s = images_.load_boot_entry(slot.boot_entry, parts, &why);
             break;
         case ImageKind::none:
+            why = LoadFailure::invalid_image;
             return Status::load_failed;
     }
     if (EFI_ERROR(s)) return Status::load_failed;
 
-    if (slot.initrd_count > 0) {
+    if (slot.initrd_count > 0 && serve_initrds) {
         PoolBuffer initrds;
         const char* failed = "";
         s = read_initrds(esp_, slot.initrds, slot.initrd_count, initrds, &failed);
@@ -62,6 +64,7 @@ Status EfiPlatform::load_slot(const SlotConfig& slot, const CommandLineParts& pa
             line.append("wdboot: cannot read initrd ").append(failed).append(": ").append(status_name(s));
             log(line.c_str());
             images_.unload();
+            why = LoadFailure::initrd;
             return Status::load_failed;
         }
         size_t bytes = initrds.size();
@@ -71,6 +74,7 @@ Status EfiPlatform::load_slot(const SlotConfig& slot, const CommandLineParts& pa
             line.append("wdboot: cannot publish the initrd through LoadFile2: ").append(status_name(s));
             log(line.c_str());
             images_.unload();
+            why = LoadFailure::initrd;
             return Status::load_failed;
         }
         TextBuffer<160> line;

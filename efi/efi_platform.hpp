@@ -17,14 +17,14 @@ public:
     // self: our LoadedImage (its DeviceHandle is the ESP); esp: its open root.
     // cfg: the config run_boot() uses (its slots are published as LoaderEntries).
     EfiPlatform(EFI_HANDLE image, EFI_LOADED_IMAGE* self, EspVolume& esp, const Config& cfg)
-        : self_(self), esp_(esp), cfg_(cfg), images_(image, self->DeviceHandle) {}
+        : self_(self), esp_(esp), cfg_(cfg), images_(image, self->DeviceHandle, cfg.secure_boot_policy) {}
 
     WatchdogProbe probe_watchdog(const Config& cfg) override;
     uint64_t now() override;
     int pstore_records() override;
     bool nvram_free(uint64_t& remaining_bytes) override;
     void read_loader_entries(LoaderEntryVariables& out) override;
-    Status load_image(const SlotConfig& slot, const CommandLineParts& parts) override;
+    Status load_image(const SlotConfig& slot, const CommandLineParts& parts, LoadFailure& why) override;
     void unload_image() override;
     Status arm_watchdog(uint32_t timeout_s) override;
     void disarm_watchdog() override;
@@ -37,7 +37,7 @@ public:
     void note_failover(uint8_t failed_slot, uint8_t next_slot) override;
 
 private:
-    Status load_slot(const SlotConfig& slot, const CommandLineParts& parts);
+    Status load_slot(const SlotConfig& slot, const CommandLineParts& parts, LoadFailure& why);
 
     EFI_LOADED_IMAGE* self_;
     EspVolume& esp_;

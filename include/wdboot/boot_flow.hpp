@@ -9,6 +9,7 @@
 #include "wdboot/config.hpp"
 #include "wdboot/loader_entries.hpp"
 #include "wdboot/pe_image.hpp"
+#include "wdboot/secure_boot.hpp"
 #include "wdboot/slot_policy.hpp"
 #include "wdboot/state_store.hpp"
 #include "wdboot/status.hpp"
@@ -45,9 +46,10 @@ public:
     // Loads the slot's image and sets its load options from `parts` by what the image
     // is (compose_command_line(): a kernel gets options and the watchdog's arguments, a
     // UKI keeps its embedded command line in front, another EFI application gets the
-    // options only); publishes the initrds. Does not start it. Status::load_failed (with
-    // a log line) if impossible.
-    virtual Status load_image(const SlotConfig& slot, const CommandLineParts& parts) = 0;
+    // options only) and the Secure Boot policy (unverified_inputs()); publishes the
+    // initrds. Does not start it. Status::load_failed (with a log line, and the reason in
+    // `why`, which the journal keeps) if impossible.
+    virtual Status load_image(const SlotConfig& slot, const CommandLineParts& parts, LoadFailure& why) = 0;
     // Releases what load_image() loaded (after a refused start or a failed arm).
     virtual void unload_image() = 0;
     // Arms the probed hardware watchdog for timeout_s seconds, running past

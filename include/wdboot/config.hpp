@@ -79,6 +79,16 @@ enum class WatchdogChoice : uint8_t {
     ipmi = 7,      // the IPMI BMC watchdog over KCS (ipmi_watchdog.hpp)
 };
 
+// secure-boot-policy: what the loader does under Secure Boot with the inputs it cannot
+// verify (a slot's options and initrds, from this unsigned file). The rules are in
+// wdboot/secure_boot.hpp and docs/secure-boot.md. `permissive` is taken only from the
+// boot entry's load options (NVRAM): set in wdboot.conf it is ignored with a warning,
+// since the file it would loosen is the one the policy distrusts.
+enum class SecureBootPolicy : uint8_t {
+    strict = 0,      // default: nothing from wdboot.conf reaches an image under Secure Boot
+    permissive = 1,  // options and initrds from wdboot.conf pass, logged and measured
+};
+
 enum class Severity : uint8_t { warning = 0, error = 1 };
 
 // Line number used for messages about the boot entry's load options and for checks
@@ -127,7 +137,7 @@ struct SlotConfig {
 // configuration: only the parser reaches inside (ConfigLines, src/core/config_parser.hpp).
 class ConfigSourceLines {
     friend struct ConfigLines;
-    uint32_t global_keys_[9];
+    uint32_t global_keys_[10];
     uint32_t slot_options_[kMaxSlots];
 };
 
@@ -141,6 +151,7 @@ struct Config {
     uint16_t runtime_crash_hours;  // ... within HOURS of the first
     uint16_t panic_timeout_s;      // panic=N added to kernels (0: nothing added)
     uint32_t early_timeout_s;      // early-timeout N (kEarlyTimeoutOff: one deadline)
+    SecureBootPolicy secure_boot_policy;  // from the load options; wdboot.conf may only say strict
     char default_slot[kSlotNameBytes];  // empty: the first slot in file order
     SlotConfig slots[kMaxSlots];
     uint8_t slot_count;
@@ -156,7 +167,8 @@ struct Config {
 // What the wdboot boot entry's load options say (set with `efibootmgr --unicode`):
 // `config=\path` names another config file; `key=value` words override global keys
 // after the file is read (timeout=, tries=, watchdog=, watchdog-required=,
-// on-exhausted=, runtime-crashes=, panic-timeout=, default=, early-timeout=).
+// on-exhausted=, runtime-crashes=, panic-timeout=, default=, early-timeout=,
+// secure-boot-policy=).
 struct LoadOptions {
     char config_path[kPathMax];  // empty: the default path; else normalised like any path
     char overrides[kOptionsMax]; // the key=value words, space-separated, in order
@@ -222,5 +234,6 @@ bool is_valid_slot_name(const char* name);
 const char* to_string(ImageKind k);
 const char* to_string(OnExhausted o);
 const char* to_string(WatchdogChoice w);
+const char* to_string(SecureBootPolicy p);
 
 }  // namespace wdboot

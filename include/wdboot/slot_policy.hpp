@@ -100,9 +100,10 @@ uint32_t begin_attempt(BootState& st, const Decision& d, const BootFacts& facts)
 
 // The chosen image could not be loaded (load_failed) or returned from StartImage
 // (start_failed): the slot loses its remaining tries at once and the event is journalled.
-// If an attempt for it was already begun, the marker is cleared.
+// If an attempt for it was already begun, the marker is cleared. `detail` goes to the
+// journal entry (for load_failed: a LoadFailure, secure_boot.hpp).
 void record_image_failure(BootState& st, const Config& cfg, uint8_t config_slot, Event event,
-                          const BootFacts& facts);
+                          const BootFacts& facts, uint8_t detail = 0);
 
 // Operator and agent commands. Each returns invalid_argument / not_found for a bad
 // slot and leaves the state untouched then.

@@ -10,6 +10,7 @@
 #include "panic_archive.hpp"
 #include "wdboot/ipmi_watchdog.hpp"
 #include "wdboot/config.hpp"
+#include "wdboot/secure_boot.hpp"
 #include "wdboot/slot_policy.hpp"
 
 namespace wdboot::agent {
@@ -372,6 +373,9 @@ std::string event_detail(const JournalEntry& e) {
             // 0: runtime-crashes off, or no blessed boot on record to blame.
             return e.detail == 0 ? "after a blessed boot, not counted" : "runtime crash " + d + " in the slot's window";
         case Event::crash_loop: return d + " runtime crashes in the window: the slot lost its tries";
+        // The loader's reason (LoadFailure); 0 from loaders before it was kept.
+        case Event::load_failed:
+            return e.detail == 0 ? "" : to_string(static_cast<LoadFailure>(e.detail));
         case Event::counters_reset:
             switch (static_cast<CountersReset>(e.detail)) {
                 case CountersReset::all: return "";

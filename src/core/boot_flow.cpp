@@ -49,13 +49,15 @@ Status save(VariableStore& store, LoadedState& loaded, const BootState& st, Boot
 // StartImage (Event::start_failed): the slot is marked failed and the flow chooses
 // again in the same boot, without a reset.
 void fail_image(BootPlatform& platform, BootState& st, const Config& cfg, uint8_t config_slot, Event event,
-                Status s, const BootFacts& facts, BootSkips& skips, BootResult& r) {
+                Status s, const BootFacts& facts, BootSkips& skips, BootResult& r,
+                LoadFailure reason = LoadFailure::unknown) {
     TextBuffer<kLine> why;
     why.append("wdboot: slot \"").append(cfg.slots[config_slot].name);
     why.append(event == Event::load_failed ? "\" could not be loaded (" : "\" returned from StartImage (");
-    why.append(to_string(s)).append("): marked failed, choosing again without a reset");
+    why.append(event == Event::load_failed && reason != LoadFailure::unknown ? to_string(reason) : to_string(s));
+    why.append("): marked failed, choosing again without a reset");
     platform.log(why.c_str());
-    record_image_failure(st, cfg, config_slot, event, facts);
+    record_image_failure(st, cfg, config_slot, event, facts, static_cast<uint8_t>(reason));
     skips.add(config_slot);
     r.status = s;
 }
@@ -189,7 +191,8 @@ BootResult run_boot(const Config& cfg, VariableStore& store, BootPlatform& platf
         if (!build_command_line(slot, wd, cmdline)) {
             // Settled in memory: nothing was started, no try is spent, no write.
             platform.log("wdboot: the command line with the watchdog arguments is too long");
-            fail_image(platform, st, cfg, d.config_slot, Event::load_failed, Status::load_failed, facts, skips, r);
+            fail_image(platform, st, cfg, d.config_slot, Event::load_failed, Status::load_failed, facts, skips, r,
+                       LoadFailure::command_line);
             continue;
         }
 
@@ -251,10 +254,12 @@ BootResult run_boot(const Config& cfg, VariableStore& store, BootPlatform& platf
         // 7. Load the image and its initrds.
         char panic[16];
         panic_argument(cfg, slot, panic);
-        Status s = platform.load_image(slot, CommandLineParts{slot.options, wd.present ? wd.kernel_args : "", panic});
+        LoadFailure load_failure = LoadFailure::unknown;
+        Status s = platform.load_image(slot, CommandLineParts{slot.options, wd.present ? wd.kernel_args : "", panic},
+                                       load_failure);
         ++r.attempts;
         if (s != Status::ok) {
-            fail_image(platform, st, cfg, d.config_slot, Event::load_failed, s, facts, skips, r);
+            fail_image(platform, st, cfg, d.config_slot, Event::load_failed, s, facts, skips, r, load_failure);
             continue;
         }
         // 8. Tell the OS.

@@ -127,6 +127,8 @@ constexpr Spelling kWatchdogSpellings[] = {
     spell(WatchdogChoice::amd_fch, "amd-fch", kNotImplemented),
     spell(WatchdogChoice::itco_pch, "itco-pch", kNotImplemented)};
 constexpr Spelling kYesNoSpellings[] = {{1, "yes", true}, {0, "no", true}};
+constexpr Spelling kSecureBootPolicySpellings[] = {
+    spell(SecureBootPolicy::strict, "strict"), spell(SecureBootPolicy::permissive, "permissive")};
 
 template <typename E, size_t N>
 constexpr const char* spelling_of(const Spelling (&table)[N], E value) {
@@ -271,6 +273,8 @@ constexpr GlobalKeySpec kGlobalKeys[] = {
      kMaxPanicTimeoutSeconds, " seconds"},
     {GlobalKey::default_slot, "default", read_slot_name, store_default_slot},
     {GlobalKey::early_timeout, "early-timeout", read_early_timeout, store_field<&Config::early_timeout_s>},
+    {GlobalKey::secure_boot_policy, "secure-boot-policy", read_keyword, store_field<&Config::secure_boot_policy>, 0,
+     0, "", spellings(kSecureBootPolicySpellings)},
 };
 
 constexpr bool global_keys_in_order() {
@@ -831,6 +835,7 @@ void config_defaults(Config& cfg) {
     cfg.runtime_crash_hours = kDefaultRuntimeCrashHours;
     cfg.panic_timeout_s = kDefaultPanicTimeoutSeconds;
     cfg.early_timeout_s = kEarlyTimeoutOff;
+    cfg.secure_boot_policy = SecureBootPolicy::strict;
 }
 
 Status parse_config(const char* text, size_t len, Config& cfg) {
@@ -861,8 +866,24 @@ Status parse_config(const char* text, size_t len, Config& cfg) {
     return cfg.diagnostics.errors == errors_before ? Status::ok : Status::invalid_argument;
 }
 
+namespace {
+
+// secure-boot-policy permissive counts only from the boot entry's load options (NVRAM):
+// the policy is about distrusting this file, so the file cannot loosen it.
+void check_secure_boot_policy(Config& cfg) {
+    const uint32_t line = ConfigLines::key(cfg, GlobalKey::secure_boot_policy);
+    if (line == kNoLine || cfg.secure_boot_policy != SecureBootPolicy::permissive) return;
+    cfg.secure_boot_policy = SecureBootPolicy::strict;
+    report(cfg.diagnostics, line, Severity::warning,
+           Message{}.append("secure-boot-policy permissive is only taken from the boot entry's load options "
+                            "(NVRAM), not from this file; strict applies under Secure Boot"));
+}
+
+}  // namespace
+
 Status finish_config(Config& cfg) {
     Diagnostics& d = cfg.diagnostics;
+    check_secure_boot_policy(cfg);
     check_against_watchdog(cfg);
     if (cfg.slot_count == 0) {
         cfg.default_slot[0] = '\0';  // nothing to name; the error below says all
@@ -913,5 +934,6 @@ bool is_valid_slot_name(const char* name) {
 const char* to_string(ImageKind k) { return spelling_of(kImageKindSpellings, k); }
 const char* to_string(OnExhausted o) { return spelling_of(kOnExhaustedSpellings, o); }
 const char* to_string(WatchdogChoice w) { return spelling_of(kWatchdogSpellings, w); }
+const char* to_string(SecureBootPolicy p) { return spelling_of(kSecureBootPolicySpellings, p); }
 
 }  // namespace wdboot

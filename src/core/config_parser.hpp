@@ -22,6 +22,7 @@ enum class GlobalKey : uint8_t {
     panic_timeout,
     default_slot,
     early_timeout,
+    secure_boot_policy,
 };
 
 // The parser's way into Config::source_lines, which only parsing and finish_config use.

@@ -451,7 +451,7 @@ uint32_t begin_attempt(BootState& st, const Decision& d, const BootFacts& facts)
 }
 
 void record_image_failure(BootState& st, const Config& cfg, uint8_t config_slot, Event event,
-                          const BootFacts& facts) {
+                          const BootFacts& facts, uint8_t detail) {
     uint8_t ri = record_index(cfg, st, config_slot);
     if (ri == kNoSlot) return;
     SlotState& slot = st.slots[ri];
@@ -460,7 +460,7 @@ void record_image_failure(BootState& st, const Config& cfg, uint8_t config_slot,
     slot.flags = static_cast<uint8_t>(slot.flags | kSlotFailedHard);
     slot.last_outcome = event == Event::start_failed ? Outcome::start_failed : Outcome::load_failed;
     slot.consecutive_failures = sat_inc(slot.consecutive_failures);
-    st.journal_add(boot, ri, event, facts.cause, 0, facts.now);
+    st.journal_add(boot, ri, event, facts.cause, detail, facts.now);
     if (st.attempt_slot == ri) clear_attempt(st);
 }
 

@@ -326,8 +326,10 @@ public:
             out.one_shot_removed = s == Status::ok || s == Status::not_found;
         }
     }
-    Status load_image(const SlotConfig& slot, const CommandLineParts&) override {
-        return fail_.count(slot.name) ? Status::load_failed : Status::ok;
+    Status load_image(const SlotConfig& slot, const CommandLineParts&, LoadFailure& why) override {
+        if (!fail_.count(slot.name)) return Status::ok;
+        why = LoadFailure::security_violation;
+        return Status::load_failed;
     }
     void unload_image() override {}
     Status arm_watchdog(uint32_t) override { return Status::ok; }

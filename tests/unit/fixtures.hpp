@@ -92,6 +92,7 @@ public:
     wdboot::WatchdogProbe probe{true, "i6300esb", wdboot::ResetCause::power_on, "modprobe.blacklist=i6300esb"};
     uint64_t clock = 1700000000;
     std::vector<std::string> missing;        // slot names whose image is absent
+    std::vector<std::string> refused;        // slot names whose image Secure Boot refuses
     std::vector<std::string> refuse_start;   // slot names whose StartImage returns an error
     wdboot::Status arm_result = wdboot::Status::ok;
     int pstore = 0;                     // efi-pstore records in NVRAM (-1: cannot enumerate)
@@ -137,13 +138,20 @@ public:
         out.one_shot_removed = !refuse_one_shot_delete;
         if (!refuse_one_shot_delete) one_shot.reset();
     }
-    wdboot::Status load_image(const wdboot::SlotConfig& s, const wdboot::CommandLineParts& parts) override {
+    wdboot::Status load_image(const wdboot::SlotConfig& s, const wdboot::CommandLineParts& parts,
+                              wdboot::LoadFailure& why) override {
         loaded.push_back(s.name);
         // What a Linux kernel would be given (compose_command_line for linux_efi).
         char cmdline[wdboot::kOptionsMax];
         wdboot::compose_command_line(wdboot::ImageKind::linux_efi, wdboot::PeImageInfo{}, false, parts, false, cmdline);
         cmdlines.push_back(cmdline);
-        return contains(missing, s.name) ? wdboot::Status::load_failed : wdboot::Status::ok;
+        if (contains(refused, s.name)) {
+            why = wdboot::LoadFailure::security_violation;
+            return wdboot::Status::load_failed;
+        }
+        if (!contains(missing, s.name)) return wdboot::Status::ok;
+        why = wdboot::LoadFailure::not_found;
+        return wdboot::Status::load_failed;
     }
     void unload_image() override { ++unloads; }
     wdboot::Status arm_watchdog(uint32_t t) override {
@@ -187,6 +195,7 @@ struct Machine {
     // The Boot Loader Interface's entry variables, as the OS left them in NVRAM.
     std::optional<std::vector<uint8_t>> one_shot, default_entry;
     bool refuse_one_shot_delete = false;
+    std::vector<std::string> refused;  // slots whose image Secure Boot refuses (LoadImage)
 
     struct Boot {
         wdboot::BootResult result{};
@@ -214,6 +223,7 @@ struct Machine {
             p.probe.kernel_args = "";
         }
         p.missing = std::move(missing);
+        p.refused = refused;
         p.refuse_start = std::move(refuse);
         p.pstore = pstore;
         p.nvram_free_bytes = nvram_free_bytes;

@@ -260,7 +260,9 @@ TEST_CASE("a hang in LoadImage is counted: the attempt is on record before the l
     // Issue 7, loop case 6: LoadImage and the initrd reads used to run before the write,
     // so a hang there left no marker and the same slot was chosen again for ever.
     struct HangingPlatform : wdtest::FakePlatform {
-        Status load_image(const SlotConfig&, const CommandLineParts&) override { throw std::runtime_error("hang"); }
+        Status load_image(const SlotConfig&, const CommandLineParts&, LoadFailure&) override {
+            throw std::runtime_error("hang");
+        }
     };
     Machine m(wdtest::make_config({"primary", "fallback"}, 2));
     for (int i = 0; i < 2; ++i) {

@@ -162,7 +162,7 @@ public:
         out.one_shot_removed = one_shot == kNoSlot || !delete_fails;
         one_shot_deleted = one_shot != kNoSlot && !delete_fails;
     }
-    Status load_image(const SlotConfig& slot, const CommandLineParts& parts) override {
+    Status load_image(const SlotConfig& slot, const CommandLineParts& parts, LoadFailure& why) override {
         if (armed) {
             const std::string args = parts.watchdog_args;
             const std::string handoff = "watchdog.open_timeout=" + std::to_string(cfg->timeout_s);
@@ -177,7 +177,9 @@ public:
         loaded_ci = cfg->find(slot.name);
         if ((*behaviour)[loaded_ci] == Behaviour::load_hang) throw Hang{};
         ++attempts_loaded;
-        return (*behaviour)[loaded_ci] == Behaviour::unloadable ? Status::load_failed : Status::ok;
+        if ((*behaviour)[loaded_ci] != Behaviour::unloadable) return Status::ok;
+        why = LoadFailure::not_found;
+        return Status::load_failed;
     }
     void unload_image() override {}
     Status arm_watchdog(uint32_t seconds) override {
