@@ -7,13 +7,14 @@
 #  2. No undefined symbols are left (gnu-efi images have no dynamic loader), and every
 #     dynamic relocation is R_X86_64_RELATIVE: gnu-efi's _relocate applies only those,
 #     anything else (GLOB_DAT from a GNU-unique symbol, say) would silently stay zero.
-#  3. The PE file is PE32+ with subsystem "EFI application" (10).
+#  3. The PE file is PE32+ with subsystem "EFI application" (10) and has its .sbat
+#     section starting with the SBAT header line (shim refuses a second stage without).
 set -eu
 objdump=$1
 elf=$2
 pe=$3
 
-expected=" .hash .gnu.hash .eh_frame .text .reloc .data .note.gnu.build-id .dynamic .rela .dynsym .dynstr .comment .eh_frame_hdr "
+expected=" .hash .gnu.hash .eh_frame .text .reloc .data .note.gnu.build-id .dynamic .rela .dynsym .dynstr .comment .eh_frame_hdr .sbat "
 bad=""
 for sec in $("$objdump" -h -w "$elf" | awk '$1 ~ /^[0-9]+$/ { print $2 }'); do
     case "$sec" in .debug_*) continue ;; esac
@@ -45,5 +46,9 @@ fi
 if ! printf '%s\n' "$headers" | grep -Eq '^Subsystem[[:space:]]+0*a[[:space:]]+\(EFI application\)'; then
     echo "error: $pe does not have subsystem EFI application:" >&2
     printf '%s\n' "$headers" | grep '^Subsystem' >&2 || true
+    exit 1
+fi
+if ! "$objdump" -h "$pe" | awk '$2 == ".sbat" { found = 1 } END { exit !found }'; then
+    echo "error: $pe has no .sbat section" >&2
     exit 1
 fi

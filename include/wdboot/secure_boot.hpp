@@ -35,8 +35,12 @@ namespace wdboot {
 enum class LoadFailure : uint8_t {
     unknown = 0,
     not_found = 1,           // the file, the Boot#### variable or its device is absent
-    security_violation = 2,  // LoadImage: EFI_SECURITY_VIOLATION (not signed by db, or in dbx)
-    access_denied = 3,       // LoadImage: EFI_ACCESS_DENIED (refused by platform policy)
+    // LoadImage refused the image under Secure Boot (not signed by a db key, or in dbx).
+    // UEFI 2.10 section 7.4: EFI_SECURITY_VIOLATION means "loaded, but policy says do not
+    // start"; EFI_ACCESS_DENIED "not loaded: policy prohibits it" — what edk2 (OVMF)
+    // returns for an image db does not allow.
+    security_violation = 2,  // EFI_SECURITY_VIOLATION
+    access_denied = 3,       // EFI_ACCESS_DENIED
     secure_boot_policy = 4,  // wdboot's strict policy: a kernel that needs wdboot.conf's inputs
     invalid_image = 5,       // not a loadable PE image for this machine
     initrd = 6,              // an initrd could not be read or published

@@ -82,21 +82,23 @@ class Context:
         self.runs = 0
         self.vms = []
         self.hardware = "i6300esb"  # the emulated watchdog (vm.WATCHDOG_HARDWARE)
+        self.secure_boot = False    # OVMF's Secure Boot build with the snakeoil keys enrolled
 
     # --- set-up --------------------------------------------------------------------
 
-    def make_disk(self, conf_text, variants=("good", "panic", "hang", "noinit")):
-        """A fresh disk with wdboot as the removable-media loader (so OVMF starts it with
-        no Boot#### entry), its config, the test kernel and initrds; fresh NVRAM."""
+    def make_disk(self, conf_text, variants=("good", "panic", "hang", "noinit"), loader=None):
+        """A fresh disk with wdboot (or `loader`, a file) as the removable-media loader (so
+        OVMF starts it with no Boot#### entry), its config, the test kernel and initrds;
+        fresh NVRAM (with the snakeoil keys when self.secure_boot)."""
         d = diskmod.create(self.disk_path)
-        d.put_file("EFI/BOOT/BOOTX64.EFI", self.efi)
-        d.put_file("EFI/wdboot/wdbootx64.efi", self.efi)
+        d.put_file("EFI/BOOT/BOOTX64.EFI", loader or self.efi)
+        d.put_file("EFI/wdboot/wdbootx64.efi", loader or self.efi)
         d.put("EFI/wdboot/wdboot.conf", conf_text.encode())
         d.put_file("wdtest/vmlinuz", os.path.join(self.images, "vmlinuz"))
         for v in variants:
             d.put_file(f"wdtest/initrd-{v}.img", os.path.join(self.images, f"initrd-{v}.img"))
         d.put_file("wdtest/hang.efi", os.path.join(self.images, "hang.efi"))
-        vmmod.fresh_vars(self.vars_path)
+        vmmod.fresh_vars(self.vars_path, self.secure_boot)
         self.disk = d
         return d
 
@@ -108,7 +110,7 @@ class Context:
         """A VM over this scenario's disk and NVRAM (not started). Use as a context manager."""
         self.runs += 1
         v = vmmod.Vm(label or f"run{self.runs}", self.dir, self.disk_path, self.vars_path, limit_s,
-                     hardware=self.hardware, images=self.images)
+                     hardware=self.hardware, images=self.images, secure_boot=self.secure_boot)
         self.vms.append(v)
         return v
 

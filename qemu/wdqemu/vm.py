@@ -19,13 +19,18 @@ import time
 
 OVMF_CODE = "/usr/share/OVMF/OVMF_CODE_4M.fd"
 OVMF_VARS = "/usr/share/OVMF/OVMF_VARS_4M.fd"
+# Secure Boot (Debian's ovmf): the SMM build and variables with PK, KEK and db holding
+# Debian's snakeoil certificate (signing.SNAKEOIL_*), Secure Boot enforced.
+OVMF_CODE_SECBOOT = "/usr/share/OVMF/OVMF_CODE_4M.secboot.fd"
+OVMF_VARS_SNAKEOIL = "/usr/share/OVMF/OVMF_VARS_4M.snakeoil.fd"
 QEMU = "qemu-system-x86_64"
 _ANSI = re.compile(rb"\x1b\[[0-9;?]*[A-Za-z]|\x1b[()][A-Z0-9]|\x1b[=>c]")
 
 
-def fresh_vars(path):
-    """Gives the scenario its own writable NVRAM: a copy of OVMF's empty VARS file."""
-    shutil.copyfile(OVMF_VARS, path)
+def fresh_vars(path, secure_boot=False):
+    """Gives the scenario its own writable NVRAM: a copy of OVMF's empty VARS file (with
+    the snakeoil keys enrolled for Secure Boot)."""
+    shutil.copyfile(OVMF_VARS_SNAKEOIL if secure_boot else OVMF_VARS, path)
 
 
 def clean_line(raw):
@@ -65,7 +70,7 @@ def watchdog_args(hardware, images=None):
 
 class Vm:
     def __init__(self, name, workdir, disk, vars_path, limit_s, watchdog_action="reset",
-                 extra_args=(), hardware="i6300esb", images=None):
+                 extra_args=(), hardware="i6300esb", images=None, secure_boot=False):
         self.name = name
         self.workdir = workdir
         self.disk = disk
@@ -75,6 +80,7 @@ class Vm:
         self.extra_args = list(extra_args)
         self.hardware = hardware
         self.images = images
+        self.secure_boot = secure_boot
         self.lines = []    # (monotonic time, text)
         self.events = []   # (monotonic time, QMP event name, data)
         self.cond = threading.Condition()
@@ -85,11 +91,16 @@ class Vm:
         self.qmp_path = os.path.join(workdir, f"{name}.qmp")
 
     def command(self):
+        # Secure Boot: the secboot firmware needs SMM and its flash marked secure, so that
+        # only SMM code can write the authenticated variables (hardware-notes.md).
+        machine = ["-machine", "q35,smm=on", "-global", "driver=cfi.pflash01,property=secure,value=on"] \
+            if self.secure_boot else ["-machine", "q35"]
+        code = OVMF_CODE_SECBOOT if self.secure_boot else OVMF_CODE
         return [
             "timeout", "--signal=KILL", str(int(self.limit_s) + 5),
-            QEMU, "-machine", "q35", "-accel", "tcg", "-m", "512", "-smp", "1",
+            QEMU] + machine + ["-accel", "tcg", "-m", "512", "-smp", "1",
             "-nodefaults", "-no-user-config", "-display", "none", "-nic", "none",
-            "-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={OVMF_CODE}",
+            "-drive", f"if=pflash,format=raw,unit=0,readonly=on,file={code}",
             "-drive", f"if=pflash,format=raw,unit=1,file={self.vars_path}",
             "-drive", f"if=none,id=disk0,format=raw,file={self.disk}",
             "-device", "virtio-blk-pci,drive=disk0",

@@ -7,7 +7,10 @@ const char* to_string(LoadFailure f) {
         case LoadFailure::unknown: return "unknown";
         case LoadFailure::not_found: return "not found";
         case LoadFailure::security_violation: return "security violation";
-        case LoadFailure::access_denied: return "access denied";
+        // What edk2's image verification returns when db does not allow an image
+        // (DxeImageVerificationLib, DENY_EXECUTE_ON_SECURITY_VIOLATION): the usual
+        // Secure Boot refusal, named as one.
+        case LoadFailure::access_denied: return "security violation: access denied";
         case LoadFailure::secure_boot_policy: return "secure-boot-policy strict";
         case LoadFailure::invalid_image: return "invalid image";
         case LoadFailure::initrd: return "initrd";
