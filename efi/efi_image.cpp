@@ -2,6 +2,7 @@
 
 #include "efi_text.hpp"
 #include "load_option.hpp"
+#include "shim_lock.hpp"
 #include "wdboot/config.hpp"
 #include "wdboot/text.hpp"
 
@@ -167,7 +168,9 @@ bool ImageLoader::compose(const char* name, ImageKind declared, bool entry_has_t
 EFI_STATUS ImageLoader::load_path(EFI_DEVICE_PATH* path) {
     unload();
     EFI_HANDLE child = nullptr;
-    EFI_STATUS s = BS->LoadImage(FALSE, self_, path, nullptr, 0, &child);
+    bool shim_vouched = false;
+    EFI_STATUS s = load_image_shim_aware(self_, path, secure_boot_enabled(), &child, &shim_vouched);
+    if (shim_vouched) console_line("wdboot: Secure Boot: the image is verified by shim (its vendor key or a MOK)");
     // EFI_SECURITY_VIOLATION still loads the image and returns a handle (the platform
     // may start it by policy); wdboot does not, so that image must be unloaded.
     if (s == EFI_SECURITY_VIOLATION && child != nullptr) BS->UnloadImage(child);
