@@ -3,6 +3,8 @@
 #include "efi_text.hpp"
 #include "load_option.hpp"
 #include "shim_lock.hpp"
+#include "tpm_measure.hpp"
+#include "wdboot/tpm_event.hpp"
 #include "wdboot/config.hpp"
 #include "wdboot/text.hpp"
 
@@ -169,7 +171,14 @@ EFI_STATUS ImageLoader::load_path(EFI_DEVICE_PATH* path) {
     unload();
     EFI_HANDLE child = nullptr;
     bool shim_vouched = false;
-    EFI_STATUS s = load_image_shim_aware(self_, path, secure_boot_enabled(), &child, &shim_vouched);
+    const bool secure_boot = secure_boot_enabled();
+    static bool said_shim = false;
+    if (secure_boot && !said_shim && shim_present()) {
+        said_shim = true;
+        console_line("wdboot: Secure Boot: started by shim: images signed by its vendor certificate or a Machine "
+                     "Owner Key are accepted too");
+    }
+    EFI_STATUS s = load_image_shim_aware(self_, path, secure_boot, &child, &shim_vouched);
     if (shim_vouched) console_line("wdboot: Secure Boot: the image is verified by shim (its vendor key or a MOK)");
     // EFI_SECURITY_VIOLATION still loads the image and returns a handle (the platform
     // may start it by policy); wdboot does not, so that image must be unloaded.
@@ -335,6 +344,7 @@ EFI_STATUS ImageLoader::load_boot_entry(uint16_t number, const CommandLineParts&
     }
     if (kind == OptionsText::text) {
         s = set_options(joined, units * sizeof(uint16_t));
+        options_text_ = true;
     } else {
         if (cmdline[0] != '\0') {
             TextBuffer<kLine> line;
@@ -376,11 +386,25 @@ EFI_STATUS ImageLoader::set_options_text(const char* text) {
     if (!ascii_to_ucs2(text, wide, kOptionsMax)) return EFI_BAD_BUFFER_SIZE;
     size_t units = text_length(text) + 1;
     if (units == 1) return set_options(nullptr, 0);
-    return set_options(wide, units * sizeof(CHAR16));
+    EFI_STATUS s = set_options(wide, units * sizeof(CHAR16));
+    options_text_ = !EFI_ERROR(s);
+    return s;
 }
 
 EFI_STATUS ImageLoader::start() {
     if (child_ == nullptr) return EFI_NOT_READY;
+    // The load options exactly as the image gets them, measured only for an image that
+    // starts (docs/secure-boot.md). Text is UCS-2 with its NUL, as systemd-stub hashes it.
+    if (options_.size() != 0) {
+        if (options_text_) {
+            (void)tpm_measurer().measure_ucs2(kPcrKernelCommandLine, options_.data(), options_.size(),
+                                              reinterpret_cast<const CHAR16*>(options_.data()),
+                                              options_.size() / sizeof(CHAR16));
+        } else {
+            (void)tpm_measurer().measure(kPcrKernelCommandLine, options_.data(), options_.size(),
+                                         "wdboot: binary load options of a Boot#### entry", true);
+        }
+    }
     UINTN exit_size = 0;
     CHAR16* exit_data = nullptr;
     EFI_STATUS s = BS->StartImage(child_, &exit_size, &exit_data);
@@ -398,6 +422,7 @@ void ImageLoader::unload() {
     if (child_ != nullptr) BS->UnloadImage(child_);
     child_ = nullptr;
     options_.reset();
+    options_text_ = false;
 }
 
 }  // namespace wdboot::efi

@@ -69,6 +69,7 @@ private:
     SecureBootPolicy policy_;
     EFI_HANDLE child_ = nullptr;
     PoolBuffer options_;
+    bool options_text_ = false;  // options_ is UCS-2 text (else a Boot#### entry's binary data)
 };
 
 }  // namespace wdboot::efi

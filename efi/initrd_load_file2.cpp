@@ -1,5 +1,7 @@
 #include "initrd_load_file2.hpp"
 
+#include "tpm_measure.hpp"
+#include "wdboot/tpm_event.hpp"
 #include "efi_guid.hpp"
 
 namespace wdboot::efi {
@@ -86,6 +88,8 @@ EFI_STATUS read_initrds(EspVolume& esp, const char (*paths)[kPathMax], size_t co
             out.reset();
             return s;
         }
+        // Each file as read from the ESP (docs/secure-boot.md, TPM measurements).
+        (void)tpm_measurer().measure(kPcrInitrd, out.data() + at, static_cast<size_t>(sizes[i]), paths[i], true);
         for (uint64_t k = sizes[i]; k < pad4(sizes[i]); ++k) out.data()[at + k] = 0;
         at += pad4(sizes[i]);
     }

@@ -7,10 +7,12 @@
 #include "efi_text.hpp"
 #include "efi_variable_store.hpp"
 #include "load_option.hpp"
+#include "tpm_measure.hpp"
 #include "tsc_clock.hpp"
 #include "wdboot/boot_flow.hpp"
 #include "wdboot/config.hpp"
 #include "wdboot/text.hpp"
+#include "wdboot/tpm_event.hpp"
 
 namespace wdboot::efi {
 namespace {
@@ -83,6 +85,8 @@ void read_config(EspVolume& esp, const char* path) {
         line.append("wdboot: cannot read the config ").append(path).append(": ").append(status_name(s));
         console_line(line.c_str());
     } else {
+        // Measured as read, before anything of it is believed (docs/secure-boot.md).
+        (void)tpm_measurer().measure(kPcrBootManagerConfig, file.data(), len, path, true);
         (void)parse_config(reinterpret_cast<const char*>(file.data()), len, g_config);
     }
     (void)apply_load_options(g_options, g_config);

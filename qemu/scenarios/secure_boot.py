@@ -1,7 +1,8 @@
 """Secure Boot under OVMF's secboot build with Debian's snakeoil keys enrolled (PK, KEK,
 db): a signed wdboot, in its default strict policy, refuses a plain kernel that would
 take its options and initrd from the unsigned wdboot.conf (load-failed, secure-boot-policy),
-gets an unsigned UKI refused by the firmware (load-failed, security violation), and
+gets an unsigned UKI and Debian's kernel (signed by Debian, not by db) refused by the
+firmware (load-failed, security violation: access denied), and
 boots the signed UKI — its kernel re-signed with the snakeoil key — in the same boot,
 without the `options init=/bin/sh` the config adds, and says so. Then an unsigned wdboot
 is refused by the firmware itself and never runs. docs/secure-boot.md."""
@@ -24,16 +25,6 @@ UNSIGNED_CMDLINE = "console=ttyS0 quiet panic=0 wdtest.slot=unsigned wdtest.acti
 UNSIGNED_LOADER_REFUSED = r'BdsDxe: failed to load Boot\d+ .*: Access Denied'
 
 
-def signed_loader(ctx):
-    """The build's snakeoil-signed wdboot (scripts/dev configures WDBOOT_SIGN_KEY), else
-    one signed here; either must verify against the snakeoil certificate."""
-    built = ctx.efi + ".signed"
-    if os.path.exists(built):
-        signing.verify(built)
-        return built
-    return signing.sign(ctx.efi, os.path.join(ctx.dir, "wdbootx64.signed.efi"), key=signing.plain_key(ctx.dir))
-
-
 def run(ctx):
     ctx.secure_boot = True
     key = signing.plain_key(ctx.dir)
@@ -44,8 +35,11 @@ def run(ctx):
         "slot plain", "  linux \\wdtest\\vmlinuz-signed", "  initrd \\wdtest\\initrd-good.img",
         "  options console=ttyS0 panic=0 wdtest.slot=plain wdtest.action=dump,poweroff", "",
         "slot unsigned", "  efi \\wdtest\\uki-unsigned.efi", "",
+        # Debian's kernel as packaged: signed by Debian's CA, which db does not hold (shim
+        # does: secure_boot_shim), and given nothing from this file.
+        "slot debian", "  linux \\wdtest\\vmlinuz", "",
         "slot signed", "  efi \\wdtest\\uki-signed.efi", "  options init=/bin/sh", ""])
-    d = ctx.make_disk(conf, variants=("good",), loader=signed_loader(ctx))
+    d = ctx.make_disk(conf, variants=("good",), loader=signing.signed_loader(ctx))
     kernel = signing.sign(os.path.join(ctx.images, "vmlinuz"), os.path.join(ctx.dir, "vmlinuz-signed"), key=key)
     d.put_file("wdtest/vmlinuz-signed", kernel)
     good = os.path.join(ctx.images, "initrd-good.img")
@@ -70,9 +64,11 @@ def run(ctx):
     said('slot "plain" could not be loaded (secure-boot-policy strict): marked failed', "the plain kernel's slot")
     # edk2 answers EFI_ACCESS_DENIED for an image db does not allow (LoadFailure 3).
     said('slot "unsigned" could not be loaded (security violation: access denied): marked failed', "the unsigned UKI")
+    said('slot "debian" could not be loaded (security violation: access denied): marked failed',
+         "Debian's kernel without shim")
     said('the options from wdboot.conf are not passed: "init=/bin/sh"', "the signed UKI's config options")
     ctx.expect(b.userspace_slot == "signed", f"the signed UKI did not reach userspace ({b.userspace_slot})", b)
-    ctx.expect(b.first(r"^WDTEST-SECUREBOOT 1$") is not None, "the guest does not see Secure Boot enforced", b)
+    ctx.expect(b.first(r"^WDTEST-SECUREBOOT 1$")[1] is not None, "the guest does not see Secure Boot enforced", b)
     lines = b.all(r"^WDTEST-CMDLINE (.*)$")
     ctx.expect(lines, "the guest printed no command line", b)
     words = lines[-1].group(1).split()
@@ -84,8 +80,8 @@ def run(ctx):
     st = b.last_state()
     failed = {guest.slot_name(st, e["slot"]): e["detail"] for e in st["journal"] if e["event"] == "load-failed"}
     # LoadFailure (secure_boot.hpp): 4 secure-boot-policy strict, 3 access denied.
-    ctx.expect(failed == {"plain": 4, "unsigned": 3}, f"load-failed entries on record: {failed}", b)
-    for name in ("plain", "unsigned"):
+    ctx.expect(failed == {"plain": 4, "unsigned": 3, "debian": 3}, f"load-failed entries on record: {failed}", b)
+    for name in ("plain", "unsigned", "debian"):
         s = guest.slot(st, name)
         ctx.expect(s["last_outcome"] == "load failed" and s["tries_left"] == 0, f"slot {name}: {s}", b)
     s = guest.slot(st, "signed")

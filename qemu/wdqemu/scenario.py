@@ -83,6 +83,7 @@ class Context:
         self.vms = []
         self.hardware = "i6300esb"  # the emulated watchdog (vm.WATCHDOG_HARDWARE)
         self.secure_boot = False    # OVMF's Secure Boot build with the snakeoil keys enrolled
+        self.tpm = False            # a TPM 2.0 (swtpm behind QEMU's tpm-tis)
 
     # --- set-up --------------------------------------------------------------------
 
@@ -110,7 +111,8 @@ class Context:
         """A VM over this scenario's disk and NVRAM (not started). Use as a context manager."""
         self.runs += 1
         v = vmmod.Vm(label or f"run{self.runs}", self.dir, self.disk_path, self.vars_path, limit_s,
-                     hardware=self.hardware, images=self.images, secure_boot=self.secure_boot)
+                     hardware=self.hardware, images=self.images, secure_boot=self.secure_boot,
+                     tpm=self.tpm)
         self.vms.append(v)
         return v
 

@@ -35,3 +35,13 @@ def verify(path, cert=SNAKEOIL_CERT):
     r = subprocess.run(["sbverify", "--cert", cert, path], capture_output=True, text=True)
     if r.returncode != 0:
         raise RuntimeError(f"sbverify {path}: {r.stdout}{r.stderr}")
+
+
+def signed_loader(ctx):
+    """The build's snakeoil-signed wdboot (scripts/dev configures WDBOOT_SIGN_KEY), else
+    one signed here; either must verify against the snakeoil certificate."""
+    built = ctx.efi + ".signed"
+    if os.path.exists(built):
+        verify(built)
+        return built
+    return sign(ctx.efi, os.path.join(ctx.dir, "wdbootx64.signed.efi"), key=plain_key(ctx.dir))

@@ -70,7 +70,7 @@ def watchdog_args(hardware, images=None):
 
 class Vm:
     def __init__(self, name, workdir, disk, vars_path, limit_s, watchdog_action="reset",
-                 extra_args=(), hardware="i6300esb", images=None, secure_boot=False):
+                 extra_args=(), hardware="i6300esb", images=None, secure_boot=False, tpm=False):
         self.name = name
         self.workdir = workdir
         self.disk = disk
@@ -81,6 +81,11 @@ class Vm:
         self.hardware = hardware
         self.images = images
         self.secure_boot = secure_boot
+        # A TPM 2.0 (tpm-tis) backed by swtpm, whose state lives in the scenario's
+        # directory across this scenario's VMs; one swtpm per QEMU start.
+        self.tpm = tpm
+        self.tpm_dir = os.path.join(workdir, "tpm")
+        self.swtpm = None
         self.lines = []    # (monotonic time, text)
         self.events = []   # (monotonic time, QMP event name, data)
         self.cond = threading.Condition()
@@ -108,11 +113,38 @@ class Vm:
             "-action", f"watchdog={self.watchdog_action}",
             "-chardev", "stdio,id=ser0,signal=off", "-serial", "chardev:ser0",
             "-qmp", f"unix:{self.qmp_path},server=on,wait=off",
-        ] + self.extra_args
+        ] + self._tpm_args() + self.extra_args
+
+    def _tpm_args(self):
+        if not self.tpm:
+            return []
+        return ["-chardev", f"socket,id=chrtpm,path={os.path.join(self.tpm_dir, 'swtpm-sock')}",
+                "-tpmdev", "emulator,id=tpm0,chardev=chrtpm", "-device", "tpm-tis,tpmdev=tpm0"]
+
+    def _start_swtpm(self):
+        """swtpm (Debian's swtpm package) as a TPM 2.0 on a UNIX socket; it ends with QEMU
+        (--terminate)."""
+        os.makedirs(self.tpm_dir, exist_ok=True)
+        sock = os.path.join(self.tpm_dir, "swtpm-sock")
+        if os.path.exists(sock):
+            os.unlink(sock)
+        self.swtpm = subprocess.Popen(
+            ["timeout", "--signal=KILL", str(int(self.limit_s) + 10), "swtpm", "socket", "--tpm2",
+             "--tpmstate", f"dir={self.tpm_dir}", "--ctrl", f"type=unixio,path={sock}",
+             "--log", f"file={os.path.join(self.tpm_dir, 'swtpm.log')},level=1", "--terminate"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            start_new_session=True)
+        deadline = time.monotonic() + 10
+        while not os.path.exists(sock):
+            if self.swtpm.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"swtpm did not start: {self.swtpm.stderr.read().decode(errors='replace')}")
+            time.sleep(0.05)
 
     def start(self):
         if os.path.exists(self.qmp_path):
             os.unlink(self.qmp_path)
+        if self.tpm:
+            self._start_swtpm()
         self.log = open(self.log_path, "a", encoding="utf-8")
         self.log.write(f"=== {self.name}: {' '.join(self.command())}\n")
         self.started = time.monotonic()
@@ -231,6 +263,9 @@ class Vm:
 
     def close(self):
         self.kill()
+        if self.swtpm and self.swtpm.poll() is None:
+            os.killpg(self.swtpm.pid, signal.SIGKILL)
+            self.swtpm.wait(timeout=10)
         self.log.close()
 
     def events_named(self, name):
