@@ -25,6 +25,10 @@
 //      blessing deadline the kernel needs to take over, watchdog.open_timeout=TIMEOUT,
 //      and never the module blacklist (which would leave the early deadline to reset a
 //      healthy boot). Without it a hung userspace would be fed by the kernel for ever.
+//   L9 an image Secure Boot refuses (the firmware's db/dbx, or wdboot's strict policy)
+//      costs no reset and is never started: the boot that tried it goes on to another
+//      slot or its on-exhausted action, and, when that boot's writes reach NVRAM, its
+//      load-failed entry carries the refusal's reason (LoadFailure).
 // The OS also writes the Boot Loader Interface's entry variables: `bootctl set-default`
 // (LoaderEntryDefault, which stays) and `systemctl reboot --boot-loader-entry`
 // (LoaderEntryOneShot, which the loader deletes before deciding; when NVRAM refuses
@@ -72,12 +76,15 @@ enum class Behaviour : uint8_t {
     load_hang,      // LoadImage (or the initrd read) hangs
     crashes,        // boots healthy and is blessed, then crashes at run time (a panic, or
                     // a hang under a handed-over watchdog, in turn)
+    refused,        // Secure Boot refuses it: LoadImage says EFI_ACCESS_DENIED (unsigned,
+                    // in dbx) or the strict policy will not start it
 };
 constexpr const char* kBehaviourNames[] = {"good",          "panic",       "hang",      "unloadable",
-                                           "start-returns", "unstoppable", "load-hang", "crashes"};
+                                           "start-returns", "unstoppable", "load-hang", "crashes",
+                                           "refused"};
 constexpr Behaviour kAllBehaviours[] = {Behaviour::good,          Behaviour::panic,       Behaviour::hang,
                                         Behaviour::unloadable,    Behaviour::start_returns, Behaviour::unstoppable,
-                                        Behaviour::load_hang,     Behaviour::crashes};
+                                        Behaviour::load_hang,     Behaviour::crashes,     Behaviour::refused};
 constexpr uint32_t kBehaviourCount = sizeof(kAllBehaviours) / sizeof(kAllBehaviours[0]);
 
 // Where the power fails during a boot, if it does.
@@ -136,6 +143,8 @@ public:
     }
     uint32_t armed_s = 0;
     std::string l8;  // what broke L8, if anything
+    std::vector<uint8_t> refused;  // config slots Secure Boot refused in this boot (L9)
+    std::string l9;                // what broke L9 inside the boot, if anything
     uint64_t now() override { return clock; }
     int pstore_records() override { return pstore; }
     bool nvram_free(uint64_t& remaining) override {
@@ -177,6 +186,11 @@ public:
         loaded_ci = cfg->find(slot.name);
         if ((*behaviour)[loaded_ci] == Behaviour::load_hang) throw Hang{};
         ++attempts_loaded;
+        if ((*behaviour)[loaded_ci] == Behaviour::refused) {
+            refused.push_back(loaded_ci);
+            why = LoadFailure::access_denied;
+            return Status::load_failed;
+        }
         if ((*behaviour)[loaded_ci] != Behaviour::unloadable) return Status::ok;
         why = LoadFailure::not_found;
         return Status::load_failed;
@@ -193,6 +207,7 @@ public:
         boot_id = id;
     }
     Status start_image() override {
+        if (std::find(refused.begin(), refused.end(), loaded_ci) != refused.end()) l9 = "a refused image was started";
         if (faults.cut == Cut::before_start) throw PowerCut{};
         if ((*behaviour)[loaded_ci] == Behaviour::start_returns) return Status::start_failed;
         throw wdtest::ImageTookOver{};
@@ -343,6 +358,7 @@ End step(World& w, const Faults& f, bool check) {
     End end = End::reset;
     ResetCause cause = ResetCause::power_on;
     bool took_over = false;
+    bool interrupted = false;  // a power cut or a hang ended the boot inside run_boot()
     BootResult r{};
     try {
         r = run_boot(w.cfg, w.nv, p);
@@ -351,7 +367,9 @@ End step(World& w, const Faults& f, bool check) {
         took_over = true;
     } catch (const PowerCut&) {
         end = End::reset;
+        interrupted = true;
     } catch (const Hang&) {
+        interrupted = true;
         // A hang in LoadImage: the hardware watchdog if armed, else the firmware's.
         end = End::reset;
         cause = p.armed ? ResetCause::watchdog : ResetCause::power_on;
@@ -376,6 +394,26 @@ End step(World& w, const Faults& f, bool check) {
             violated("L2", "the reset of boot " + std::to_string(before.attempt_boot_id) + " was not counted", w);
         }
         if (!p.l8.empty()) violated("L8", p.l8, w);
+        // L9: a refusal never starts the image; when this boot's writes reached NVRAM, its
+        // load-failed entry says why, and nothing of the refusal reset the machine.
+        if (!p.l9.empty()) violated("L9", p.l9, w);
+        const bool writes_reached = !refuse_before && !f.store_fails && !interrupted && after_l.from_copy;
+        for (uint8_t ci : p.refused) {
+            if (!writes_reached) break;
+            const uint8_t ri = after.find_slot(w.cfg.slots[ci].name);
+            bool journalled = false;
+            for (uint8_t i = 0; i < after.journal_count; ++i) {
+                const JournalEntry& e = after.journal_newest(i);
+                journalled |= e.slot == ri && e.event == Event::load_failed &&
+                              e.detail == static_cast<uint8_t>(LoadFailure::access_denied);
+            }
+            if (!journalled)
+                violated("L9", std::string("slot \"") + w.cfg.slots[ci].name +
+                                   "\" was refused but no load-failed (access denied) entry is on record", w);
+        }
+        if (!p.refused.empty() && !took_over && !interrupted && end == End::reset &&
+            r.action != Action::reset_machine)
+            violated("L9", "a boot with a refused image ended in a reset nobody asked for", w);
         // L2: never a watchdog running for an attempt that is not on record.
         if (took_over && p.armed && !recorded) violated("L2", "a watchdog is armed for an attempt not on record", w);
         // L3: a blessed boot is never counted as a failure.
@@ -786,7 +824,7 @@ std::vector<std::vector<Behaviour>> behaviour_pairs() {
 
 }  // namespace
 
-TEST_CASE("liveness: every fault sequence to a stated depth on two slots keeps L1-L7", "[liveness]") {
+TEST_CASE("liveness: every fault sequence to a stated depth on two slots keeps L1-L9", "[liveness]") {
     const int depth = std::getenv("WDBOOT_LIVENESS_DEPTH") ? std::atoi(std::getenv("WDBOOT_LIVENESS_DEPTH")) : kDefaultDepth;
     Stats stats;
     const auto menu = fault_menu();
@@ -844,7 +882,7 @@ TEST_CASE("liveness: every single-bit flip of either state copy leaves a live, c
     CHECK(stats.liveness_checks >= primaries.size() * 2 * kRecordSize * 8);
 }
 
-TEST_CASE("liveness: a million random steps on two and three slots, one or two deadlines, keep L1-L8", "[liveness][random]") {
+TEST_CASE("liveness: a million random steps on two and three slots, one or two deadlines, keep L1-L9", "[liveness][random]") {
     const uint64_t kSteps = std::getenv("WDBOOT_LIVENESS_STEPS") ? std::strtoull(std::getenv("WDBOOT_LIVENESS_STEPS"), nullptr, 10)
                                                                  : kDefaultSteps;
     Stats stats;
