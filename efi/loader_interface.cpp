@@ -1,5 +1,6 @@
 #include "loader_interface.hpp"
 
+#include "efi_image.hpp"
 #include "efi_files.hpp"
 #include "efi_guid.hpp"
 #include "efi_text.hpp"
@@ -183,6 +184,10 @@ void publish_loader_variables(EFI_LOADED_IMAGE* self, const LoaderFacts& facts) 
     cur.append(" timeout=").append_uint(facts.timeout_s);
     cur.append(" trial=").append_uint(facts.trial ? 1 : 0);
     cur.append(" forced=").append_uint(facts.forced ? 1 : 0);
+    // What the agent cannot read elsewhere: whether this boot ran under Secure Boot and
+    // the policy the loader applied (the boot entry's load options may have set it).
+    cur.append(" secure_boot=").append_uint(secure_boot_enabled() ? 1 : 0);
+    cur.append(" secure_boot_policy=").append(to_string(facts.config->secure_boot_policy));
     report("WdbootCurrent", set_variable("WdbootCurrent", kWdbootGuid, kVolatile, cur.c_str(), cur.size()));
 }
 
