@@ -144,8 +144,15 @@ EFI_STATUS boot(EFI_HANDLE image) {
 
 // Called by gnu-efi's crt0 (_start) after it relocated the image, with the SysV
 // calling convention: plain extern "C", not EFIAPI.
+//
+// Never a security status back to our starter: shim answers EFI_ACCESS_DENIED and
+// EFI_SECURITY_VIOLATION from its second stage by starting MokManager, which waits at the
+// console (docs/secure-boot.md); wdboot has nothing to enrol, so the firmware's next boot
+// option must get the machine instead.
 extern "C" EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE* system_table) {
     wdboot::efi::g_clock.mark_entry();
     InitializeLib(image, system_table);
-    return wdboot::efi::boot(image);
+    EFI_STATUS s = wdboot::efi::boot(image);
+    if (s == EFI_ACCESS_DENIED || s == EFI_SECURITY_VIOLATION) s = EFI_LOAD_ERROR;
+    return s;
 }

@@ -3,7 +3,7 @@
 // serves) and logs each event in the firmware's TCG event log, through
 // EFI_TCG2_PROTOCOL.HashLogExtendEvent (TCG EFI Protocol Specification, family 2.0,
 // section 6.6). Which PCR and event for what: wdboot/tpm_event.hpp; the whole picture:
-// docs/tpm.md.
+// docs/secure-boot.md, "TPM measurements".
 //
 // Measuring is best effort. A boot is never stopped, delayed or counted as failed
 // because a TPM call failed: without a TPM (no protocol, or GetCapability says

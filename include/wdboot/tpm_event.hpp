@@ -2,7 +2,7 @@
 // and the EFI_TCG2_EVENT it hands to EFI_TCG2_PROTOCOL.HashLogExtendEvent (TCG EFI
 // Protocol Specification, family 2.0, section 6.6). Portable core: builds bytes into a
 // caller's buffer, no firmware call, no heap. The loader's TpmMeasurer
-// (efi/tpm_measure.hpp) is the only caller in the EFI image; docs/tpm.md says what is
+// (efi/tpm_measure.hpp) is the only caller in the EFI image; docs/secure-boot.md, "TPM measurements" says what is
 // measured when.
 //
 // Why these PCRs (the choices of systemd-stub/systemd-boot and of Linux, so that tools
