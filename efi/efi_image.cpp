@@ -94,33 +94,25 @@ bool ImageLoader::compose(const char* name, ImageKind declared, bool entry_has_t
         unverified_inputs(secure_boot, policy_, declared, info.type, options[0] != '\0', has_initrds);
     *serve_initrds = !inputs.initrds_dropped && !inputs.refused;
     *refused = inputs.refused;
-    if (inputs.refused) {
+    // One console line per decision, naming the policy that made it.
+    auto say = [name](const char* policy, const char* separator, const char* what, const char* quoted) {
         TextBuffer<kLine> line;
-        line.append("wdboot: Secure Boot, secure-boot-policy strict: ").append(name);
-        line.append(" is a kernel that would take its command line and initrds from wdboot.conf, which nothing "
-                    "verifies: not started (use a signed UKI, or secure-boot-policy=permissive in the boot "
-                    "entry's load options)");
+        line.append("wdboot: Secure Boot, secure-boot-policy ").append(policy).append(": ").append(name);
+        line.append(separator).append(what);
+        if (quoted != nullptr) line.append(": \"").append(quoted).append("\"");
         console_line(line.c_str());
+    };
+    if (inputs.refused) {
+        say("strict", " ",
+            "is a kernel that would take its command line and initrds from wdboot.conf, which nothing verifies: "
+            "not started (use a signed UKI, or secure-boot-policy=permissive in the boot entry's load options)",
+            nullptr);
         return false;
     }
-    if (inputs.options_dropped) {
-        TextBuffer<kLine> line;
-        line.append("wdboot: Secure Boot, secure-boot-policy strict: ").append(name);
-        line.append(": the options from wdboot.conf are not passed: \"").append(options).append("\"");
-        console_line(line.c_str());
-    }
-    if (inputs.initrds_dropped) {
-        TextBuffer<kLine> line;
-        line.append("wdboot: Secure Boot, secure-boot-policy strict: ").append(name);
-        line.append(": the initrds from wdboot.conf are not served");
-        console_line(line.c_str());
-    }
-    if (inputs.unverified_passed) {
-        TextBuffer<kLine> line;
-        line.append("wdboot: Secure Boot, secure-boot-policy permissive: ").append(name);
-        line.append(" gets options and initrds from wdboot.conf, which nothing verified");
-        console_line(line.c_str());
-    }
+    if (inputs.options_dropped) say("strict", ": ", "the options from wdboot.conf are not passed", options);
+    if (inputs.initrds_dropped) say("strict", ": ", "the initrds from wdboot.conf are not served", nullptr);
+    if (inputs.unverified_passed)
+        say("permissive", " ", "gets options and initrds from wdboot.conf, which nothing verified", nullptr);
     CommandLineParts parts = given;
     if (inputs.options_dropped) parts.options = "";
     bool secure = info.type == PeImageType::unified_kernel && secure_boot;

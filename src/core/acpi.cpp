@@ -2,15 +2,10 @@
 // read byte by byte in little-endian order (firmware tables are unaligned).
 #include "wdboot/acpi.hpp"
 
+#include "wdboot/little_endian.hpp"
+
 namespace wdboot {
 namespace {
-
-uint32_t le32(const uint8_t* p) {
-    return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 | static_cast<uint32_t>(p[2]) << 16 |
-           static_cast<uint32_t>(p[3]) << 24;
-}
-
-uint64_t le64(const uint8_t* p) { return static_cast<uint64_t>(le32(p)) | static_cast<uint64_t>(le32(p + 4)) << 32; }
 
 bool same(const uint8_t* p, const char* s, size_t n) {
     for (size_t i = 0; i < n; ++i) {

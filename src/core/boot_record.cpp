@@ -2,32 +2,12 @@
 // in little-endian order so the layout never depends on the compiler's struct layout.
 #include "wdboot/boot_record.hpp"
 
+#include "wdboot/little_endian.hpp"
+
 #include "wdboot/crc32.hpp"
 
 namespace wdboot {
 namespace {
-
-void put16(uint8_t* p, uint16_t v) {
-    p[0] = static_cast<uint8_t>(v);
-    p[1] = static_cast<uint8_t>(v >> 8);
-}
-void put32(uint8_t* p, uint32_t v) {
-    for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
-}
-void put64(uint8_t* p, uint64_t v) {
-    for (int i = 0; i < 8; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
-}
-uint16_t get16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | (p[1] << 8)); }
-uint32_t get32(const uint8_t* p) {
-    uint32_t v = 0;
-    for (int i = 3; i >= 0; --i) v = (v << 8) | p[i];
-    return v;
-}
-uint64_t get64(const uint8_t* p) {
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
-    return v;
-}
 
 // Header field offsets (docs/record-format.md).
 constexpr size_t kOffMagic = 0;
@@ -206,10 +186,10 @@ void encode_record(const BootState& s, uint8_t (&out)[kRecordSize]) {
     for (size_t i = 0; i < 4; ++i) out[kOffMagic + i] = kRecordMagic[i];
     out[kOffMajor] = kRecordMajor;
     out[kOffMinor] = kRecordMinor;
-    put16(out + kOffSize, static_cast<uint16_t>(kRecordSize));
-    put32(out + kOffGeneration, s.generation);
-    put32(out + kOffLastBootId, s.last_boot_id);
-    put32(out + kOffAttemptBootId, s.attempt_boot_id);
+    put_le16(out + kOffSize, static_cast<uint16_t>(kRecordSize));
+    put_le32(out + kOffGeneration, s.generation);
+    put_le32(out + kOffLastBootId, s.last_boot_id);
+    put_le32(out + kOffAttemptBootId, s.attempt_boot_id);
     out[kOffAttemptSlot] = s.attempt_slot;
     out[kOffTrialSlot] = s.trial_slot;
     out[kOffLastGoodSlot] = s.last_good_slot;
@@ -217,7 +197,7 @@ void encode_record(const BootState& s, uint8_t (&out)[kRecordSize]) {
     out[kOffJournalHead] = s.journal_head;
     out[kOffJournalCount] = s.journal_count;
     out[kOffStateFlags] = s.flags;
-    put32(out + kOffCrashWindowStart, s.crash_window_start);
+    put_le32(out + kOffCrashWindowStart, s.crash_window_start);
     out[kOffPstoreRecords] = s.pstore_records;
 
     for (size_t i = 0; i < kMaxSlots; ++i) {
@@ -234,22 +214,22 @@ void encode_record(const BootState& s, uint8_t (&out)[kRecordSize]) {
         p[kSlotFailures] = slot.consecutive_failures;
         p[kSlotOutcome] = static_cast<uint8_t>(slot.last_outcome);
         p[kSlotRuntimeCrashes] = slot.runtime_crashes;
-        put32(p + kSlotLastBootId, slot.last_boot_id);
-        put32(p + kSlotBoots, slot.boots);
+        put_le32(p + kSlotLastBootId, slot.last_boot_id);
+        put_le32(p + kSlotBoots, slot.boots);
     }
 
     for (size_t i = 0; i < kJournalEntries; ++i) {
         uint8_t* p = out + kJournalOffset + i * kJournalEntryBytes;
         const JournalEntry& e = s.journal[i];
-        put32(p + kJournalBootId, e.boot_id);
+        put_le32(p + kJournalBootId, e.boot_id);
         p[kJournalSlot] = e.slot;
         p[kJournalEvent] = static_cast<uint8_t>(e.event);
         p[kJournalCause] = static_cast<uint8_t>(e.cause);
         p[kJournalDetail] = e.detail;
-        put64(p + kJournalTime, e.time);
+        put_le64(p + kJournalTime, e.time);
     }
 
-    put32(out + kCrcOffset, crc32(out, kCrcOffset));
+    put_le32(out + kCrcOffset, crc32(out, kCrcOffset));
 }
 
 bool is_newer_record(const uint8_t* data, size_t len) {
@@ -257,8 +237,8 @@ bool is_newer_record(const uint8_t* data, size_t len) {
     if (data[kOffMajor] <= kRecordMajor) return false;
     // The version byte is believed only in an intact record: one flipped bit in the
     // major of a damaged copy must not make the whole store read-only.
-    if (get16(data + kOffSize) != len) return false;
-    return get32(data + len - 4) == crc32(data, len - 4);
+    if (le16(data + kOffSize) != len) return false;
+    return le32(data + len - 4) == crc32(data, len - 4);
 }
 
 Status decode_record(const uint8_t* data, size_t len, BootState& out) {
@@ -266,8 +246,8 @@ Status decode_record(const uint8_t* data, size_t len, BootState& out) {
     if (!has_magic(data, len)) return len < kHeaderBytes ? Status::bad_size : Status::bad_magic;
     if (is_newer_record(data, len)) return Status::unsupported_version;
     // Size and CRC before the version: a damaged copy is damaged, whatever its version byte says.
-    if (len != kRecordSize || get16(data + kOffSize) != kRecordSize) return Status::bad_size;
-    if (get32(data + kCrcOffset) != crc32(data, kCrcOffset)) return Status::bad_crc;
+    if (len != kRecordSize || le16(data + kOffSize) != kRecordSize) return Status::bad_size;
+    if (le32(data + kCrcOffset) != crc32(data, kCrcOffset)) return Status::bad_crc;
     const uint8_t major = data[kOffMajor];
     // (An intact newer major was recognised above; an older one than we read is foreign.)
     if (major < kOldestReadableMajor || major > kRecordMajor) return Status::bad_magic;
@@ -278,9 +258,9 @@ Status decode_record(const uint8_t* data, size_t len, BootState& out) {
     const uint8_t slot_flags_known = major == 1 ? static_cast<uint8_t>(kSlotGood | kSlotBad | kSlotTrial) : kSlotFlagsKnown;
 
     BootState s = BootState::empty();
-    s.generation = get32(data + kOffGeneration);
-    s.last_boot_id = get32(data + kOffLastBootId);
-    s.attempt_boot_id = get32(data + kOffAttemptBootId);
+    s.generation = le32(data + kOffGeneration);
+    s.last_boot_id = le32(data + kOffLastBootId);
+    s.attempt_boot_id = le32(data + kOffAttemptBootId);
     s.attempt_slot = data[kOffAttemptSlot];
     s.trial_slot = data[kOffTrialSlot];
     s.last_good_slot = data[kOffLastGoodSlot];
@@ -299,7 +279,7 @@ Status decode_record(const uint8_t* data, size_t len, BootState& out) {
         reserved_from = kOffStateFlags + 1;
     }
     if (major >= 3) {
-        s.crash_window_start = get32(data + kOffCrashWindowStart);
+        s.crash_window_start = le32(data + kOffCrashWindowStart);
         s.pstore_records = data[kOffPstoreRecords];
         reserved_from = kHeaderBytes;
     }
@@ -318,8 +298,8 @@ Status decode_record(const uint8_t* data, size_t len, BootState& out) {
         slot.consecutive_failures = p[kSlotFailures];
         if (p[kSlotOutcome] > outcome_max) return Status::bad_field;
         slot.last_outcome = static_cast<Outcome>(p[kSlotOutcome]);
-        slot.last_boot_id = get32(p + kSlotLastBootId);
-        slot.boots = get32(p + kSlotBoots);
+        slot.last_boot_id = le32(p + kSlotLastBootId);
+        slot.boots = le32(p + kSlotBoots);
         if (slot.tries_left > slot.max_tries) return Status::bad_field;
         if ((slot.flags & ~slot_flags_known) != 0) return Status::bad_field;
         size_t slot_reserved_from = kSlotOutcome + 1;
@@ -341,14 +321,14 @@ Status decode_record(const uint8_t* data, size_t len, BootState& out) {
     for (size_t i = 0; i < kJournalEntries; ++i) {
         const uint8_t* p = data + kJournalOffset + i * kJournalEntryBytes;
         JournalEntry& e = s.journal[i];
-        e.boot_id = get32(p + kJournalBootId);
+        e.boot_id = le32(p + kJournalBootId);
         e.slot = p[kJournalSlot];
         if (p[kJournalEvent] > event_max || p[kJournalCause] > cause_max) return Status::bad_field;
         if (e.slot != kNoSlot && e.slot >= kMaxSlots) return Status::bad_field;
         e.event = static_cast<Event>(p[kJournalEvent]);
         e.cause = static_cast<ResetCause>(p[kJournalCause]);
         e.detail = p[kJournalDetail];
-        e.time = get64(p + kJournalTime);
+        e.time = le64(p + kJournalTime);
     }
 
     if (!valid_slot_ref(s, s.attempt_slot) || !valid_slot_ref(s, s.trial_slot) ||

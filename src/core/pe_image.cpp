@@ -1,5 +1,7 @@
 #include "wdboot/pe_image.hpp"
 
+#include "wdboot/little_endian.hpp"
+
 #include "wdboot/text.hpp"
 
 namespace wdboot {
@@ -10,12 +12,6 @@ constexpr size_t kDosHeader = 0x40;        // through e_lfanew
 constexpr size_t kCoffHeader = 24;         // "PE\0\0" + the 20-byte COFF file header
 constexpr size_t kSectionHeader = 40;
 constexpr size_t kLinuxMagicOffset = 0x202;  // "HdrS", x86 boot protocol
-
-uint16_t le16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | (p[1] << 8)); }
-uint32_t le32(const uint8_t* p) {
-    return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 | static_cast<uint32_t>(p[2]) << 16 |
-           static_cast<uint32_t>(p[3]) << 24;
-}
 
 bool section_named(const uint8_t* header, const char* name) {
     size_t n = text_length(name);

@@ -3,15 +3,10 @@
 // not copied); QEMU 7.2 writes type 38 for isa-ipmi-kcs from hw/smbios/smbios_type_38.c.
 #include "wdboot/smbios.hpp"
 
+#include "wdboot/little_endian.hpp"
+
 namespace wdboot::smbios {
 namespace {
-
-uint16_t le16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | (p[1] << 8)); }
-uint32_t le32(const uint8_t* p) {
-    return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) | (static_cast<uint32_t>(p[2]) << 16) |
-           (static_cast<uint32_t>(p[3]) << 24);
-}
-uint64_t le64(const uint8_t* p) { return static_cast<uint64_t>(le32(p)) | (static_cast<uint64_t>(le32(p + 4)) << 32); }
 
 bool anchor(const uint8_t* p, const char* a) {
     for (size_t i = 0; a[i] != '\0'; ++i) {

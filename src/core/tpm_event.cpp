@@ -1,18 +1,10 @@
 #include "wdboot/tpm_event.hpp"
 
+#include "wdboot/little_endian.hpp"
+
 namespace wdboot {
 
 namespace {
-
-// Explicit little-endian stores: the event is a wire format, never a memcpy of a struct.
-void put_le16(uint8_t* p, uint16_t v) {
-    p[0] = static_cast<uint8_t>(v);
-    p[1] = static_cast<uint8_t>(v >> 8);
-}
-
-void put_le32(uint8_t* p, uint32_t v) {
-    for (int i = 0; i < 4; ++i) p[i] = static_cast<uint8_t>(v >> (8 * i));
-}
 
 // Checks the PCR and the room for `chars` description characters (NUL included) of
 // `unit` bytes each; on success writes Size and the header and returns the offset of

@@ -3,17 +3,12 @@
 // table we cannot run completely would leave a watchdog half-programmed.
 #include "wdboot/wdat.hpp"
 
+#include "wdboot/little_endian.hpp"
+
 #include "wdboot/acpi.hpp"
 
 namespace wdboot::wdat {
 namespace {
-
-uint16_t le16(const uint8_t* p) { return static_cast<uint16_t>(p[0] | p[1] << 8); }
-uint32_t le32(const uint8_t* p) {
-    return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 | static_cast<uint32_t>(p[2]) << 16 |
-           static_cast<uint32_t>(p[3]) << 24;
-}
-uint64_t le64(const uint8_t* p) { return static_cast<uint64_t>(le32(p)) | static_cast<uint64_t>(le32(p + 4)) << 32; }
 
 bool known_action(uint8_t a) {
     switch (a) {
