@@ -55,11 +55,19 @@ Exit check_install_secure_boot(AgentEnv& env, const InstallOptions& opts, const 
         "either install with --secure-boot-policy permissive (the loader then passes wdboot.conf's options and "
         "initrds, unverified), or boot signed unified kernel images, which carry their own command line and initrd "
         "(docs/secure-boot.md)";
+    // A reinstall without the flag would drop the permissive policy the entry has now.
+    std::string dropped;
+    if (!opts.no_boot_entry && opts.secure_boot_policy.empty()) {
+        const EffectivePolicy now = effective_policy(env, esp, config_text);
+        if (now.boot_entry == SecureBootPolicy::permissive)
+            dropped = "\n(" + now.boot_entry_name + " has secure-boot-policy=permissive now; install re-creates the "
+                      "entry, and writes it again only with --secure-boot-policy permissive)";
+    }
     if (refused_count > 0 && starting == 0)
         return fail(env, Exit::refused,
                     "Secure Boot is on and secure-boot-policy is strict: the loader would start none of the slots "
                     "of wdboot.conf, and the machine would not boot:" + refused + unknown +
-                    "\nNothing changed. To boot these kernels with wdboot: " + fixes);
+                    "\nNothing changed. To boot these kernels with wdboot: " + fixes + dropped);
     if (refused_count > 0)
         *env.err << "wdbootctl: warning: Secure Boot is on and secure-boot-policy is strict: the loader will refuse"
                  << refused << "\n  (the other slots boot; to boot these too: " << fixes << ")\n";

@@ -356,6 +356,34 @@ TEST_CASE("install --secure-boot-policy: strict writes no load options, a reinst
     CHECK_FALSE(read_install_state(a.dir / "esp/EFI/wdboot/install.state").load_options.has_value());
 }
 
+TEST_CASE("a reinstall under Secure Boot without --secure-boot-policy permissive says the entry would lose it") {
+    Agent a;
+    machine(a);
+    InstallOptions o = install_options();
+    o.secure_boot_policy = "permissive";
+    REQUIRE(cmd_install(a.env, o) == Exit::ok);
+    // The entry efibootmgr made, with its load options, as the firmware keeps it.
+    const std::string num = a.runner.order.front();
+    write_text(a.dir / "esp/EFI/wdboot/install.state",
+               "bootnum=" + num + "\nbootorder=0001,0000\nload_options=secure-boot-policy=permissive\n");
+    const std::vector<uint8_t> v = load_option(utf16("secure-boot-policy=permissive", false));
+    REQUIRE(a.vars->write("Boot" + num, 7, v.data(), v.size(), kGlobalGuid) == Status::ok);
+    secure_boot(a, true);
+    a.runner.calls.clear();
+    a.clear_output();
+    o.secure_boot_policy.clear();
+    CHECK(cmd_install(a.env, o) == Exit::refused);
+    CHECK_THAT(a.err.str(), Catch::Contains("Boot" + num + " has secure-boot-policy=permissive now") &&
+                                Catch::Contains("Nothing changed"));
+    CHECK(a.runner.calls.empty());
+    CHECK(read_install_state(a.dir / "esp/EFI/wdboot/install.state").load_options == "secure-boot-policy=permissive");
+    // With the flag again: installed, the entry keeps it.
+    a.clear_output();
+    o.secure_boot_policy = "permissive";
+    REQUIRE(cmd_install(a.env, o) == Exit::ok);
+    CHECK(create_call(a).back() == "secure-boot-policy=permissive");
+}
+
 TEST_CASE("install --secure-boot-policy: refusals") {
     Agent a;
     machine(a);
