@@ -121,6 +121,7 @@ InstallState read_install_state(const std::string& path) {
         else if (key == "part") st.part = value;
         else if (key == "repaired") st.repaired = value;
         else if (key == "removable") st.removable = value;
+        else if (key == "load_options") st.load_options = value;
     }
     return st;
 }
@@ -137,6 +138,7 @@ std::string install_state_text(const InstallState& st) {
     put("part", st.part);
     put("repaired", st.repaired);
     put("removable", st.removable);
+    put("load_options", st.load_options);
     return s;
 }
 
@@ -163,8 +165,10 @@ Exit install_boot_entry(AgentEnv& env, const std::string& esp, const BootEntryRe
         // one: compare against the list as it is after the deletion.
         if (!req.dry_run && (e = read_boot_manager(env, before)) != Exit::ok) return e;
     }
-    e = run_efibootmgr(env, {"--create", "--disk", disk, "--part", part, "--label", req.label, "--loader", kEspLoader},
-                       req.dry_run, out);
+    std::vector<std::string> create{"--create", "--disk", disk, "--part", part, "--label", req.label, "--loader", kEspLoader};
+    // One argument: efibootmgr writes it as UCS-2, the way the loader reads its options.
+    if (!req.load_options.empty()) create.insert(create.end(), {"--unicode", req.load_options});
+    e = run_efibootmgr(env, create, req.dry_run, out);
     if (e != Exit::ok || req.dry_run) return e;
     BootManagerState after;
     if ((e = read_boot_manager(env, after)) != Exit::ok) return e;
@@ -182,6 +186,7 @@ Exit install_boot_entry(AgentEnv& env, const std::string& esp, const BootEntryRe
     next.label = req.label;
     next.disk = disk;
     next.part = part;
+    next.load_options = req.load_options.empty() ? std::nullopt : std::optional<std::string>(req.load_options);
     if (!write_to_esp(env, result.state_path, install_state_text(next), err))
         return fail(env, Exit::install, err);
     return Exit::ok;

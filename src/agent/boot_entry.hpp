@@ -38,6 +38,9 @@ struct InstallState {
     std::optional<std::string> part;       //   a re-creation's fallback when sysfs cannot tell
     std::optional<std::string> repaired;   // "UNIX-SECONDS WHAT": the last repair
     std::optional<std::string> removable;  // fingerprint of the \EFI\BOOT\BOOTX64.EFI we wrote
+    // The load options install gave the entry (e.g. secure-boot-policy=permissive), so
+    // that a re-creation after a blessing carries them too; absent: none.
+    std::optional<std::string> load_options;
 };
 InstallState read_install_state(const std::string& path);
 std::string install_state_text(const InstallState& st);
@@ -47,6 +50,9 @@ struct BootEntryRequest {
     std::string part;
     std::string label;
     bool dry_run = false;  // say which efibootmgr calls would change something, change nothing
+    // ASCII words for the entry's load options (efibootmgr --unicode), e.g.
+    // "secure-boot-policy=permissive"; empty: none.
+    std::string load_options;
 };
 struct InstalledEntry {
     std::string num;                 // the new entry; empty after a dry run
@@ -58,8 +64,8 @@ struct InstalledEntry {
 // puts it first in BootOrder; the entry an earlier install recorded is deleted first.
 // Without req.disk/part they come from sysfs, else from install.state. Called by
 // install and by the boot entry check after a blessing (boot_entry_heal.cpp).
-// Then writes install.state with the new number and the BootOrder from before the
-// first install (a reinstall keeps the saved one). Every failure is reported (exit 13).
+// Then writes install.state with the new number, the load options and the BootOrder
+// from before the first install (a reinstall keeps the saved one). Every failure is reported (exit 13).
 Exit install_boot_entry(AgentEnv& env, const std::string& esp, const BootEntryRequest& req, InstalledEntry& out);
 
 struct RemovedEntry {

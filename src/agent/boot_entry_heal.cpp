@@ -73,7 +73,10 @@ void check_entry(AgentEnv& env, AgentEnv& quiet, std::ostringstream& sink, const
         InstalledEntry made;
         const std::string label = state.label.value_or("wdboot");
         sink.str("");
-        if (install_boot_entry(quiet, esp, {"", "", label, false}, made) != Exit::ok) {
+        // The load options install gave it (secure-boot-policy=permissive): without
+        // them a Secure Boot machine would come back strict and refuse its kernels.
+        if (install_boot_entry(quiet, esp, {"", "", label, false, state.load_options.value_or("")}, made) !=
+            Exit::ok) {
             rep.problems.push_back(wrong + "; re-creating it failed: " + captured_message(sink));
             return;
         }

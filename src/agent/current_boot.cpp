@@ -88,7 +88,13 @@ bool parse_current_boot(const std::vector<uint8_t>& data, CurrentBoot& out, std:
         } else if (key == "timeout") {
             uint32_t v = 0;
             cb.timeout = parse_u32(value, v) ? v : 0;
+        } else if (key == "secure_boot" && (value == "0" || value == "1")) {
+            cb.secure_boot = value == "1" ? 1 : 0;
+        } else if (key == "secure_boot_policy" && (value == "strict" || value == "permissive")) {
+            cb.secure_boot_policy = value;
         } else {
+            // Also a secure_boot word with a value the loader never writes: shown by
+            // status as it is, never taken for a policy.
             cb.other[key] = value;
         }
     }

@@ -11,11 +11,71 @@
 #include "config_edit.hpp"
 #include "esp_files.hpp"
 #include "kernel_commands.hpp"
+#include "secure_boot_check.hpp"
 #include "starter_config.hpp"
 
 namespace fs = std::filesystem;
 
 namespace wdboot::agent {
+namespace {
+
+inline constexpr char kPermissiveOption[] = "secure-boot-policy=permissive";
+
+// Under Secure Boot: would the loader start any slot of `config_text` with the policy
+// it will read? `load_options`: what the new boot entry carries; with --no-boot-entry
+// the existing entry's policy counts. Images not yet on the ESP are read from the
+// sources of `copies`. Nothing is changed here: install calls it before any copy.
+Exit check_install_secure_boot(AgentEnv& env, const InstallOptions& opts, const std::string& esp,
+                               const std::string& config_text, const std::vector<EspCopy>& copies,
+                               const std::string& load_options) {
+    if (!secure_boot_enabled(env)) return Exit::ok;
+    SecureBootPolicy policy = loader_config(load_options, config_text)->secure_boot_policy;
+    if (opts.no_boot_entry) {
+        const EffectivePolicy p = effective_policy(env, esp, config_text);
+        policy = p.boot_entry ? *p.boot_entry : SecureBootPolicy::strict;
+    }
+    std::unique_ptr<Config> cfg = loader_config("", config_text);
+    std::vector<SlotCheck> checks = check_slots(*cfg, true, policy, planned_image_files(esp, copies));
+    std::string refused, unknown;
+    size_t refused_count = 0, starting = 0;
+    for (const SlotCheck& c : checks) {
+        if (c.verdict == SlotVerdict::refused) {
+            refused += "\n  " + slot_check_text(c);
+            ++refused_count;
+        } else if (c.verdict == SlotVerdict::unknown) {
+            unknown += "\n  " + slot_check_text(c);
+        } else {
+            ++starting;
+        }
+    }
+    if (policy == SecureBootPolicy::permissive)
+        note(env, "Secure Boot is on, secure-boot-policy permissive: the options and initrds of wdboot.conf reach "
+                  "the kernels unverified (docs/secure-boot.md)");
+    const std::string fixes =
+        "either install with --secure-boot-policy permissive (the loader then passes wdboot.conf's options and "
+        "initrds, unverified), or boot signed unified kernel images, which carry their own command line and initrd "
+        "(docs/secure-boot.md)";
+    // A reinstall without the flag would drop the permissive policy the entry has now.
+    std::string dropped;
+    if (!opts.no_boot_entry && opts.secure_boot_policy.empty()) {
+        const EffectivePolicy now = effective_policy(env, esp, config_text);
+        if (now.boot_entry == SecureBootPolicy::permissive)
+            dropped = "\n(" + now.boot_entry_name + " has secure-boot-policy=permissive now; install re-creates the "
+                      "entry, and writes it again only with --secure-boot-policy permissive)";
+    }
+    if (refused_count > 0 && starting == 0)
+        return fail(env, Exit::refused,
+                    "Secure Boot is on and secure-boot-policy is strict: the loader would start none of the slots "
+                    "of wdboot.conf, and the machine would not boot:" + refused + unknown +
+                    "\nNothing changed. To boot these kernels with wdboot: " + fixes + dropped);
+    if (refused_count > 0)
+        *env.err << "wdbootctl: warning: Secure Boot is on and secure-boot-policy is strict: the loader will refuse"
+                 << refused << "\n  (the other slots boot; to boot these too: " << fixes << ")\n";
+    if (!unknown.empty()) *env.err << "wdbootctl: warning: Secure Boot is on:" << unknown << "\n";
+    return Exit::ok;
+}
+
+}  // namespace
 
 Exit cmd_install(AgentEnv& env, const InstallOptions& opts) {
     if (!opts.dry_run && !env.is_root) return fail(env, Exit::not_root, "install needs root");
@@ -25,6 +85,14 @@ Exit cmd_install(AgentEnv& env, const InstallOptions& opts) {
         return fail(env, Exit::install, "no ESP found: mount it (e.g. at /boot/efi) or pass --esp PATH");
     if (env.loader_image.empty() || access(env.loader_image.c_str(), R_OK) != 0)
         return fail(env, Exit::install, "loader image " + env.loader_image + " not found (build with -DWDBOOT_EFI=ON)");
+    if (!opts.secure_boot_policy.empty() && opts.secure_boot_policy != "strict" &&
+        opts.secure_boot_policy != "permissive")
+        return fail(env, Exit::usage, "--secure-boot-policy is strict or permissive, not \"" + opts.secure_boot_policy + "\"");
+    if (!opts.secure_boot_policy.empty() && opts.no_boot_entry)
+        return fail(env, Exit::usage,
+                    "--secure-boot-policy is written into the boot entry, which --no-boot-entry leaves alone (set it "
+                    "by hand: efibootmgr --unicode '" + std::string(kPermissiveOption) + "', docs/install.md)");
+    const std::string load_options = opts.secure_boot_policy == "permissive" ? kPermissiveOption : "";
     std::string err;
     // The starter config is built and checked before anything is copied.
     const std::string conf_path = esp_file(esp, env.config.config_path);
@@ -49,6 +117,13 @@ Exit cmd_install(AgentEnv& env, const InstallOptions& opts) {
         if (!check_config_text(text, problems))
             return fail(env, Exit::config, "the generated wdboot.conf does not parse; nothing changed:\n" + problems);
     }
+    {
+        // The config the loader will read: the new one, or the one kept.
+        std::string config_text = text;
+        if (text.empty()) (void)read_file(conf_path, config_text);
+        if (Exit e = check_install_secure_boot(env, opts, esp, config_text, copies, load_options); e != Exit::ok)
+            return e;
+    }
     if (!sources_readable(copies, err)) return fail(env, Exit::install, err + "; nothing changed");
     if (std::vector<std::string> created; !copy_to_esp(env, esp, copies, opts.dry_run, created, err))
         return fail(env, Exit::install, err);
@@ -62,10 +137,10 @@ Exit cmd_install(AgentEnv& env, const InstallOptions& opts) {
     if (opts.no_boot_entry) return Exit::ok;
 
     InstalledEntry entry;
-    Exit e = install_boot_entry(env, esp, {opts.disk, opts.part, opts.label, opts.dry_run}, entry);
+    Exit e = install_boot_entry(env, esp, {opts.disk, opts.part, opts.label, opts.dry_run, load_options}, entry);
     if (e != Exit::ok || opts.dry_run) return e;
     if (env.json) {
-        *env.out << nlohmann::json{{"esp", esp}, {"bootnum", entry.num}, {"bootorder", entry.order}, {"previous_bootorder", entry.previous_order}}.dump(2) << "\n";
+        *env.out << nlohmann::json{{"esp", esp}, {"bootnum", entry.num}, {"bootorder", entry.order}, {"previous_bootorder", entry.previous_order}, {"load_options", load_options}}.dump(2) << "\n";
     } else {
         *env.out << "installed: Boot" << entry.num << " \"" << opts.label << "\" first in BootOrder ("
                  << boot_order_text(entry.order) << "); previous order "

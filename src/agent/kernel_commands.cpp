@@ -11,6 +11,7 @@
 #include "esp_files.hpp"
 #include "kernel_slots.hpp"
 #include "loader_entries.hpp"
+#include "secure_boot_check.hpp"
 #include "slot_commands.hpp"
 #include "starter_config.hpp"
 #include "wdboot/slot_policy.hpp"
@@ -411,6 +412,10 @@ Exit cmd_kernel_add(AgentEnv& env, const KernelAddOptions& o) {
         return fail(env, Exit::install, err + "; wdboot.conf not changed");
     }
     forget_slot_in_record(env, name);
+    // A plain kernel with options or initrds is refused by the loader under Secure Boot
+    // and secure-boot-policy strict: said, never a failure (a failing postinst hook
+    // breaks apt, and the slot is harmless: the next one boots).
+    warn_if_slot_refused(env, esp, new_text, name, planned_image_files(esp, {}));
     KernelSlot entry{o.version, name, env.now(), false, {}};
     managed.push_back(entry);
     (void)save_managed(env, managed);

@@ -89,6 +89,9 @@ int main(int argc, char** argv) {
     install->add_flag("--force-config", iopts.force_config, "Replace an existing wdboot.conf");
     install->add_flag("--no-boot-entry", iopts.no_boot_entry, "Do not touch the UEFI boot entries");
     install->add_flag("--dry-run", iopts.dry_run, "Show what would be done");
+    install->add_option("--secure-boot-policy", iopts.secure_boot_policy,
+                        "Under Secure Boot: strict (default) or permissive, written into the boot entry's load options")
+        ->check(CLI::IsMember({"strict", "permissive"}));
     bool purge = false, dry_run = false;
     auto* uninstall = app.add_subcommand("uninstall", "Remove the boot entry and restore the previous BootOrder");
     uninstall->add_flag("--purge", purge, "Also delete \\EFI\\wdboot and the state variables");

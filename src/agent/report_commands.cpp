@@ -8,6 +8,7 @@
 
 #include "blesser_conflicts.hpp"
 #include "panic_archive.hpp"
+#include "secure_boot_check.hpp"
 #include "wdboot/ipmi_watchdog.hpp"
 #include "wdboot/config.hpp"
 #include "wdboot/secure_boot.hpp"
@@ -203,6 +204,39 @@ nlohmann::json last_runtime_crash_json(const AgentEnv& env, const BootState& st)
     return nullptr;
 }
 
+// Secure Boot, the secure-boot-policy and where it comes from (secure_boot_check.hpp),
+// and the slots the next boot's policy keeps from starting. Images are read only when
+// Secure Boot is on and the verdict depends on them.
+nlohmann::json secure_boot_json(AgentEnv& env, const Session& s) {
+    const bool on = secure_boot_enabled(env);
+    const std::string esp = find_esp(env);
+    std::string text;
+    const bool have_text = !esp.empty() && read_file(esp_file(esp, env.config.config_path), text);
+    const EffectivePolicy p = effective_policy(env, esp, have_text ? text : "");
+    // The next boot reads the boot entry's load options: its policy, when they can be read.
+    const SecureBootPolicy next = p.boot_entry ? *p.boot_entry : p.policy;
+    nlohmann::json j = {
+        {"enabled", on},
+        {"loader_saw", s.have_current && s.current.secure_boot >= 0 ? nlohmann::json(s.current.secure_boot == 1)
+                                                                    : nlohmann::json(nullptr)},
+        {"policy", to_string(p.policy)},
+        {"policy_source", p.source},
+        {"policy_detail", p.detail},
+        {"boot_entry", p.boot_entry_name.empty() ? nlohmann::json(nullptr) : nlohmann::json(p.boot_entry_name)},
+        {"boot_entry_policy", p.boot_entry ? nlohmann::json(to_string(*p.boot_entry)) : nlohmann::json(nullptr)},
+        {"next_boot_policy", to_string(next)},
+        {"refused_slots", nlohmann::json::array()},
+        {"unchecked_slots", nlohmann::json::array()}};
+    if (!on || !have_text) return j;
+    std::unique_ptr<Config> cfg = loader_config("", text);
+    for (const SlotCheck& c : check_slots(*cfg, true, next, planned_image_files(esp, {}))) {
+        nlohmann::json e = {{"slot", c.slot}, {"image", c.image}, {"reason", c.why}};
+        if (c.verdict == SlotVerdict::refused) j["refused_slots"].push_back(e);
+        else if (c.verdict == SlotVerdict::unknown) j["unchecked_slots"].push_back(e);
+    }
+    return j;
+}
+
 }  // namespace
 
 nlohmann::json status_document(AgentEnv& env, const Session& s, const Config* cfg) {
@@ -255,6 +289,7 @@ nlohmann::json status_document(AgentEnv& env, const Session& s, const Config* cf
     j["crash_loop"] = crash_loop_json(s, cfg);
     j["last_runtime_crash"] = last_runtime_crash_json(env, st);
     j["blesser_conflicts"] = conflicts_json(find_blesser_conflicts(env));
+    j["secure_boot"] = secure_boot_json(env, s);
     return j;
 }
 
@@ -277,6 +312,14 @@ void print_status(std::ostream& o, const nlohmann::json& j) {
     if (!w["device"].is_null()) o << ", " << str(w["device"]) << " " << str(w["state"], "");
     if (!w["detail"].get<std::string>().empty()) o << " (" << str(w["detail"]) << ")";
     o << "; after blessing: " << str(w["mode"]) << "\n";
+    const auto& sb = j["secure_boot"];
+    o << "secure boot: " << (sb["enabled"].get<bool>() ? "on" : "off") << ", secure-boot-policy " << str(sb["policy"])
+      << " (" << str(sb["policy_source"]);
+    if (!sb["policy_detail"].get<std::string>().empty()) o << ": " << str(sb["policy_detail"]);
+    o << ")";
+    if (sb["next_boot_policy"] != sb["policy"]) o << "; " << str(sb["next_boot_policy"]) << " from the next boot ("
+                                                  << str(sb["boot_entry"]) << ")";
+    o << "\n";
     o << "default:    " << str(j["default"], "first slot in wdboot.conf") << " (" << str(j["default_source"]) << ")\n";
     o << "trial:      " << str(j["trial"]) << "\n";
     o << "last good:  " << str(j["last_good"]) << "\n";
@@ -323,6 +366,13 @@ void print_status(std::ostream& o, const nlohmann::json& j) {
         if (!c["panic_line"].is_null()) o << "\n  " << str(c["panic_line"]);
         o << "\n";
     }
+    for (const auto& c : sb["refused_slots"]) {
+        o << "\nWARNING: Secure Boot: the loader refuses slot \"" << str(c["slot"]) << "\" (" << str(c["image"])
+          << "): " << str(c["reason"]) << ".\n  To boot it: a signed unified kernel image, or "
+          << "wdbootctl install --secure-boot-policy permissive (docs/secure-boot.md)\n";
+    }
+    for (const auto& c : sb["unchecked_slots"])
+        o << "\nnote: Secure Boot: slot \"" << str(c["slot"]) << "\": " << str(c["reason"]) << "\n";
     for (const auto& c : j["blesser_conflicts"]) {
         o << "\nWARNING: another blesser (" << str(c["id"]) << "): " << str(c["detail"])
           << ".\n  wdboot's counting needs exactly one; to fix: " << str(c["fix"]) << "\n";

@@ -8,6 +8,7 @@
 #include "config_edit.hpp"
 #include "esp_files.hpp"
 #include "loader_entries.hpp"
+#include "secure_boot_check.hpp"
 #include "starter_config.hpp"
 #include "wdboot/config.hpp"
 #include "wdboot/pe_image.hpp"
@@ -16,16 +17,6 @@
 
 namespace wdboot::agent {
 namespace {
-
-// The SecureBoot global variable (UEFI 2.10 section 3.3): 1 when Secure Boot is enforced.
-constexpr const char* kGlobalVariableGuid = "8be4df61-93ca-11d2-aa0d-00e098032b8c";
-bool secure_boot_enabled(AgentEnv& env) {
-    if (env.efivars == nullptr) return false;
-    uint32_t attributes = 0;
-    std::vector<uint8_t> data;
-    return env.efivars->read("SecureBoot", attributes, data, kGlobalVariableGuid) == Status::ok && data.size() == 1 &&
-           data[0] == 1;
-}
 
 // Text of an embedded command line for a message: control characters shown as spaces,
 // cut at 120 characters.
@@ -212,6 +203,9 @@ Exit cmd_add_slot(AgentEnv& env, const SlotSpec& spec, const std::string& esp_ar
     if (!spec.efi_path.empty() &&
         !describe_efi_image(env, esp_file(esp, spec.efi_path), options, *before, err))
         return fail(env, Exit::install, err + "; nothing changed");
+    // Under Secure Boot the loader's policy may refuse the slot: said, not refused here
+    // (the operator may be about to set the policy, or to replace the image).
+    warn_if_slot_refused(env, esp, text, spec.name, planned_image_files(esp, copies));
 
     std::vector<std::string> created;
     if (spec.dry_run) {

@@ -301,8 +301,9 @@ namespace {
 // The loader's side of a boot, as efi/ does it, over the fake efivarfs.
 class LoaderPlatform final : public BootPlatform {
 public:
-    LoaderPlatform(Efivarfs& vars, ResetCause cause, uint64_t now, std::set<std::string> fail, jmp_buf& jb)
-        : vars_(vars), cause_(cause), now_(now), fail_(std::move(fail)), jb_(jb) {}
+    LoaderPlatform(Efivarfs& vars, ResetCause cause, uint64_t now, std::set<std::string> fail, LoadFailure why,
+                   jmp_buf& jb)
+        : vars_(vars), cause_(cause), now_(now), fail_(std::move(fail)), why_(why), jb_(jb) {}
     WatchdogProbe probe_watchdog(const Config&) override {
         return {true, "i6300esb", cause_, "modprobe.blacklist=i6300esb"};
     }
@@ -328,7 +329,7 @@ public:
     }
     Status load_image(const SlotConfig& slot, const CommandLineParts&, LoadFailure& why) override {
         if (!fail_.count(slot.name)) return Status::ok;
-        why = LoadFailure::security_violation;
+        why = why_;
         return Status::load_failed;
     }
     void unload_image() override {}
@@ -366,6 +367,7 @@ private:
     ResetCause cause_;
     uint64_t now_;
     std::set<std::string> fail_;
+    LoadFailure why_;
     jmp_buf& jb_;
 };
 
@@ -379,7 +381,7 @@ Agent::BootOutcome Agent::boot(ResetCause cause, std::set<std::string> fail_load
     (void)vars->remove(kCurrentVariable);
     EfivarfsStore store(*vars);
     static jmp_buf jb;
-    LoaderPlatform platform(*vars, cause, clock, std::move(fail_load), jb);
+    LoaderPlatform platform(*vars, cause, clock, std::move(fail_load), load_failure, jb);
     BootOutcome o;
     // start_image() leaves run_boot() the way a running kernel does: it never returns.
     if (setjmp(jb) == 0) {

@@ -17,6 +17,7 @@
 #include "agent_env.hpp"
 #include "wdboot/boot_flow.hpp"
 #include "wdboot/config.hpp"
+#include "wdboot/secure_boot.hpp"
 
 namespace wdtest {
 
@@ -134,12 +135,13 @@ public:
     void write_config(const std::string& text);
     // Boots like the loader: run_boot() over the fake efivarfs with a platform that
     // publishes WdbootCurrent and then "runs" the kernel (control does not return).
-    // fail_load: slot names whose image fails to load.
+    // fail_load: slot names whose image fails to load, for the reason load_failure.
     struct BootOutcome {
         std::string slot;
         uint32_t boot_id = 0;
     };
     BootOutcome boot(ResetCause cause = ResetCause::power_on, std::set<std::string> fail_load = {});
+    LoadFailure load_failure = LoadFailure::security_violation;
     LoadedState state();
     void clear_output();
 };

@@ -58,3 +58,30 @@ TEST_CASE("refused contents") {
         CHECK_FALSE(err.empty());
     }
 }
+
+TEST_CASE("the loader's Secure Boot words: secure_boot and secure_boot_policy") {
+    CurrentBoot cb;
+    std::string err;
+    SECTION("as the loader writes them") {
+        REQUIRE(parse_current_boot(bytes("slot=a boot_id=3 trial=0 forced=0 secure_boot=1 secure_boot_policy=strict"),
+                                   cb, err));
+        CHECK(cb.secure_boot == 1);
+        CHECK(cb.secure_boot_policy == "strict");
+        CHECK(cb.other.count("secure_boot") == 0);
+        REQUIRE(parse_current_boot(bytes("slot=a boot_id=3 secure_boot=0 secure_boot_policy=permissive"), cb, err));
+        CHECK(cb.secure_boot == 0);
+        CHECK(cb.secure_boot_policy == "permissive");
+    }
+    SECTION("a loader before issue 12 says neither") {
+        REQUIRE(parse_current_boot(bytes("slot=a boot_id=3 trial=0 forced=0"), cb, err));
+        CHECK(cb.secure_boot == -1);
+        CHECK(cb.secure_boot_policy.empty());
+    }
+    SECTION("values the loader never writes are not taken, only kept") {
+        REQUIRE(parse_current_boot(bytes("slot=a boot_id=3 secure_boot=2 secure_boot_policy=lax"), cb, err));
+        CHECK(cb.secure_boot == -1);
+        CHECK(cb.secure_boot_policy.empty());
+        CHECK(cb.other.at("secure_boot") == "2");
+        CHECK(cb.other.at("secure_boot_policy") == "lax");
+    }
+}

@@ -93,7 +93,7 @@ TEST_CASE("status --json: the schema's full key set is pinned") {
     CHECK(keys(j) == std::set<std::string>{"schema", "booted", "watchdog", "default", "default_source", "trial",
                                            "last_good", "attempt", "generation", "source_copy", "read_only", "copies",
                                            "slots", "last_failure", "crash_loop", "last_runtime_crash",
-                                           "blesser_conflicts"});
+                                           "blesser_conflicts", "secure_boot"});
     CHECK(keys(j["booted"]) == std::set<std::string>{"slot", "index", "boot_id", "blessed"});
     CHECK(keys(j["watchdog"]) == std::set<std::string>{"driver", "timeout", "device", "state", "armed", "detail", "mode"});
     CHECK(keys(j["attempt"]) == std::set<std::string>{"slot", "boot_id"});
@@ -104,6 +104,9 @@ TEST_CASE("status --json: the schema's full key set is pinned") {
     CHECK(keys(j["last_failure"]) == std::set<std::string>{"time", "time_text", "boot_id", "slot", "event",
                                                            "reset_cause", "detail", "detail_text"});
     CHECK(j["last_failure"]["event"] == "load-failed");
+    CHECK(keys(j["secure_boot"]) == std::set<std::string>{"enabled", "loader_saw", "policy", "policy_source",
+                                                          "policy_detail", "boot_entry", "boot_entry_policy",
+                                                          "next_boot_policy", "refused_slots", "unchecked_slots"});
     // The schema documents every key it has (docs/agent.md's status table).
     const std::string docs = read_text(std::string(WDBOOT_SOURCE_DIR) + "/docs/agent.md");
     for (const auto& k : keys(j)) {
