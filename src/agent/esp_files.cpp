@@ -45,6 +45,13 @@ bool read_file(const std::string& path, std::string& out) {
     return true;
 }
 
+PeFileRead read_pe_file(const std::string& path, std::string& bytes, PeImageInfo& info, PeError& error) {
+    std::error_code ec;
+    if (!std::filesystem::is_regular_file(path, ec) || !read_file(path, bytes)) return PeFileRead::unreadable;
+    error = inspect_pe_image(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), PeLayout::file, info);
+    return error == PeError::ok ? PeFileRead::ok : PeFileRead::not_pe;
+}
+
 bool write_to_esp(AgentEnv& env, const std::string& path, const std::string& text, std::string& err) {
     return write_file_atomic(file_sync(env), path, text, err);
 }

@@ -9,6 +9,7 @@
 
 #include "agent_env.hpp"
 #include "wdboot/config.hpp"
+#include "wdboot/pe_image.hpp"
 
 namespace wdboot::agent {
 
@@ -30,6 +31,12 @@ struct EspCopy {
 
 // Reads a whole file (on the ESP or not: /proc/cmdline, sysfs). False if it cannot.
 bool read_file(const std::string& path, std::string& out);
+
+// Reads an image file and inspects its PE headers as stored (PeLayout::file), as the
+// loader will once LoadImage placed it. `bytes` keeps the file: `info` points into it.
+// unreadable: not a regular file, or it cannot be read; not_pe: *error says why.
+enum class PeFileRead : uint8_t { ok, unreadable, not_pe };
+PeFileRead read_pe_file(const std::string& path, std::string& bytes, PeImageInfo& info, PeError& error);
 
 // Replaces the file at `path` (under the ESP mount point) with `text`, atomically.
 bool write_to_esp(AgentEnv& env, const std::string& path, const std::string& text, std::string& err);

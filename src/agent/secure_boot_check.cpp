@@ -1,6 +1,5 @@
 #include "secure_boot_check.hpp"
 
-#include <filesystem>
 
 #include "boot_entry.hpp"
 #include "efi/load_option.hpp"
@@ -27,15 +26,15 @@ SlotInputs inputs_of(const SlotConfig& s) {
 
 // The image's type from its file, or false with why not.
 bool image_type(const std::string& file, PeImageType& type, std::string& why) {
-    std::error_code ec;
     std::string bytes;
-    if (!std::filesystem::is_regular_file(file, ec) || !read_file(file, bytes)) {
+    PeImageInfo info{};
+    PeError e = PeError::ok;
+    PeFileRead r = read_pe_file(file, bytes, info, e);
+    if (r == PeFileRead::unreadable) {
         why = file + " cannot be read";
         return false;
     }
-    PeImageInfo info{};
-    PeError e = inspect_pe_image(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), PeLayout::file, info);
-    if (e != PeError::ok) {
+    if (r == PeFileRead::not_pe) {
         why = file + " is not a PE image (" + std::string(to_string(e)) + ")";
         return false;
     }

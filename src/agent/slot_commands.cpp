@@ -39,13 +39,14 @@ bool describe_efi_image(AgentEnv& env, const std::string& file, const std::strin
         return true;
     }
     std::string bytes;
-    if (!std::filesystem::is_regular_file(file, ec) || !read_file(file, bytes)) {
+    PeImageInfo info{};
+    PeError e = PeError::ok;
+    PeFileRead r = read_pe_file(file, bytes, info, e);
+    if (r == PeFileRead::unreadable) {
         why = file + " is not a readable file";
         return false;
     }
-    PeImageInfo info{};
-    PeError e = inspect_pe_image(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), PeLayout::file, info);
-    if (e != PeError::ok) {
+    if (r == PeFileRead::not_pe) {
         why = file + " is not an EFI image the firmware can load (" + to_string(e) + ")";
         return false;
     }
