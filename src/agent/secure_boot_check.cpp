@@ -1,6 +1,5 @@
 #include "secure_boot_check.hpp"
 
-
 #include "boot_entry.hpp"
 #include "efi/load_option.hpp"
 #include "wdboot/pe_image.hpp"
