@@ -60,13 +60,19 @@ LoadFailure load_failure_of(EFI_STATUS s) {
 }
 
 bool secure_boot_enabled() {
-    CHAR16 name[11];
-    ascii_to_ucs2("SecureBoot", name, 11);
-    EFI_GUID global = EFI_GLOBAL_VARIABLE;
-    UINT8 value = 0;
-    UINTN size = sizeof(value);
-    EFI_STATUS s = RT->GetVariable(name, &global, nullptr, &size, &value);
-    return !EFI_ERROR(s) && size == 1 && value == 1;
+    // The firmware sets it before any boot option runs and nothing changes it during a
+    // boot: read once, for every image loaded and for WdbootCurrent.
+    static int enabled = -1;
+    if (enabled < 0) {
+        CHAR16 name[11];
+        ascii_to_ucs2("SecureBoot", name, 11);
+        EFI_GUID global = EFI_GLOBAL_VARIABLE;
+        UINT8 value = 0;
+        UINTN size = sizeof(value);
+        EFI_STATUS s = RT->GetVariable(name, &global, nullptr, &size, &value);
+        enabled = !EFI_ERROR(s) && size == 1 && value == 1 ? 1 : 0;
+    }
+    return enabled == 1;
 }
 
 bool ImageLoader::compose(const char* name, ImageKind declared, bool entry_has_text, const CommandLineParts& given,

@@ -18,7 +18,7 @@ namespace wdboot::efi {
 LoadFailure load_failure_of(EFI_STATUS s);
 
 // The SecureBoot global variable (UEFI 2.10 section 3.3) is 1: Secure Boot is enforced.
-// Absent or unreadable counts as off.
+// Absent or unreadable counts as off. Read from the firmware once per boot.
 bool secure_boot_enabled();
 
 class ImageLoader {
