@@ -102,6 +102,45 @@ def parse(data):
     return Store(size, variables, pos)
 
 
+class Write:
+    """One SetVariable seen between two snapshots of a store."""
+
+    def __init__(self, kind, name, guid, data_size=0):
+        self.kind = kind    # "write" (a new copy appended), "delete" (the live copy marked
+        self.name = name    # deleted with no new one) or "torn" (a header whose data never
+        self.guid = guid    # completed: a write cut short)
+        self.data_size = data_size
+
+
+def writes_between(before, after):
+    """The variable writes that turned store `before` into `after`, in store order, or
+    None when they cannot be told: the firmware reclaimed the store in between (the
+    records before the old end moved). EDK2 appends a new copy for every write of a
+    non-volatile variable, even one that changes nothing, and only clears State bits of
+    the old copy; so the records after the old end are the writes, and a copy that died
+    without a newer one of the same name is a deletion."""
+    if after.end < before.end:
+        return None
+    old = {v.offset: v for v in before.variables}
+    for v in after.variables:
+        if v.offset >= before.end:
+            break
+        w = old.get(v.offset)
+        if w is None or (w.name, w.guid) != (v.name, v.guid):
+            return None
+    out = []
+    fresh = [v for v in after.variables if v.offset >= before.end]
+    renewed = {(v.name, v.guid) for v in fresh}
+    for v in after.variables:
+        if v.offset >= before.end:
+            break
+        if old[v.offset].live and not v.live and (v.name, v.guid) not in renewed:
+            out.append(Write("delete", v.name, v.guid))
+    for v in fresh:
+        out.append(Write("torn" if v.state == VAR_HEADER_VALID_ONLY else "write", v.name, v.guid, v.data_size))
+    return out
+
+
 def read(path):
     with open(path, "rb") as f:
         return parse(f.read())
