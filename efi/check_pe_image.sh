@@ -1,6 +1,6 @@
 #!/bin/sh
 # Checks the linked image before it is installed as wdbootx64.efi. Called by
-# efi/CMakeLists.txt:  check_pe_image.sh OBJDUMP ELF.so PE.efi
+# efi/CMakeLists.txt:  check_pe_image.sh OBJDUMP ELF.so PE.efi SIZE_LIMIT
 #  1. The ELF has only sections the gnu-efi linker script places and objcopy keeps:
 #     an orphan (.bss.*, .init_array from a global constructor, .tdata, ...) would be
 #     dropped silently and the image would run with that memory missing.
@@ -9,12 +9,18 @@
 #     anything else (GLOB_DAT from a GNU-unique symbol, say) would silently stay zero.
 #  3. The PE file is PE32+ with subsystem "EFI application" (10) and has its .sbat
 #     section starting with the SBAT header line (shim refuses a second stage without).
+#  4. Every PE section starts on a 4 KiB boundary (SectionAlignment: a loader may
+#     reject an image whose .bss, which has no file bytes, is placed off it).
+#  5. The PE file is at most SIZE_LIMIT bytes (WDBOOT_EFI_SIZE_LIMIT; why it is
+#     watched and where the bytes go: docs/performance.md).
 set -eu
 objdump=$1
 elf=$2
 pe=$3
+limit=$4
 
-expected=" .hash .gnu.hash .eh_frame .text .reloc .data .note.gnu.build-id .dynamic .rela .dynsym .dynstr .comment .eh_frame_hdr .sbat "
+# .bss: the NOBITS section of wdboot_efi.lds (zero-initialised data without file bytes).
+expected=" .hash .gnu.hash .eh_frame .text .reloc .data .note.gnu.build-id .dynamic .rela .dynsym .dynstr .comment .eh_frame_hdr .sbat .bss "
 bad=""
 for sec in $("$objdump" -h -w "$elf" | awk '$1 ~ /^[0-9]+$/ { print $2 }'); do
     case "$sec" in .debug_*) continue ;; esac
@@ -50,5 +56,18 @@ if ! printf '%s\n' "$headers" | grep -Eq '^Subsystem[[:space:]]+0*a[[:space:]]+\
 fi
 if ! "$objdump" -h "$pe" | awk '$2 == ".sbat" { found = 1 } END { exit !found }'; then
     echo "error: $pe has no .sbat section" >&2
+    exit 1
+fi
+
+misaligned=$("$objdump" -h "$pe" | awk '$1 ~ /^[0-9]+$/ && $4 !~ /000$/ { print $2, $4 }')
+if [ -n "$misaligned" ]; then
+    echo "error: $pe has sections off the 4 KiB section alignment:" >&2
+    printf '  %s\n' "$misaligned" >&2
+    exit 1
+fi
+
+size=$(wc -c < "$pe")
+if [ "$size" -gt "$limit" ]; then
+    echo "error: ${pe%.tmp} would be $size bytes, over the limit of $limit bytes (WDBOOT_EFI_SIZE_LIMIT); docs/performance.md says where the bytes go" >&2
     exit 1
 fi

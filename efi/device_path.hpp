@@ -1,5 +1,5 @@
 // Checking the device path of a Boot#### entry (`bootentry` slots) before anything
-// walks it: gnu-efi's AppendDevicePath, the short-form expansion in efi_image.cpp
+// walks it: append_device_path (efi_services.cpp), the short-form expansion in efi_image.cpp
 // (HD() fields, file path nodes) and the firmware's LoadImage all trust node lengths.
 // Pure and freestanding (no efi.h), host-tested (tests/unit/test_efi_device_path.cpp)
 // and fuzzed (fuzz/fuzz_device_path.cpp). Called by parse_load_option().

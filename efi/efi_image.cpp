@@ -1,5 +1,6 @@
 #include "efi_image.hpp"
 
+#include "efi_services.hpp"
 #include "efi_text.hpp"
 #include "load_option.hpp"
 #include "shim_lock.hpp"
@@ -192,7 +193,7 @@ EFI_STATUS ImageLoader::load_file(const char* path, ImageKind declared, const Co
         log_failure("path too long: ", path, EFI_INVALID_PARAMETER);
         return EFI_INVALID_PARAMETER;
     }
-    EFI_DEVICE_PATH* dp = FileDevicePath(esp_device_, wpath);
+    EFI_DEVICE_PATH* dp = file_device_path(esp_device_, wpath);
     if (dp == nullptr) return EFI_OUT_OF_RESOURCES;
     EFI_STATUS s = load_path(dp);
     BS->FreePool(dp);
@@ -220,7 +221,7 @@ EFI_STATUS ImageLoader::load_file(const char* path, ImageKind declared, const Co
 // HD(...) or with the file path alone; the firmware's LoadImage only takes full paths,
 // so each file system's full path is tried in front of the short one. `path` has passed
 // check_device_path(): its HD() node holds all 42 bytes same_partition reads, and it is
-// one instance ending in End-Entire, as AppendDevicePath needs.
+// one instance ending in End-Entire, as append_device_path needs.
 EFI_STATUS ImageLoader::load_short_form(EFI_DEVICE_PATH* path) {
     bool hd = is_node(path, MEDIA_DEVICE_PATH, MEDIA_HARDDRIVE_DP);
     bool file = is_node(path, MEDIA_DEVICE_PATH, MEDIA_FILEPATH_DP);
@@ -233,7 +234,7 @@ EFI_STATUS ImageLoader::load_short_form(EFI_DEVICE_PATH* path) {
     if (EFI_ERROR(s)) return s;
     EFI_STATUS result = EFI_NOT_FOUND;
     for (UINTN i = 0; i < count; ++i) {
-        EFI_DEVICE_PATH* fs_path = DevicePathFromHandle(handles[i]);
+        EFI_DEVICE_PATH* fs_path = device_path_of(handles[i]);
         if (fs_path == nullptr) continue;
         EFI_DEVICE_PATH* rest = path;
         if (hd) {
@@ -243,7 +244,7 @@ EFI_STATUS ImageLoader::load_short_form(EFI_DEVICE_PATH* path) {
                 continue;
             rest = NextDevicePathNode(path);
         }
-        EFI_DEVICE_PATH* full = AppendDevicePath(fs_path, rest);
+        EFI_DEVICE_PATH* full = append_device_path(fs_path, rest);
         if (full == nullptr) {
             result = EFI_OUT_OF_RESOURCES;
             break;
@@ -282,7 +283,7 @@ EFI_STATUS ImageLoader::load_boot_entry(uint16_t number, const CommandLineParts&
         return s;
     }
     // Nothing below may walk the device path unless parse_load_option checked it: a
-    // zero-length node after an End-Instance made AppendDevicePath loop for ever.
+    // zero-length node after an End-Instance made gnu-efi's AppendDevicePath loop for ever.
     // Returning an error here marks the slot load-failed like any unloadable image.
     LoadOptionView opt{};
     LoadOptionError parsed = parse_load_option(value.data(), size, opt);

@@ -108,7 +108,7 @@ EFI_STATUS install_initrd(PoolBuffer& data) {
     g_server.size = data.size();
     g_server.data = data.data();
     EFI_HANDLE handle = nullptr;
-    EFI_GUID dp_guid = DevicePathProtocol;
+    EFI_GUID dp_guid = EFI_DEVICE_PATH_PROTOCOL_GUID;
     EFI_STATUS s = BS->InstallProtocolInterface(&handle, &dp_guid, EFI_NATIVE_INTERFACE, &g_initrd_path);
     if (EFI_ERROR(s)) {
         g_server.data = nullptr;
@@ -128,7 +128,7 @@ EFI_STATUS install_initrd(PoolBuffer& data) {
 void uninstall_initrd() {
     if (g_server.handle != nullptr) {
         EFI_GUID lf2 = kLoadFile2Guid;
-        EFI_GUID dp_guid = DevicePathProtocol;
+        EFI_GUID dp_guid = EFI_DEVICE_PATH_PROTOCOL_GUID;
         BS->UninstallProtocolInterface(g_server.handle, &lf2, &g_server.protocol);
         BS->UninstallProtocolInterface(g_server.handle, &dp_guid, &g_initrd_path);
         g_server.handle = nullptr;

@@ -3,6 +3,7 @@
 #include "efi_image.hpp"
 #include "efi_files.hpp"
 #include "efi_guid.hpp"
+#include "efi_services.hpp"
 #include "efi_text.hpp"
 #include "efi_variable_store.hpp"
 #include "tsc_clock.hpp"
@@ -53,7 +54,7 @@ void append_guid_upper(TextBuffer<kValueMax>& out, const uint8_t* g) {
 // The GPT partition GUID of the ESP, from the HD() node of its device path. False for
 // an MBR partition or a device without partitions (a bare FAT image).
 bool esp_partition_uuid(EFI_HANDLE device, TextBuffer<kValueMax>& out) {
-    for (EFI_DEVICE_PATH* n = DevicePathFromHandle(device); n != nullptr && !IsDevicePathEnd(n);
+    for (EFI_DEVICE_PATH* n = device_path_of(device); n != nullptr && !IsDevicePathEnd(n);
          n = NextDevicePathNode(n)) {
         if (DevicePathType(n) != MEDIA_DEVICE_PATH || DevicePathSubType(n) != MEDIA_HARDDRIVE_DP) continue;
         const auto* hd = reinterpret_cast<const HARDDRIVE_DEVICE_PATH*>(n);

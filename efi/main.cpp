@@ -4,6 +4,7 @@
 #include "efi_api.hpp"
 #include "efi_files.hpp"
 #include "efi_platform.hpp"
+#include "efi_services.hpp"
 #include "efi_text.hpp"
 #include "efi_variable_store.hpp"
 #include "load_option.hpp"
@@ -151,7 +152,7 @@ EFI_STATUS boot(EFI_HANDLE image) {
 // option must get the machine instead.
 extern "C" EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE* system_table) {
     wdboot::efi::g_clock.mark_entry();
-    InitializeLib(image, system_table);
+    wdboot::efi::init_services(system_table);
     EFI_STATUS s = wdboot::efi::boot(image);
     if (s == EFI_ACCESS_DENIED || s == EFI_SECURITY_VIOLATION) s = EFI_LOAD_ERROR;
     return s;

@@ -1,11 +1,24 @@
-// The few C/C++ runtime symbols a freestanding image needs that gnu-efi's libefi does
-// not provide (it has memcpy and memset only). GCC may emit calls to these from any
+// The few C/C++ runtime symbols a freestanding image needs (wdboot does not link
+// gnu-efi's libefi, efi_services.hpp says why). GCC may emit calls to these from any
 // object, including the core: see check_core_symbols.sh for the allow-list.
 #include <stddef.h>
 
 #include "efi_api.hpp"
 
 extern "C" {
+
+void* memcpy(void* __restrict dst, const void* __restrict src, size_t n) {
+    auto* d = static_cast<unsigned char*>(dst);
+    const auto* s = static_cast<const unsigned char*>(src);
+    for (size_t i = 0; i < n; ++i) d[i] = s[i];
+    return dst;
+}
+
+void* memset(void* dst, int value, size_t n) {
+    auto* d = static_cast<unsigned char*>(dst);
+    for (size_t i = 0; i < n; ++i) d[i] = static_cast<unsigned char>(value);
+    return dst;
+}
 
 void* memmove(void* dst, const void* src, size_t n) {
     auto* d = static_cast<unsigned char*>(dst);

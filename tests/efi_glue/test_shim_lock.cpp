@@ -10,7 +10,7 @@
 
 #include "shim_lock.hpp"
 
-EFI_BOOT_SERVICES* BS = nullptr;  // gnu-efi's libefi defines it in the loader
+EFI_BOOT_SERVICES* BS = nullptr;  // efi_services.cpp defines it in the loader
 
 namespace {
 
