@@ -5,13 +5,17 @@
 #     an orphan (.bss.*, .init_array from a global constructor, .tdata, ...) would be
 #     dropped silently and the image would run with that memory missing.
 #  2. No undefined symbols are left (gnu-efi images have no dynamic loader), and every
-#     dynamic relocation is R_X86_64_RELATIVE: gnu-efi's _relocate applies only those,
-#     anything else (GLOB_DAT from a GNU-unique symbol, say) would silently stay zero.
+#     dynamic relocation is R_X86_64_RELATIVE: a PE base relocation can express only
+#     those, anything else (GLOB_DAT from a GNU-unique symbol, say) would silently stay
+#     zero.
 #  3. The PE file is PE32+ with subsystem "EFI application" (10) and has its .sbat
 #     section starting with the SBAT header line (shim refuses a second stage without).
 #  4. Every PE section starts on a 4 KiB boundary (SectionAlignment: a loader may
 #     reject an image whose .bss, which has no file bytes, is placed off it).
-#  5. The PE file is at most SIZE_LIMIT bytes (WDBOOT_EFI_SIZE_LIMIT; why it is
+#  5. The PE's base relocation table (.reloc, from add_base_relocs.sh) has one DIR64
+#     entry for every ELF relocation, at the same address, and nothing else but
+#     ABSOLUTE padding: a missing one would leave a pointer unrelocated at run time.
+#  6. The PE file is at most SIZE_LIMIT bytes (WDBOOT_EFI_SIZE_LIMIT; why it is
 #     watched and where the bytes go: docs/performance.md).
 set -eu
 objdump=$1
@@ -63,6 +67,15 @@ misaligned=$("$objdump" -h "$pe" | awk '$1 ~ /^[0-9]+$/ && $4 !~ /000$/ { print 
 if [ -n "$misaligned" ]; then
     echo "error: $pe has sections off the 4 KiB section alignment:" >&2
     printf '  %s\n' "$misaligned" >&2
+    exit 1
+fi
+
+elf_relocs=$("$objdump" -R "$elf" | awk '$1 ~ /^[0-9a-f]+$/ { sub(/^0+/, "", $1); print $1 }' | sort)
+pe_relocs=$(printf '%s\n' "$headers" | awk '$1 == "reloc" && $NF != "ABSOLUTE" {
+    if ($NF != "DIR64") { print "bad:" $NF; next }
+    a = $(NF - 1); gsub(/[][]/, "", a); sub(/^0+/, "", a); print a }' | sort)
+if [ "$elf_relocs" != "$pe_relocs" ]; then
+    echo "error: the base relocations of $pe do not match the relocations of $elf" >&2
     exit 1
 fi
 

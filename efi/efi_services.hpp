@@ -1,7 +1,7 @@
 // What wdboot took from gnu-efi's libefi, in a few hundred bytes instead of ~30 KB
 // (libefi's objects come whole: DevicePathFromHandle alone brings the device path
-// printer, _Print and its float formatting). gnu-efi's crt0 and _relocate (libgnuefi)
-// are still used. Called by main.cpp (init_services, first thing in efi_main),
+// printer, _Print and its float formatting). gnu-efi's crt0 is still used (its _relocate
+// is not: runtime_support.cpp). Called by main.cpp (init_services, first thing in efi_main),
 // efi_image.cpp and loader_interface.cpp.
 #pragma once
 #include "efi_api.hpp"

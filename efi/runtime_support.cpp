@@ -49,4 +49,11 @@ int memcmp(const void* a, const void* b, size_t n) {
     for (;;) __asm__ volatile("cli; hlt");
 }
 
+// crt0 (gnu-efi) calls _relocate(ImageBase, _DYNAMIC, image, system table) before
+// efi_main; gnu-efi's libgnuefi version applies the ELF .rela entries. wdboot's image
+// carries them as PE base relocations instead (add_base_relocs.sh), which the firmware's
+// loader has applied before the entry point runs, and has no .dynamic in the PE: so
+// nothing is left to do here. crt0 ignores the result.
+long _relocate(long, void*, void*, void*) { return 0; }
+
 }  // extern "C"

@@ -15,63 +15,73 @@ bool text_equal_n(const char* a, const char* b, size_t n);
 // Returns false when src did not fit.
 bool text_copy(char* dst, size_t cap, const char* src, size_t n = static_cast<size_t>(-1));
 
-// Fixed-capacity string builder. Output that does not fit is cut and marked truncated;
-// the buffer is always NUL-terminated.
-template <size_t N>
-class TextBuffer {
+// What every TextBuffer<N> does, compiled once for all capacities: the buffer is
+// reached through a pointer and a capacity instead of being a template parameter, and
+// the methods are out of line (text.cpp) and kept out of line under LTO, so that each
+// append in the loader is a call rather than an inlined copy of the loop (wdbootx64.efi
+// size, docs/performance.md). Output that does not fit is cut and marked truncated; the
+// buffer is always NUL-terminated. Only TextBuffer<N> makes one.
+class TextSink {
 public:
-    static_assert(N >= 2, "TextBuffer needs room for text and terminator");
-    constexpr TextBuffer() = default;
+    TextSink(const TextSink&) = delete;
+    TextSink& operator=(const TextSink&) = delete;
 
-    TextBuffer& append(const char* s) {
-        if (s == nullptr) return *this;
-        while (*s) put(*s++);
-        return *this;
-    }
-    TextBuffer& append(const char* s, size_t n) {
-        for (size_t i = 0; i < n && s[i]; ++i) put(s[i]);
-        return *this;
-    }
-    TextBuffer& append_char(char c) {
-        put(c);
-        return *this;
-    }
-    TextBuffer& append_uint(uint64_t v) {
-        char digits[20];
-        size_t n = 0;
-        do {
-            digits[n++] = static_cast<char>('0' + v % 10);
-            v /= 10;
-        } while (v != 0);
-        while (n > 0) put(digits[--n]);
-        return *this;
-    }
-    TextBuffer& append_hex(uint64_t v, unsigned width) {
-        static constexpr char kHex[] = "0123456789abcdef";
-        for (unsigned i = width; i > 0; --i) put(kHex[(v >> ((i - 1) * 4)) & 0xF]);
-        return *this;
-    }
-    void clear() {
-        len_ = 0;
-        buf_[0] = '\0';
-        truncated_ = false;
-    }
+    [[gnu::noinline]] TextSink& append(const char* s);
+    // At most n bytes of s, stopping at a NUL.
+    [[gnu::noinline]] TextSink& append(const char* s, size_t n);
+    [[gnu::noinline]] TextSink& append_char(char c);
+    [[gnu::noinline]] TextSink& append_uint(uint64_t v);
+    // The low `width` hex digits of v, lower case, with leading zeros.
+    [[gnu::noinline]] TextSink& append_hex(uint64_t v, unsigned width);
+    [[gnu::noinline]] void clear();
     const char* c_str() const { return buf_; }
     size_t size() const { return len_; }
     bool truncated() const { return truncated_; }
 
+protected:
+    // buf has room for cap bytes and already holds `len` of them and a NUL.
+    constexpr TextSink(char* buf, size_t cap, size_t len = 0, bool truncated = false)
+        : buf_(buf), cap_(cap), len_(len), truncated_(truncated) {}
+    ~TextSink() = default;
+    void mark_truncated() { truncated_ = true; }
+
 private:
-    void put(char c) {
-        if (len_ + 1 < N) {
-            buf_[len_++] = c;
-            buf_[len_] = '\0';
-        } else {
-            truncated_ = true;
-        }
+    void put(char c);
+    char* buf_;
+    size_t cap_;
+    size_t len_;
+    bool truncated_;
+};
+
+// Fixed-capacity string builder of N bytes (terminator included) on the stack or in an
+// object; every method is TextSink's. Copies copy the text (the base's pointer is not).
+template <size_t N>
+class TextBuffer : public TextSink {
+public:
+    static_assert(N >= 2, "TextBuffer needs room for text and terminator");
+    constexpr TextBuffer() : TextSink(buf_, N) {}
+    TextBuffer(const TextBuffer& o) : TextSink(buf_, N, o.size(), o.truncated()) {
+        for (size_t i = 0; i < N; ++i) buf_[i] = o.buf_[i];
     }
+    TextBuffer& operator=(const TextBuffer& o) {
+        if (this != &o) {
+            clear();
+            append(o.c_str());
+            if (o.truncated()) mark_truncated();
+        }
+        return *this;
+    }
+
+    TextBuffer& append(const char* s) { return static_cast<TextBuffer&>(TextSink::append(s)); }
+    TextBuffer& append(const char* s, size_t n) { return static_cast<TextBuffer&>(TextSink::append(s, n)); }
+    TextBuffer& append_char(char c) { return static_cast<TextBuffer&>(TextSink::append_char(c)); }
+    TextBuffer& append_uint(uint64_t v) { return static_cast<TextBuffer&>(TextSink::append_uint(v)); }
+    TextBuffer& append_hex(uint64_t v, unsigned width) {
+        return static_cast<TextBuffer&>(TextSink::append_hex(v, width));
+    }
+
+private:
     char buf_[N] = {};
-    size_t len_ = 0;
-    bool truncated_ = false;
 };
 
 }  // namespace wdboot

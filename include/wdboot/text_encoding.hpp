@@ -39,19 +39,6 @@ bool find_bad_character(const char* text, size_t len, BadCharacter& out);
 
 // Names a character for a message: "NUL byte", "control character 0x1b",
 // "byte order mark U+FEFF", "non-ASCII character U+00E9", "non-ASCII byte 0xff".
-template <size_t N>
-void append_character_name(TextBuffer<N>& m, uint32_t code, bool decoded) {
-    if (code == 0) {
-        m.append("NUL byte");
-    } else if (code < 0x20 || code == 0x7F) {
-        m.append("control character 0x").append_hex(code, 2);
-    } else if (code == kByteOrderMark) {
-        m.append("byte order mark U+FEFF");
-    } else if (decoded || code > 0xFF) {
-        m.append("non-ASCII character U+").append_hex(code, code > 0xFFFF ? 6 : 4);
-    } else {
-        m.append("non-ASCII byte 0x").append_hex(code, 2);
-    }
-}
+void append_character_name(TextSink& m, uint32_t code, bool decoded);
 
 }  // namespace wdboot

@@ -2,6 +2,54 @@
 
 namespace wdboot {
 
+void TextSink::put(char c) {
+    if (len_ + 1 < cap_) {
+        buf_[len_++] = c;
+        buf_[len_] = '\0';
+    } else {
+        truncated_ = true;
+    }
+}
+
+TextSink& TextSink::append(const char* s) {
+    if (s == nullptr) return *this;
+    while (*s) put(*s++);
+    return *this;
+}
+
+TextSink& TextSink::append(const char* s, size_t n) {
+    for (size_t i = 0; i < n && s[i]; ++i) put(s[i]);
+    return *this;
+}
+
+TextSink& TextSink::append_char(char c) {
+    put(c);
+    return *this;
+}
+
+TextSink& TextSink::append_uint(uint64_t v) {
+    char digits[20];
+    size_t n = 0;
+    do {
+        digits[n++] = static_cast<char>('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    while (n > 0) put(digits[--n]);
+    return *this;
+}
+
+TextSink& TextSink::append_hex(uint64_t v, unsigned width) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    for (unsigned i = width; i > 0; --i) put(kHex[(v >> ((i - 1) * 4)) & 0xF]);
+    return *this;
+}
+
+void TextSink::clear() {
+    len_ = 0;
+    buf_[0] = '\0';
+    truncated_ = false;
+}
+
 size_t text_length(const char* s) {
     size_t n = 0;
     if (s == nullptr) return 0;
