@@ -30,12 +30,8 @@ if [ -n "$other" ]; then
     exit 1
 fi
 
-max=0
-for pair in $("$objdump" -h -w "$in" | awk '$1 ~ /^[0-9]+$/ && /ALLOC/ { print $3 ":" $4 }'); do
-    e=$(( 0x${pair#*:} + 0x${pair%%:*} ))
-    [ "$e" -gt "$max" ] && max=$e
-done
-end=$(printf '0x%x' $(( (max + 4095) / 4096 * 4096 )))
+. "$(dirname "$0")/first_free_page.sh"
+end=$(first_free_page "$objdump" "$in")
 
 # The table as printf(1) octal escapes: one block per 4 KiB page (PageRVA, BlockSize,
 # then DIR64 entries, type 10 in the top 4 bits and the offset in the page below), each

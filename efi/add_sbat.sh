@@ -15,12 +15,8 @@ in=$3
 csv=$4
 out=$5
 
-max=0
-for pair in $("$objdump" -h -w "$in" | awk '$1 ~ /^[0-9]+$/ && /ALLOC/ { print $3 ":" $4 }'); do
-    e=$(( 0x${pair#*:} + 0x${pair%%:*} ))
-    [ "$e" -gt "$max" ] && max=$e
-done
-end=$(printf '0x%x' $(( (max + 4095) / 4096 * 4096 )))
+. "$(dirname "$0")/first_free_page.sh"
+end=$(first_free_page "$objdump" "$in")
 "$objcopy" --add-section ".sbat=$csv" \
     --set-section-flags .sbat=contents,alloc,load,readonly,data \
     --change-section-address ".sbat=$end" "$in" "$out"
