@@ -16,9 +16,7 @@ namespace {
 constexpr size_t kLine = 320;
 
 void log_failure(const char* what, const char* detail, EFI_STATUS s) {
-    TextBuffer<kLine> line;
-    line.append("wdboot: ").append(what).append(detail).append(": ").append(status_name(s));
-    console_line(line.c_str());
+    console_logf("%s%s: %s", what, detail, status_name(s));
 }
 
 bool is_node(const EFI_DEVICE_PATH* node, UINT8 type, UINT8 subtype) {
@@ -89,10 +87,8 @@ bool ImageLoader::compose(const char* name, ImageKind declared, bool entry_has_t
                               PeLayout::loaded, info);
     }
     if (pe != PeError::ok) {
-        TextBuffer<kLine> line;
-        line.append("wdboot: ").append(name).append(": cannot read its PE headers (").append(to_string(pe));
-        line.append("): taken as ").append(declared == ImageKind::linux_efi ? "a Linux kernel" : "an EFI application");
-        console_line(line.c_str());
+        console_logf("%s: cannot read its PE headers (%s): taken as %s", name, to_string(pe),
+                     declared == ImageKind::linux_efi ? "a Linux kernel" : "an EFI application");
     }
     // What the Secure Boot policy lets through from wdboot.conf, which nothing verified.
     const bool secure_boot = secure_boot_enabled();
@@ -104,8 +100,7 @@ bool ImageLoader::compose(const char* name, ImageKind declared, bool entry_has_t
     // One console line per decision, naming the policy that made it.
     auto say = [name](const char* policy, const char* separator, const char* what, const char* quoted) {
         TextBuffer<kLine> line;
-        line.append("wdboot: Secure Boot, secure-boot-policy ").append(policy).append(": ").append(name);
-        line.append(separator).append(what);
+        line.appendf("wdboot: Secure Boot, secure-boot-policy %s: %s%s%s", policy, name, separator, what);
         if (quoted != nullptr) line.append(": \"").append(quoted).append("\"");
         console_line(line.c_str());
     };
@@ -125,25 +120,20 @@ bool ImageLoader::compose(const char* name, ImageKind declared, bool entry_has_t
     bool secure = info.type == PeImageType::unified_kernel && secure_boot;
     ComposedCommandLine c = compose_command_line(declared, info, entry_has_text, parts, secure, out);
     if (c.embedded_not_ascii) {
-        TextBuffer<kLine> line;
-        line.append("wdboot: ").append(name).append(": its embedded .cmdline has non-ASCII bytes: not booted");
-        console_line(line.c_str());
+        console_logf("%s: its embedded .cmdline has non-ASCII bytes: not booted", name);
         return false;
     }
     if (!c.fits) {
-        TextBuffer<kLine> line;
-        line.append("wdboot: ").append(name).append(": the command line is longer than ");
-        line.append_uint(kOptionsMax - 1).append(" characters with ");
-        line.append(c.embedded_kept ? "the embedded .cmdline, " : "").append("options and the watchdog's arguments");
-        console_line(line.c_str());
+        console_logf("%s: the command line is longer than %lu characters with %soptions and the watchdog's arguments",
+                     name, kOptionsMax - 1, c.embedded_kept ? "the embedded .cmdline, " : "");
         return false;
     }
     const char* args = parts.watchdog_args == nullptr ? "" : parts.watchdog_args;
     const bool args_dropped = args[0] != '\0' && !c.watchdog_args_passed;
     TextBuffer<kLine> line;
-    line.append("wdboot: ").append(name);
+    line.appendf("wdboot: %s", name);
     if (pe == PeError::ok) {
-        line.append(info.type == PeImageType::efi_application ? " is an " : " is a ").append(to_string(info.type));
+        line.appendf("%s%s", info.type == PeImageType::efi_application ? " is an " : " is a ", to_string(info.type));
         if (c.embedded_kept) line.append(": its embedded command line is kept");
         if (info.type == PeImageType::unified_kernel && !info.has_cmdline_section) line.append(" without a .cmdline");
         if (args_dropped) line.append("; not a kernel: the watchdog's arguments are not passed");
@@ -152,16 +142,15 @@ bool ImageLoader::compose(const char* name, ImageKind declared, bool entry_has_t
     }
     if (pe == PeError::ok || args_dropped) console_line(line.c_str());
     if (c.stub_ignores_options) {
-        TextBuffer<kLine> sb;
-        sb.append("wdboot: Secure Boot is on: ").append(name);
-        sb.append(" boots with its embedded command line alone (systemd-stub ignores load options)");
-        console_line(sb.c_str());
+        console_logf(
+            "Secure Boot is on: %s boots with its embedded command line alone (systemd-stub ignores load options)",
+            name);
     }
     if (c.embedded_lacks_watchdog_args) {
-        TextBuffer<kLine> warn;
-        warn.append("wdboot: WARNING: its embedded command line lacks \"").append(args);
-        warn.append("\": the kernel's driver may stop the watchdog before the boot is blessed; build the UKI with it");
-        console_line(warn.c_str());
+        console_logf(
+            "WARNING: its embedded command line lacks \"%s\": the kernel's driver may stop the watchdog before the "
+            "boot is blessed; build the UKI with it",
+            args);
     }
     return true;
 }
@@ -174,11 +163,11 @@ EFI_STATUS ImageLoader::load_path(EFI_DEVICE_PATH* path) {
     static bool said_shim = false;
     if (secure_boot && !said_shim && shim_present()) {
         said_shim = true;
-        console_line("wdboot: Secure Boot: started by shim: images signed by its vendor certificate or a Machine "
+        console_logf("Secure Boot: started by shim: images signed by its vendor certificate or a Machine "
                      "Owner Key are accepted too");
     }
     EFI_STATUS s = load_image_shim_aware(self_, path, secure_boot, &child, &shim_vouched);
-    if (shim_vouched) console_line("wdboot: Secure Boot: the image is verified by shim (its vendor key or a MOK)");
+    if (shim_vouched) console_logf("Secure Boot: the image is verified by shim (its vendor key or a MOK)");
     // EFI_SECURITY_VIOLATION still loads the image and returns a handle (the platform
     // may start it by policy); wdboot does not, so that image must be unloaded.
     if (s == EFI_SECURITY_VIOLATION && child != nullptr) BS->UnloadImage(child);
@@ -288,17 +277,13 @@ EFI_STATUS ImageLoader::load_boot_entry(uint16_t number, const CommandLineParts&
     LoadOptionView opt{};
     LoadOptionError parsed = parse_load_option(value.data(), size, opt);
     if (parsed == LoadOptionError::device_path) {
-        TextBuffer<kLine> line;
-        line.append("wdboot: bootentry ").append(name + 4).append(": device path rejected: ");
-        line.append(to_string(opt.path_check.error)).append(" at byte ").append_uint(opt.path_check.offset);
-        console_line(line.c_str());
+        console_logf("bootentry %s: device path rejected: %s at byte %lu", name + 4, to_string(opt.path_check.error),
+                     opt.path_check.offset);
         *why = LoadFailure::invalid_image;
         return EFI_INVALID_PARAMETER;
     }
     if (parsed != LoadOptionError::ok) {
-        TextBuffer<kLine> line;
-        line.append("wdboot: ").append(name).append(" is not a valid EFI_LOAD_OPTION: ").append(to_string(parsed));
-        console_line(line.c_str());
+        console_logf("%s is not a valid EFI_LOAD_OPTION: %s", name, to_string(parsed));
         *why = LoadFailure::invalid_image;
         return EFI_INVALID_PARAMETER;
     }
@@ -346,10 +331,7 @@ EFI_STATUS ImageLoader::load_boot_entry(uint16_t number, const CommandLineParts&
         options_text_ = true;
     } else {
         if (cmdline[0] != '\0') {
-            TextBuffer<kLine> line;
-            line.append("wdboot: WARNING: ").append(name);
-            line.append(" has binary optional data: not appending \"").append(cmdline).append("\"");
-            console_line(line.c_str());
+            console_logf("WARNING: %s has binary optional data: not appending \"%s\"", name, cmdline);
         }
         s = set_options(opt.optional_data, opt.optional_bytes);
     }

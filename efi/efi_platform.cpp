@@ -60,9 +60,7 @@ Status EfiPlatform::load_slot(const SlotConfig& slot, const CommandLineParts& pa
         const char* failed = "";
         s = read_initrds(esp_, slot.initrds, slot.initrd_count, initrds, &failed);
         if (EFI_ERROR(s)) {
-            TextBuffer<320> line;
-            line.append("wdboot: cannot read initrd ").append(failed).append(": ").append(status_name(s));
-            log(line.c_str());
+            logf("cannot read initrd %s: %s", failed, status_name(s));
             images_.unload();
             why = LoadFailure::initrd;
             return Status::load_failed;
@@ -70,17 +68,12 @@ Status EfiPlatform::load_slot(const SlotConfig& slot, const CommandLineParts& pa
         size_t bytes = initrds.size();
         s = install_initrd(initrds);
         if (EFI_ERROR(s)) {
-            TextBuffer<320> line;
-            line.append("wdboot: cannot publish the initrd through LoadFile2: ").append(status_name(s));
-            log(line.c_str());
+            logf("cannot publish the initrd through LoadFile2: %s", status_name(s));
             images_.unload();
             why = LoadFailure::initrd;
             return Status::load_failed;
         }
-        TextBuffer<160> line;
-        line.append("wdboot: initrd: ").append_uint(slot.initrd_count).append(" file(s), ");
-        line.append_uint(bytes).append(" bytes via LoadFile2");
-        log(line.c_str());
+        logf("initrd: %u file(s), %lu bytes via LoadFile2", slot.initrd_count, bytes);
     }
     return Status::ok;
 }
@@ -94,7 +87,9 @@ Status EfiPlatform::arm_watchdog(uint32_t timeout_s) { return watchdog_.arm(time
 
 void EfiPlatform::disarm_watchdog() { watchdog_.disarm(); }
 
-void EfiPlatform::note_failover(uint8_t failed_slot, uint8_t next_slot) { watchdog_.log_failover(failed_slot, next_slot); }
+void EfiPlatform::note_failover(uint8_t failed_slot, uint8_t next_slot) {
+    watchdog_.log_failover(failed_slot, next_slot);
+}
 
 void EfiPlatform::read_loader_entries(LoaderEntryVariables& out) { read_loader_entry_variables(out); }
 
@@ -117,16 +112,11 @@ void EfiPlatform::publish(const BootState& st, const Decision& d, uint32_t boot_
 Status EfiPlatform::start_image() {
     uint64_t us = g_clock.to_us(read_tsc() - g_clock.entry_tsc());
     uint64_t load_us = g_clock.to_us(load_tsc_);
-    TextBuffer<160> line;
-    line.append("wdboot: starting \"").append(slot_name_).append("\" (").append_uint(us / 1000);
-    line.append_char('.').append_uint((us % 1000) / 100).append(" ms after wdboot started, loading took ");
-    line.append_uint(load_us / 1000).append_char('.').append_uint((load_us % 1000) / 100).append(" ms)");
-    log(line.c_str());
+    logf("starting \"%s\" (%lu.%lu ms after wdboot started, loading took %lu.%lu ms)", slot_name_, us / 1000,
+         (us % 1000) / 100, load_us / 1000, (load_us % 1000) / 100);
 
     EFI_STATUS s = images_.start();
-    TextBuffer<160> back;
-    back.append("wdboot: the image returned ").append(status_name(s));
-    log(back.c_str());
+    logf("the image returned %s", status_name(s));
     return Status::start_failed;
 }
 

@@ -1,5 +1,7 @@
 #include "efi_text.hpp"
 
+#include "wdboot/text.hpp"
+
 namespace wdboot::efi {
 
 bool ascii_to_ucs2(const char* in, CHAR16* out, size_t cap, bool backslashes) {
@@ -49,6 +51,16 @@ void console_line(const char* line) {
     chunk[k++] = '\n';
     chunk[k] = 0;
     ST->ConOut->OutputString(ST->ConOut, chunk);
+}
+
+void console_logf(const char* fmt, ...) {
+    TextBuffer<kConsoleLineMax> line;
+    line.append("wdboot: ");
+    va_list args;
+    va_start(args, fmt);
+    line.vappendf(fmt, args);
+    va_end(args);
+    console_line(line.c_str());
 }
 
 const char* status_name(EFI_STATUS s) {

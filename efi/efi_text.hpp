@@ -20,6 +20,11 @@ bool ucs2_to_ascii(const CHAR16* in, size_t n, char* out, size_t cap);
 // Prints one ASCII line and a CRLF on the console (ConOut: screen and, under OVMF
 // with -serial, the serial port).
 void console_line(const char* line);
+// "wdboot: " and the line that TextSink::appendf's format (wdboot/text.hpp) makes of
+// `fmt` and the arguments, as console_line() does; cut at kConsoleLineMax - 1
+// characters.
+constexpr size_t kConsoleLineMax = 512;
+[[gnu::format(printf, 1, 2)]] void console_logf(const char* fmt, ...);
 
 // "EFI_NOT_FOUND" style name of an EFI status, for log lines. Never null.
 const char* status_name(EFI_STATUS s);

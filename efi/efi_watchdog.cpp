@@ -39,8 +39,7 @@ Status checked(Status s, const Windows&... windows) {
 void append_location(EFI_PCI_IO_PROTOCOL* pci, Line& line) {
     UINTN seg = 0, bus = 0, dev = 0, fn = 0;
     if (EFI_ERROR(pci->GetLocation(pci, &seg, &bus, &dev, &fn))) return;
-    line.append(" at PCI ").append_hex(seg, 4).append_char(':').append_hex(bus, 2).append_char(':');
-    line.append_hex(dev, 2).append_char('.').append_hex(fn, 1);
+    line.appendf(" at PCI %04lx:%02lx:%02lx.%lx", seg, bus, dev, fn);
 }
 
 // The first PCI function whose configuration space `match` accepts.
@@ -76,7 +75,7 @@ WatchdogProbe WatchdogDevice::probe(const Config& cfg) {
     kind_ = Kind::none;
     switch (cfg.watchdog) {
         case WatchdogChoice::none:
-            console_line("wdboot: watchdog none (configured): the hardware watchdog is not used");
+            console_logf("watchdog none (configured): the hardware watchdog is not used");
             return kNoWatchdog;
         case WatchdogChoice::i6300esb:
         case WatchdogChoice::itco:
@@ -87,7 +86,7 @@ WatchdogProbe WatchdogDevice::probe(const Config& cfg) {
         case WatchdogChoice::itco_pch:
             // The register sequences are in the core (amd_fch.hpp, pch_tco.hpp); the PCI
             // probes are not wired yet, and the config parser refuses both spellings.
-            console_line("wdboot: WARNING: this watchdog is not supported by this loader yet");
+            console_logf("WARNING: this watchdog is not supported by this loader yet");
             return kNoWatchdog;
         case WatchdogChoice::auto_detect:
             break;
@@ -117,7 +116,7 @@ WatchdogProbe WatchdogDevice::probe_driver(WatchdogChoice choice, bool quiet_if_
 WatchdogProbe WatchdogDevice::probe_i6300esb(bool quiet_if_absent) {
     EFI_PCI_IO_PROTOCOL* pci = find_pci(match_i6300esb);
     if (pci == nullptr) {
-        if (!quiet_if_absent) console_line("wdboot: no i6300esb (PCI 8086:25ab) found");
+        if (!quiet_if_absent) console_logf("no i6300esb (PCI 8086:25ab) found");
         return kNoWatchdog;
     }
     PciConfigIo config(pci);
@@ -127,14 +126,14 @@ WatchdogProbe WatchdogDevice::probe_i6300esb(bool quiet_if_absent) {
     append_location(pci, line);
     Status s = i6300esb::enable_decoding(config);
     if (s != Status::ok) {
-        line.append(": cannot enable its registers (").append(to_string(s)).append(")");
+        line.appendf(": cannot enable its registers (%s)", to_string(s));
         console_line(line.c_str());
         return kNoWatchdog;
     }
     ResetCause cause = i6300esb::read_reset_cause(mmio);
     Status cleared = checked(i6300esb::clear_reset_cause(mmio), mmio);
-    line.append(", last reset: ").append(to_string(cause));
-    if (cleared != Status::ok) line.append(" (status not cleared: ").append(to_string(cleared)).append(")");
+    line.appendf(", last reset: %s", to_string(cause));
+    if (cleared != Status::ok) line.appendf(" (status not cleared: %s)", to_string(cleared));
     if (i6300esb::is_locked(config)) line.append(" (LOCKED until the next reset)");
     console_line(line.c_str());
     kind_ = Kind::i6300esb;
@@ -154,15 +153,15 @@ WatchdogProbe WatchdogDevice::probe_itco() {
     Status s = itco::find_tco_base(lpc, base);
     if (s == Status::ok) s = itco::find_rcba(lpc, rcba);
     if (s != Status::ok) {
-        line.append(": TCO registers not found (").append(to_string(s)).append(")");
+        line.appendf(": TCO registers not found (%s)", to_string(s));
         console_line(line.c_str());
         return kNoWatchdog;
     }
     PortIo tco(base);
     ResetCause cause = itco::read_reset_cause(tco);
     Status cleared = checked(itco::clear_reset_cause(tco), tco);
-    line.append(" (I/O 0x").append_hex(base, 4).append("), last reset: ").append(to_string(cause));
-    if (cleared != Status::ok) line.append(" (status not cleared: ").append(to_string(cleared)).append(")");
+    line.appendf(" (I/O 0x%04x), last reset: %s", base, to_string(cause));
+    if (cleared != Status::ok) line.appendf(" (status not cleared: %s)", to_string(cleared));
     if (itco::is_locked(tco)) line.append(" (LOCKED until the next reset)");
     console_line(line.c_str());
     kind_ = Kind::itco;
@@ -174,7 +173,7 @@ WatchdogProbe WatchdogDevice::probe_itco() {
 WatchdogProbe WatchdogDevice::probe_wdat(bool quiet_if_absent) {
     const uint64_t rsdp = acpi_rsdp();
     if (rsdp == 0) {
-        if (!quiet_if_absent) console_line("wdboot: no ACPI 2.0 RSDP in the EFI configuration table: no WDAT");
+        if (!quiet_if_absent) console_logf("no ACPI 2.0 RSDP in the EFI configuration table: no WDAT");
         return kNoWatchdog;
     }
     IdentityMemory memory;
@@ -183,21 +182,21 @@ WatchdogProbe WatchdogDevice::probe_wdat(bool quiet_if_absent) {
     Line line;
     line.append("wdboot: watchdog wdat");
     if (s == Status::not_found) {
-        if (!quiet_if_absent) console_line("wdboot: no ACPI WDAT table found");
+        if (!quiet_if_absent) console_logf("no ACPI WDAT table found");
         return kNoWatchdog;
     }
     if (s != Status::ok) {
         // A damaged table is named even under auto: the firmware claims a watchdog.
-        line.append(": ACPI tables unusable (").append(table.problem).append(": ").append(to_string(s)).append(")");
+        line.appendf(": ACPI tables unusable (%s: %s)", table.problem, to_string(s));
         console_line(line.c_str());
         return kNoWatchdog;
     }
     s = wdat::parse(table.data, table.length, wdat_);
-    line.append(" (ACPI table at 0x").append_hex(table.address, 8).append(")");
+    line.appendf(" (ACPI table at 0x%08lx)", table.address);
     if (s != Status::ok) {
-        line.append(": table refused: ").append(wdat_.problem);
-        if (wdat_.problem_entry >= 0) line.append(" (entry ").append_uint(static_cast<uint32_t>(wdat_.problem_entry)).append(")");
-        line.append(" (").append(to_string(s)).append(")");
+        line.appendf(": table refused: %s", wdat_.problem);
+        if (wdat_.problem_entry >= 0) line.appendf(" (entry %u)", static_cast<uint32_t>(wdat_.problem_entry));
+        line.appendf(" (%s)", to_string(s));
         console_line(line.c_str());
         return kNoWatchdog;
     }
@@ -205,13 +204,13 @@ WatchdogProbe WatchdogDevice::probe_wdat(bool quiet_if_absent) {
     if (s != Status::ok) {
         // Without RESET, SET_COUNTDOWN_PERIOD or SET_RUNNING_STATE nothing could be armed:
         // refused here, so that auto goes on to the next driver.
-        line.append(": table refused: ").append(wdat_.problem).append(" (").append(to_string(s)).append(")");
+        line.appendf(": table refused: %s (%s)", wdat_.problem, to_string(s));
         console_line(line.c_str());
         return kNoWatchdog;
     }
     if (!wdat::is_enabled(wdat_)) {
         // The firmware says its watchdog hardware is not usable (WDAT Flags bit 0 clear).
-        line.append(": the table says the watchdog is disabled (Flags 0x").append_hex(wdat_.flags, 2).append("): not used");
+        line.appendf(": the table says the watchdog is disabled (Flags 0x%02x): not used", wdat_.flags);
         console_line(line.c_str());
         return kNoWatchdog;
     }
@@ -219,9 +218,9 @@ WatchdogProbe WatchdogDevice::probe_wdat(bool quiet_if_absent) {
     PhysicalMmio mem(0);
     ResetCause cause = wdat::read_reset_cause(wdat_, io, mem);
     Status cleared = wdat::clear_reset_cause(wdat_, io, mem);
-    line.append(", ").append_uint(wdat_.timer_period_ms).append(" ms x ").append_uint(wdat_.min_count);
-    line.append("..").append_uint(wdat_.max_count).append(", last reset: ").append(to_string(cause));
-    if (cleared != Status::ok) line.append(" (status not cleared: ").append(to_string(cleared)).append(")");
+    line.appendf(", %u ms x %u..%u, last reset: %s", wdat_.timer_period_ms, wdat_.min_count, wdat_.max_count,
+                 to_string(cause));
+    if (cleared != Status::ok) line.appendf(" (status not cleared: %s)", to_string(cleared));
     console_line(line.c_str());
     kind_ = Kind::wdat;
     return found(WatchdogChoice::wdat, cause);
@@ -236,7 +235,7 @@ WatchdogProbe WatchdogDevice::probe_ipmi(bool quiet_if_absent) {
     line.append("wdboot: watchdog ipmi");
     if (s != Status::ok) {
         if (!quiet_if_absent || s != Status::not_found) {
-            line.append(": no usable SMBIOS table (").append(to_string(s)).append(")");
+            line.appendf(": no usable SMBIOS table (%s)", to_string(s));
             console_line(line.c_str());
         }
         return kNoWatchdog;
@@ -244,17 +243,16 @@ WatchdogProbe WatchdogDevice::probe_ipmi(bool quiet_if_absent) {
     smbios::IpmiDevice dev{};
     s = smbios::find_ipmi_kcs(memory, table, dev);
     if (s == Status::not_found) {
-        if (!quiet_if_absent) console_line("wdboot: no IPMI device (SMBIOS type 38) found");
+        if (!quiet_if_absent) console_logf("no IPMI device (SMBIOS type 38) found");
         return kNoWatchdog;
     }
     if (s == Status::ok && (!dev.io_space || dev.base_address > 0xFFFF)) s = Status::unsupported;
     if (s != Status::ok) {
-        line.append(": SMBIOS type 38 ");
         if (s == Status::unsupported) {
-            line.append("describes a ").append(smbios::to_string(dev.interface_type));
-            line.append(dev.io_space ? " interface" : " interface in memory space").append(", only KCS in I/O space is supported");
+            line.appendf(": SMBIOS type 38 describes a %s interface%s, only KCS in I/O space is supported",
+                         smbios::to_string(dev.interface_type), dev.io_space ? "" : " in memory space");
         } else {
-            line.append("unusable (").append(to_string(s)).append(")");
+            line.appendf(": SMBIOS type 38 unusable (%s)", to_string(s));
         }
         console_line(line.c_str());
         return kNoWatchdog;
@@ -263,19 +261,18 @@ WatchdogProbe WatchdogDevice::probe_ipmi(bool quiet_if_absent) {
     StallDelay delay;
     ipmi::Kcs kcs(port, dev.register_spacing, delay);
     ipmi::DeviceId id{};
-    line.append(" (KCS at I/O 0x").append_hex(dev.base_address, 4).append(")");
+    line.appendf(" (KCS at I/O 0x%04x)", static_cast<uint32_t>(dev.base_address));
     s = ipmi::probe(kcs, id);
     if (s != Status::ok) {
-        line.append(": the BMC does not answer (").append(to_string(s)).append(")");
+        line.appendf(": the BMC does not answer (%s)", to_string(s));
         console_line(line.c_str());
         return kNoWatchdog;
     }
     ResetCause cause = ipmi::read_reset_cause(kcs);
     Status cleared = ipmi::clear_reset_cause(kcs);
     // IPMI version: BCD, major in bits 3:0, minor in bits 7:4 (IPMI v2.0, 20.1: 02h is 2.0).
-    line.append(", BMC IPMI ").append_uint(id.ipmi_version & 0xF).append_char('.').append_uint(id.ipmi_version >> 4);
-    line.append(", last reset: ").append(to_string(cause));
-    if (cleared != Status::ok) line.append(" (status not cleared: ").append(to_string(cleared)).append(")");
+    line.appendf(", BMC IPMI %u.%u, last reset: %s", id.ipmi_version & 0xF, id.ipmi_version >> 4, to_string(cause));
+    if (cleared != Status::ok) line.appendf(" (status not cleared: %s)", to_string(cleared));
     console_line(line.c_str());
     kind_ = Kind::ipmi;
     kcs_base_ = static_cast<uint16_t>(dev.base_address);
@@ -290,13 +287,11 @@ void WatchdogDevice::log_failover(uint8_t failed_slot, uint8_t next_slot) {
     ipmi::Kcs kcs(port, kcs_spacing_, delay);
     uint16_t record = 0;
     Status s = ipmi::add_sel_event(kcs, failed_slot, next_slot, record);
-    Line line;
     if (s == Status::ok) {
-        line.append("wdboot: BMC event log: failover recorded (SEL record 0x").append_hex(record, 4).append(")");
+        console_logf("BMC event log: failover recorded (SEL record 0x%04x)", record);
     } else {
-        line.append("wdboot: WARNING: the failover could not be added to the BMC's event log (").append(to_string(s)).append(")");
+        console_logf("WARNING: the failover could not be added to the BMC's event log (%s)", to_string(s));
     }
-    console_line(line.c_str());
 }
 
 Status WatchdogDevice::arm(uint32_t timeout_s) {
@@ -346,9 +341,7 @@ void WatchdogDevice::disarm() {
     }
     armed_ = false;
     if (s != Status::ok) {
-        Line line;
-        line.append("wdboot: WARNING: could not stop the watchdog (").append(to_string(s)).append(")");
-        console_line(line.c_str());
+        console_logf("WARNING: could not stop the watchdog (%s)", to_string(s));
     }
 }
 

@@ -197,9 +197,9 @@ OptionsText load_options_text(const void* data, size_t size, char* out, size_t c
 
 void describe_problem(const OptionsProblem& problem, char* out, size_t cap) {
     TextBuffer<160> m;
-    m.append("load option '").append(problem.word).append("' ignored: ");
+    m.appendf("load option '%s' ignored: ", problem.word);
     append_character_name(m, problem.code, true);
-    m.append(" at character ").append_uint(problem.position).append(" (only ASCII is read)");
+    m.appendf(" at character %lu (only ASCII is read)", problem.position);
     if (problem.words_dropped > 1) m.append("; ").append_uint(problem.words_dropped - 1).append(" more such word(s)");
     (void)text_copy(out, cap, m.c_str());
 }

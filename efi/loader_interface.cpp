@@ -20,9 +20,7 @@ constexpr size_t kValueMax = 300;
 
 void report(const char* name, EFI_STATUS s) {
     if (!EFI_ERROR(s)) return;
-    TextBuffer<160> line;
-    line.append("wdboot: WARNING: cannot set ").append(name).append(": ").append(status_name(s));
-    console_line(line.c_str());
+    console_logf("WARNING: cannot set %s: %s", name, status_name(s));
 }
 
 void set_string(const char* name, const char* value) {
@@ -80,7 +78,7 @@ bool image_identifier(EFI_DEVICE_PATH* path, TextBuffer<kValueMax>& out) {
 }
 
 void append_revision(TextBuffer<kValueMax>& out, uint32_t revision) {
-    out.append_uint(revision >> 16).append_char('.');
+    out.appendf("%u.", revision >> 16);
     uint32_t minor = revision & 0xFFFF;
     if (minor < 10) out.append_char('0');
     out.append_uint(minor);
@@ -111,9 +109,7 @@ void read_entry(const char* name, LoaderEntryVariable& out) {
         return;
     }
     if (s != EFI_NOT_FOUND) {
-        TextBuffer<160> line;
-        line.append("wdboot: WARNING: cannot read ").append(name).append(": ").append(status_name(s)).append(": ignored");
-        console_line(line.c_str());
+        console_logf("WARNING: cannot read %s: %s: ignored", name, status_name(s));
     }
 }
 
@@ -129,15 +125,13 @@ void read_loader_entry_variables(LoaderEntryVariables& out) {
     EFI_STATUS s = set_variable(kLoaderEntryOneShot, kLoaderGuid, 0, nullptr, 0);
     if (EFI_ERROR(s) && s != EFI_NOT_FOUND) {
         out.one_shot_removed = false;
-        TextBuffer<160> line;
-        line.append("wdboot: WARNING: cannot delete ").append(kLoaderEntryOneShot).append(": ").append(status_name(s));
-        console_line(line.c_str());
+        console_logf("WARNING: cannot delete %s: %s", kLoaderEntryOneShot, status_name(s));
     }
 }
 
 void publish_loader_variables(EFI_LOADED_IMAGE* self, const LoaderFacts& facts) {
     TextBuffer<kValueMax> v;
-    v.append("wdboot ").append(WDBOOT_VERSION);
+    v.appendf("wdboot %s", WDBOOT_VERSION);
     set_string("LoaderInfo", v.c_str());
 
     set_string("LoaderEntrySelected", facts.slot_name);
@@ -168,7 +162,7 @@ void publish_loader_variables(EFI_LOADED_IMAGE* self, const LoaderFacts& facts) 
     v.clear();
     char vendor[64];
     ucs2_to_ascii(ST->FirmwareVendor, sizeof(vendor), vendor, sizeof(vendor));
-    v.append(vendor).append_char(' ');
+    v.appendf("%s ", vendor);
     append_revision(v, ST->FirmwareRevision);
     set_string("LoaderFirmwareInfo", v.c_str());
 
@@ -178,17 +172,13 @@ void publish_loader_variables(EFI_LOADED_IMAGE* self, const LoaderFacts& facts) 
     set_string("LoaderFirmwareType", v.c_str());
 
     TextBuffer<kValueMax> cur;
-    cur.append("slot=").append(facts.slot_name);
-    cur.append(" index=").append_uint(facts.record_index);
-    cur.append(" boot_id=").append_uint(facts.boot_id);
-    cur.append(" watchdog=").append(facts.watchdog);
-    cur.append(" timeout=").append_uint(facts.timeout_s);
-    cur.append(" trial=").append_uint(facts.trial ? 1 : 0);
-    cur.append(" forced=").append_uint(facts.forced ? 1 : 0);
+    cur.appendf("slot=%s index=%u boot_id=%u watchdog=%s timeout=%u trial=%u forced=%u", facts.slot_name,
+                facts.record_index, facts.boot_id, facts.watchdog, facts.timeout_s, facts.trial ? 1 : 0,
+                facts.forced ? 1 : 0);
     // What the agent cannot read elsewhere: whether this boot ran under Secure Boot and
     // the policy the loader applied (the boot entry's load options may have set it).
-    cur.append(" secure_boot=").append_uint(secure_boot_enabled() ? 1 : 0);
-    cur.append(" secure_boot_policy=").append(to_string(facts.config->secure_boot_policy));
+    cur.appendf(" secure_boot=%u secure_boot_policy=%s", secure_boot_enabled() ? 1 : 0,
+                to_string(facts.config->secure_boot_policy));
     report("WdbootCurrent", set_variable("WdbootCurrent", kWdbootGuid, kVolatile, cur.c_str(), cur.size()));
 }
 

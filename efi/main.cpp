@@ -48,9 +48,7 @@ void print_diagnostics(const Diagnostics& diag, const char* name) {
         console_line(line.c_str());
     }
     if (diag.dropped != 0) {
-        TextBuffer<80> line;
-        line.append("wdboot: ").append_uint(diag.dropped).append(" more diagnostic(s) not shown");
-        console_line(line.c_str());
+        console_logf("%u more diagnostic(s) not shown", diag.dropped);
     }
 }
 
@@ -62,9 +60,9 @@ void read_load_options(const EFI_LOADED_IMAGE* self) {
     OptionsProblem problem{};
     OptionsText kind = load_options_text(self->LoadOptions, self->LoadOptionsSize, text, sizeof(text), &problem);
     if (kind == OptionsText::binary) {
-        console_line("wdboot: load options are not text (a firmware-made boot entry): ignored");
+        console_logf("load options are not text (a firmware-made boot entry): ignored");
     } else if (kind == OptionsText::too_long) {
-        console_line("wdboot: load options: longer than 1023 characters: ignored");
+        console_logf("load options: longer than 1023 characters: ignored");
     }
     if (problem.words_dropped != 0) {
         char message[kDiagnosticBytes];
@@ -82,9 +80,7 @@ void read_config(EspVolume& esp, const char* path) {
     size_t len = 0;
     EFI_STATUS s = esp.read_all(path, file, len, kMaxConfigBytes, 1);
     if (EFI_ERROR(s)) {
-        TextBuffer<kPathMax + 80> line;
-        line.append("wdboot: cannot read the config ").append(path).append(": ").append(status_name(s));
-        console_line(line.c_str());
+        console_logf("cannot read the config %s: %s", path, status_name(s));
     } else {
         // Measured as read, before anything of it is believed (docs/secure-boot.md).
         (void)tpm_measurer().measure(kPcrBootManagerConfig, file.data(), len, path, true);
@@ -104,15 +100,13 @@ EFI_STATUS boot(EFI_HANDLE image) {
     EFI_GUID li_guid = LOADED_IMAGE_PROTOCOL;
     EFI_STATUS s = BS->HandleProtocol(image, &li_guid, reinterpret_cast<void**>(&self));
     if (EFI_ERROR(s)) {
-        console_line("wdboot: ERROR: no LoadedImage protocol on our own handle");
+        console_logf("ERROR: no LoadedImage protocol on our own handle");
         return s;
     }
     EspVolume esp;
     s = esp.open(self->DeviceHandle);
     if (EFI_ERROR(s)) {
-        TextBuffer<120> line;
-        line.append("wdboot: ERROR: cannot open the file system we were loaded from: ").append(status_name(s));
-        console_line(line.c_str());
+        console_logf("ERROR: cannot open the file system we were loaded from: %s", status_name(s));
         return s;
     }
 
@@ -123,7 +117,7 @@ EFI_STATUS boot(EFI_HANDLE image) {
     if (g_config.slot_count == 0) {
         // Nothing to decide about: the state is left untouched and the firmware tries
         // its next boot option.
-        console_line("wdboot: ERROR: no usable slot in the config: returning to the firmware");
+        console_logf("ERROR: no usable slot in the config: returning to the firmware");
         return EFI_NOT_FOUND;
     }
 
@@ -133,10 +127,7 @@ EFI_STATUS boot(EFI_HANDLE image) {
     EfiPlatform platform(image, self, esp, g_config);
     BootResult r = run_boot(g_config, store, platform);
 
-    TextBuffer<160> line;
-    line.append("wdboot: nothing was started (").append(to_string(r.action)).append(", ");
-    line.append(to_string(r.status)).append("): returning to the firmware");
-    console_line(line.c_str());
+    console_logf("nothing was started (%s, %s): returning to the firmware", to_string(r.action), to_string(r.status));
     return r.status == Status::not_found ? EFI_NOT_FOUND : EFI_LOAD_ERROR;
 }
 

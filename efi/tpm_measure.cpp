@@ -28,10 +28,7 @@ constinit TpmMeasurer g_measurer;
 constexpr size_t kLine = 200;
 
 void log_failure(uint32_t pcr, const char* what, const char* why) {
-    TextBuffer<kLine> line;
-    line.append("wdboot: WARNING: not measured into PCR ").append_uint(pcr).append(" (").append(what);
-    line.append("): ").append(why).append("; booting on");
-    console_line(line.c_str());
+    console_logf("WARNING: not measured into PCR %u (%s): %s; booting on", pcr, what, why);
 }
 
 }  // namespace
@@ -49,9 +46,7 @@ bool TpmMeasurer::present() {
     cap.Size = sizeof(cap);
     EFI_STATUS s = tcg2->GetCapability(tcg2, &cap);
     if (EFI_ERROR(s)) {
-        TextBuffer<kLine> line;
-        line.append("wdboot: TPM: GetCapability failed: ").append(status_name(s)).append("; measuring nothing");
-        console_line(line.c_str());
+        console_logf("TPM: GetCapability failed: %s; measuring nothing", status_name(s));
         said_absent_ = true;
         return false;
     }
@@ -96,7 +91,7 @@ EFI_STATUS TpmMeasurer::measure_ucs2(uint32_t pcr, const void* data, size_t byte
 EFI_STATUS TpmMeasurer::report_absent() {
     if (!said_absent_) {
         said_absent_ = true;
-        console_line("wdboot: no TPM 2.0 (no EFI_TCG2_PROTOCOL, or TPMPresentFlag is 0): nothing is measured");
+        console_logf("no TPM 2.0 (no EFI_TCG2_PROTOCOL, or TPMPresentFlag is 0): nothing is measured");
     }
     return EFI_UNSUPPORTED;
 }
@@ -112,10 +107,7 @@ EFI_STATUS TpmMeasurer::extend(uint32_t pcr, const void* data, size_t bytes, con
     EFI_STATUS s = tcg2_->HashLogExtendEvent(tcg2_, 0, reinterpret_cast<EFI_PHYSICAL_ADDRESS>(data), bytes, g_event);
     if (s == EFI_VOLUME_FULL) {
         // Section 6.6: the PCR was extended, only the log entry is missing.
-        TextBuffer<kLine> line;
-        line.append("wdboot: WARNING: measured into PCR ").append_uint(pcr).append(" (").append(what);
-        line.append(") but the TPM event log is full");
-        console_line(line.c_str());
+        console_logf("WARNING: measured into PCR %u (%s) but the TPM event log is full", pcr, what);
     } else if (EFI_ERROR(s)) {
         log_failure(pcr, what, status_name(s));
     }

@@ -68,6 +68,10 @@ public:
     virtual void power_off() = 0;
     // One line to the console (and serial), without trailing newline.
     virtual void log(const char* line) = 0;
+    // log() of "wdboot: " and the line that TextSink::appendf's format (wdboot/text.hpp)
+    // makes of `fmt` and the arguments, cut at kLogLineMax - 1 characters.
+    static constexpr size_t kLogLineMax = 512;
+    [[gnu::format(printf, 2, 3)]] void logf(const char* fmt, ...);
     // The previous attempt failed and this boot does not retry its slot: record slot
     // `failed_slot` gave way to `next_slot` (kNoSlot: nothing boots). For a log outside
     // the machine (the BMC's SEL with the IPMI watchdog). Called once per boot, before

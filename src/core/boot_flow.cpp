@@ -17,17 +17,11 @@ constexpr int kMaxPasses = kMaxSlots + 2;
 void log_copy_problems(BootPlatform& platform, const LoadedState& loaded) {
     for (int i = 0; i < 2; ++i) {
         if (!(loaded.corrupt_mask & (1u << i))) continue;
-        TextBuffer<kLine> line;
-        line.append("wdboot: state copy ")
-            .append(kCopyNames[i])
-            .append(" is damaged (")
-            .append(to_string(loaded.copies[i].status))
-            .append(")");
-        line.append(loaded.from_copy ? ", using the other copy" : "");
-        platform.log(line.c_str());
+        platform.logf("state copy %s is damaged (%s)%s", kCopyNames[i], to_string(loaded.copies[i].status),
+                      loaded.from_copy ? ", using the other copy" : "");
     }
     if (loaded.corrupt && !loaded.from_copy) {
-        platform.log("wdboot: no valid state copy: starting with fresh counters (journalled)");
+        platform.logf("no valid state copy: starting with fresh counters (journalled)");
     }
 }
 
@@ -38,9 +32,7 @@ Status save(VariableStore& store, LoadedState& loaded, const BootState& st, Boot
     if (wrote) ++r.writes;
     if (s == Status::read_only) return s;  // already explained at load time
     if (s != Status::ok) {
-        TextBuffer<kLine> line;
-        line.append("wdboot: WARNING: could not write the state record (").append(to_string(s)).append(")");
-        platform.log(line.c_str());
+        platform.logf("WARNING: could not write the state record (%s)", to_string(s));
     }
     return s;
 }
@@ -51,12 +43,10 @@ Status save(VariableStore& store, LoadedState& loaded, const BootState& st, Boot
 void fail_image(BootPlatform& platform, BootState& st, const Config& cfg, uint8_t config_slot, Event event,
                 Status s, const BootFacts& facts, BootSkips& skips, BootResult& r,
                 LoadFailure reason = LoadFailure::unknown) {
-    TextBuffer<kLine> why;
-    why.append("wdboot: slot \"").append(cfg.slots[config_slot].name);
-    why.append(event == Event::load_failed ? "\" could not be loaded (" : "\" returned from StartImage (");
-    why.append(event == Event::load_failed && reason != LoadFailure::unknown ? to_string(reason) : to_string(s));
-    why.append("): marked failed, choosing again without a reset");
-    platform.log(why.c_str());
+    platform.logf("slot \"%s\" %s (%s): marked failed, choosing again without a reset",
+                  cfg.slots[config_slot].name,
+                  event == Event::load_failed ? "could not be loaded" : "returned from StartImage",
+                  event == Event::load_failed && reason != LoadFailure::unknown ? to_string(reason) : to_string(s));
     record_image_failure(st, cfg, config_slot, event, facts, static_cast<uint8_t>(reason));
     skips.add(config_slot);
     r.status = s;
@@ -65,9 +55,7 @@ void fail_image(BootPlatform& platform, BootState& st, const Config& cfg, uint8_
 // The console line for a runtime crash or a crash-loop demotion.
 void log_runtime_crash(BootPlatform& platform, PreviousAttempt prev, const TextBuffer<200>& what) {
     if (prev != PreviousAttempt::runtime_crash && prev != PreviousAttempt::crash_loop) return;
-    TextBuffer<kLine> line;
-    line.append("wdboot: ").append(what.c_str());
-    platform.log(line.c_str());
+    platform.logf("%s", what.c_str());
 }
 
 // Says how much NVRAM is left when it is little: efi-pstore records of repeated panics
@@ -76,10 +64,10 @@ void log_low_nvram(BootPlatform& platform, int pstore_records) {
     uint64_t free_bytes = 0;
     if (!platform.nvram_free(free_bytes) || free_bytes >= kLowNvramBytes) return;
     TextBuffer<kLine> line;
-    line.append("wdboot: WARNING: NVRAM is nearly full: ").append_uint(free_bytes).append(" bytes free");
+    line.appendf("wdboot: WARNING: NVRAM is nearly full: %lu bytes free", free_bytes);
     if (pstore_records > 0) {
-        line.append("; ").append_uint(static_cast<uint32_t>(pstore_records));
-        line.append(" efi-pstore records (kernel panic logs) take room: the agent removes them once archived");
+        line.appendf("; %u efi-pstore records (kernel panic logs) take room: the agent removes them once archived",
+                     static_cast<uint32_t>(pstore_records));
     }
     platform.log(line.c_str());
 }
@@ -90,7 +78,7 @@ void panic_argument(const Config& cfg, const SlotConfig& slot, char (&out)[16]) 
     out[0] = '\0';
     if (cfg.panic_timeout_s == 0 || command_line_sets(slot.options, text_length(slot.options), "panic=")) return;
     TextBuffer<16> t;
-    t.append("panic=").append_uint(cfg.panic_timeout_s);
+    t.appendf("panic=%u", cfg.panic_timeout_s);
     text_copy(out, sizeof(out), t.c_str());
 }
 
@@ -103,6 +91,16 @@ bool build_command_line(const SlotConfig& slot, const WatchdogProbe& wd, char (&
     }
     text_copy(out, kOptionsMax, t.c_str());
     return !t.truncated();
+}
+
+void BootPlatform::logf(const char* fmt, ...) {
+    TextBuffer<kLogLineMax> line;
+    line.append("wdboot: ");
+    va_list args;
+    va_start(args, fmt);
+    line.vappendf(fmt, args);
+    va_end(args);
+    log(line.c_str());
 }
 
 BootResult run_boot(const Config& cfg, VariableStore& store, BootPlatform& platform) {
@@ -129,7 +127,7 @@ BootResult run_boot(const Config& cfg, VariableStore& store, BootPlatform& platf
     BootFacts facts{note_reset_cause(st, wd.cause, pstore), platform.now()};
     log_low_nvram(platform, pstore);
     if (loaded.read_only) {
-        platform.log("wdboot: WARNING: the state record belongs to a newer wdboot; it is left untouched, "
+        platform.logf("WARNING: the state record belongs to a newer wdboot; it is left untouched, "
                      "attempts are not counted and the hardware watchdog is not armed");
     }
     log_copy_problems(platform, loaded);
@@ -152,14 +150,14 @@ BootResult run_boot(const Config& cfg, VariableStore& store, BootPlatform& platf
 
     if (!wd.present) {
         if (cfg.watchdog_required) {
-            platform.log("wdboot: ERROR: no hardware watchdog found and watchdog-required is set: not booting; "
+            platform.logf("ERROR: no hardware watchdog found and watchdog-required is set: not booting; "
                          "returning to the firmware");
             (void)save(store, loaded, st, platform, r);
             r.status = Status::not_found;
             return r;
         }
         if (cfg.watchdog != WatchdogChoice::none) {
-            platform.log("wdboot: WARNING: no hardware watchdog found: a hang will not be recovered automatically");
+            platform.logf("WARNING: no hardware watchdog found: a hang will not be recovered automatically");
         }
     }
 
@@ -167,11 +165,8 @@ BootResult run_boot(const Config& cfg, VariableStore& store, BootPlatform& platf
     for (int pass = 0; pass < kMaxPasses; ++pass) {
         // 4. Choose.
         Decision d = choose(cfg, st, facts, skips);
-        TextBuffer<kLine> line;
-        line.append("wdboot: ");
-        if (failed_before && pass == 0) line.append(previous.c_str()).append(" -> ");
-        line.append(d.reason.c_str());
-        platform.log(line.c_str());
+        platform.logf("%s%s%s", failed_before && pass == 0 ? previous.c_str() : "",
+                      failed_before && pass == 0 ? " -> " : "", d.reason.c_str());
         r.action = d.action;
         if (failed_before && pass == 0 && previous_slot != kNoSlot &&
             (d.action != Action::boot_slot || d.record_slot != previous_slot)) {
@@ -190,7 +185,7 @@ BootResult run_boot(const Config& cfg, VariableStore& store, BootPlatform& platf
         char cmdline[kOptionsMax];
         if (!build_command_line(slot, wd, cmdline)) {
             // Settled in memory: nothing was started, no try is spent, no write.
-            platform.log("wdboot: the command line with the watchdog arguments is too long");
+            platform.logf("the command line with the watchdog arguments is too long");
             fail_image(platform, st, cfg, d.config_slot, Event::load_failed, Status::load_failed, facts, skips, r,
                        LoadFailure::command_line);
             continue;
@@ -205,18 +200,15 @@ BootResult run_boot(const Config& cfg, VariableStore& store, BootPlatform& platf
             Status a = platform.arm_watchdog(plan.arm_s);
             armed = a == Status::ok;
             if (armed && plan.two_deadlines && pass == 0) {
-                TextBuffer<kLine> two;
-                two.append("wdboot: two deadlines: ").append_uint(plan.arm_s).append(" s until Linux's ");
-                two.append(wd.driver).append(" driver takes the timer over, then ").append_uint(cfg.timeout_s);
-                two.append(" s until the blessing (").append(plan.kernel_args).append(")");
-                platform.log(two.c_str());
+                platform.logf(
+                    "two deadlines: %u s until Linux's %s driver takes the timer over, then %u s until the blessing "
+                    "(%s)",
+                    plan.arm_s, wd.driver, cfg.timeout_s, plan.kernel_args);
             }
             if (!armed) {
-                TextBuffer<kLine> why;
-                why.append("wdboot: could not arm the ").append(wd.driver).append(" watchdog (").append(to_string(a)).append(")");
-                platform.log(why.c_str());
+                platform.logf("could not arm the %s watchdog (%s)", wd.driver, to_string(a));
                 if (cfg.watchdog_required) {
-                    platform.log("wdboot: watchdog-required is set: not booting; returning to the firmware");
+                    platform.logf("watchdog-required is set: not booting; returning to the firmware");
                     (void)save(store, loaded, st, platform, r);
                     r.action = Action::return_to_firmware;
                     r.status = a;
@@ -236,18 +228,18 @@ BootResult run_boot(const Config& cfg, VariableStore& store, BootPlatform& platf
             if (armed) platform.disarm_watchdog();
             armed = false;
             if (wd.present && cfg.watchdog_required) {
-                platform.log("wdboot: the attempt cannot be recorded and watchdog-required is set: not booting; "
+                platform.logf("the attempt cannot be recorded and watchdog-required is set: not booting; "
                              "returning to the firmware");
                 r.action = Action::return_to_firmware;
                 r.status = w;
                 return r;
             }
             if (wd.present) {
-                platform.log("wdboot: WARNING: the attempt is not on record, so a watchdog reset could not be "
+                platform.logf("WARNING: the attempt is not on record, so a watchdog reset could not be "
                              "counted: booting without the hardware watchdog");
             }
         } else if (d.unprotected) {
-            platform.log("wdboot: WARNING: booting without the hardware watchdog (its last boot was healthy but "
+            platform.logf("WARNING: booting without the hardware watchdog (its last boot was healthy but "
                          "the watchdog could not be stopped)");
         }
 

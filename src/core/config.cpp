@@ -54,7 +54,7 @@ bool check_name(Span name, Message& why) {
         return false;
     }
     if (name.n > kNameMax) {
-        why.append("is too long (at most ").append_uint(kNameMax).append(" characters)");
+        why.appendf("is too long (at most %lu characters)", kNameMax);
         return false;
     }
     for (size_t i = 0; i < name.n; ++i) {
@@ -172,8 +172,7 @@ struct GlobalKeySpec {
 
 bool read_number(const GlobalKeySpec& k, Span value, uint32_t& out, Message& why) {
     if (parse_number(value, k.min, k.max, out)) return true;
-    why.append(k.key).append(" must be ").append_uint(k.min).append("..").append_uint(k.max).append(k.unit);
-    why.append(", got ");
+    why.appendf("%s must be %u..%u%s, got ", k.key, k.min, k.max, k.unit);
     append_quoted(why, value);
     return false;
 }
@@ -186,12 +185,11 @@ bool read_keyword(const GlobalKeySpec& k, Span value, uint32_t& out, Message& wh
             out = w.value;
             return true;
         }
-        why.append(k.key).append(" '").append(w.text).append("' is not implemented yet; ");
-        why.append(k.key).append(" must be ");
+        why.appendf("%s '%s' is not implemented yet; %s must be ", k.key, w.text, k.key);
         append_choices(why, k.words);
         return false;
     }
-    why.append(k.key).append(" must be ");
+    why.appendf("%s must be ", k.key);
     append_choices(why, k.words);
     why.append(", got ");
     append_quoted(why, value);
@@ -199,7 +197,7 @@ bool read_keyword(const GlobalKeySpec& k, Span value, uint32_t& out, Message& wh
 }
 
 bool read_slot_name(const GlobalKeySpec& k, Span value, uint32_t&, Message& why) {
-    why.append(k.key).append(" slot name ");
+    why.appendf("%s slot name ", k.key);
     append_quoted(why, value);
     why.append(" ");
     return check_name(value, why);
@@ -220,9 +218,8 @@ bool read_crash_limit(const GlobalKeySpec& k, Span value, uint32_t& out, Message
         out = n | (hours << 8);
         return true;
     }
-    why.append(k.key).append(" must be off or N/HOURS (N ").append_uint(kMinRuntimeCrashLimit).append("..");
-    why.append_uint(kMaxRuntimeCrashLimit).append(" crashes within HOURS 1..").append_uint(kMaxRuntimeCrashHours);
-    why.append(", e.g. 3/24), got ");
+    why.appendf("%s must be off or N/HOURS (N %u..%u crashes within HOURS 1..%u, e.g. 3/24), got ", k.key,
+                kMinRuntimeCrashLimit, kMaxRuntimeCrashLimit, kMaxRuntimeCrashHours);
     append_quoted(why, value);
     return false;
 }
@@ -249,8 +246,7 @@ bool read_early_timeout(const GlobalKeySpec& k, Span value, uint32_t& out, Messa
         return true;
     }
     if (parse_number(value, kMinTimeoutSeconds, kMaxTimeoutSeconds, out)) return true;
-    why.append(k.key).append(" must be off or ").append_uint(kMinTimeoutSeconds).append("..");
-    why.append_uint(kMaxTimeoutSeconds).append(" seconds, got ");
+    why.appendf("%s must be off or %u..%u seconds, got ", k.key, kMinTimeoutSeconds, kMaxTimeoutSeconds);
     append_quoted(why, value);
     return false;
 }
@@ -297,10 +293,8 @@ const GlobalKeySpec* find_global_key(Span key) {
 }
 
 void warn_set_again(Diagnostics& d, const char* key, uint32_t first, uint32_t line) {
-    Message m;
-    m.append("'").append(key).append("' set again (first on line ").append_uint(first);
-    m.append("); the value on this line is used");
-    report(d, line, Severity::warning, m);
+    reportf(d, line, Severity::warning, "'%s' set again (first on line %u); the value on this line is used", key,
+            first);
 }
 
 // ---- Slot stanzas.
@@ -340,10 +334,9 @@ void set_image(Stanza& st, Diagnostics& d, const SlotKeySpec& k, Span value, uin
     Message m;
     if (st.image_key != nullptr) {
         if (st.keep && !st.image_conflict) {
-            m.append("slot '").append(slot_name_or_unnamed(st)).append("' already has an image ('");
-            m.append(st.image_key).append("' on line ").append_uint(st.image_line);
-            m.append("); a slot takes exactly one; slot dropped");
-            report(d, line, Severity::error, m);
+            reportf(d, line, Severity::error,
+                    "slot '%s' already has an image ('%s' on line %u); a slot takes exactly one; slot dropped",
+                    slot_name_or_unnamed(st), st.image_key, st.image_line);
         }
         st.image_conflict = true;
         return;
@@ -377,9 +370,8 @@ void add_initrd(Stanza& st, Diagnostics& d, const SlotKeySpec&, Span value, uint
     SlotConfig& s = st.slot;
     Message m;
     if (s.initrd_count >= kMaxInitrds) {
-        m.append("too many initrds for slot '").append(slot_name_or_unnamed(st)).append("' (at most ");
-        m.append_uint(kMaxInitrds).append(")");
-        report(d, line, Severity::error, m);
+        reportf(d, line, Severity::error, "too many initrds for slot '%s' (at most %lu)", slot_name_or_unnamed(st),
+                kMaxInitrds);
         return;
     }
     if (!normalise_path(value, s.initrds[s.initrd_count], m)) {
@@ -397,10 +389,8 @@ void add_options(Stanza& st, Diagnostics& d, const SlotKeySpec&, Span value, uin
     size_t have = text_length(s.options);
     size_t need = have + (have > 0 ? 1 : 0) + value.n;
     if (need > kOptionsChars) {
-        Message m;
-        m.append("options too long for slot '").append(slot_name_or_unnamed(st)).append("' (at most ");
-        m.append_uint(kOptionsChars).append(" characters, got ").append_uint(need).append(")");
-        report(d, line, Severity::error, m);
+        reportf(d, line, Severity::error, "options too long for slot '%s' (at most %lu characters, got %lu)",
+                slot_name_or_unnamed(st), kOptionsChars, need);
         return;
     }
     if (have > 0) s.options[have++] = ' ';
@@ -456,7 +446,7 @@ void report_unknown_key(Diagnostics& d, uint32_t line, Span key) {
     bool has_equals = false;
     for (size_t i = 0; i < key.n; ++i) has_equals = has_equals || key.p[i] == '=';
     if (hint != nullptr) {
-        m.append(" (keys are lower case: '").append(hint).append("')");
+        m.appendf(" (keys are lower case: '%s')", hint);
     } else if (has_equals) {
         m.append(" (separate a key from its value with a space)");
     }
@@ -485,15 +475,13 @@ void close_stanza(Stanza& st, Config& cfg) {
     if (!st.keep || st.image_conflict) return;  // already reported
     Diagnostics& d = cfg.diagnostics;
     SlotConfig& s = st.slot;
-    Message m;
     if (s.kind == ImageKind::none) {
-        m.append("slot '").append(s.name).append("' has no image (linux, efi or bootentry); slot dropped");
-        report(d, s.line, Severity::error, m);
+        reportf(d, s.line, Severity::error, "slot '%s' has no image (linux, efi or bootentry); slot dropped", s.name);
         return;
     }
     if (s.initrd_count > 0 && s.kind != ImageKind::linux_efi) {
-        m.append("initrd is only used with 'linux'; ignored for slot '").append(s.name).append("'");
-        report(d, st.first_initrd_line, Severity::warning, m);
+        reportf(d, st.first_initrd_line, Severity::warning, "initrd is only used with 'linux'; ignored for slot '%s'",
+                s.name);
         s.initrd_count = 0;
         for (auto& path : s.initrds) path[0] = '\0';
     }
@@ -541,15 +529,13 @@ void open_stanza(Stanza& st, Config& cfg, Span rest, uint32_t line) {
     (void)text_copy(st.slot.name, sizeof(st.slot.name), name.p, name.n);
     uint8_t dup = cfg.find(st.slot.name);
     if (dup != kNoSlot) {
-        m.append("duplicate slot name '").append(st.slot.name).append("' (first on line ");
-        m.append_uint(cfg.slots[dup].line).append("); this stanza is dropped");
-        report(d, line, Severity::error, m);
+        reportf(d, line, Severity::error, "duplicate slot name '%s' (first on line %u); this stanza is dropped",
+                st.slot.name, cfg.slots[dup].line);
         return;
     }
     if (cfg.slot_count >= kMaxSlots) {
-        m.append("too many slots (at most ").append_uint(kMaxSlots).append("); slot '");
-        m.append(st.slot.name).append("' is dropped");
-        report(d, line, Severity::error, m);
+        reportf(d, line, Severity::error, "too many slots (at most %lu); slot '%s' is dropped", kMaxSlots,
+                st.slot.name);
         return;
     }
     st.keep = true;
@@ -576,9 +562,7 @@ size_t comment_start(Span raw, Span key) {
 bool line_bytes_ok(Span raw, Span key, Diagnostics& d, uint32_t line, const char* consequence) {
     for (size_t i = 0; i < raw.n; ++i) {
         if (raw.p[i] == '\0') {
-            Message m;
-            m.append("line contains a NUL byte at column ").append_uint(i + 1).append("; ").append(consequence);
-            report(d, line, Severity::error, m);
+            reportf(d, line, Severity::error, "line contains a NUL byte at column %lu; %s", i + 1, consequence);
             return false;
         }
     }
@@ -589,9 +573,9 @@ bool line_bytes_ok(Span raw, Span key, Diagnostics& d, uint32_t line, const char
     Message m;
     m.append("line contains ");
     append_character_name(m, bad.code, bad.decoded);
-    m.append(" at column ").append_uint(bad.offset + 1);
+    m.appendf(" at column %lu", bad.offset + 1);
     if (bad.code >= 0x80) m.append(" (only ASCII is allowed outside comments)");
-    m.append("; ").append(consequence);
+    m.appendf("; %s", consequence);
     report(d, line, Severity::error, m);
     return false;
 }
@@ -608,7 +592,7 @@ bool single_value(Span key, Span rest, Span& value, Diagnostics& d, uint32_t lin
         Message m;
         m.append("unexpected ");
         append_quoted(m, after);
-        m.append(" after the value of '").append(key.p, key.n).append("'");
+        m.appendf(" after the value of '%.*s'", static_cast<int>(key.n), key.p);
         report(d, line, Severity::error, m);
         return false;
     }
@@ -640,13 +624,13 @@ void parse_line(Span raw, uint32_t line, Config& cfg, Stanza& st) {
         return;
     }
     if (st.open && slot == nullptr) {
-        m.append("'").append(key.p, key.n).append("' is a global key: move it above the first 'slot' line");
-        report(d, line, Severity::error, m);
+        reportf(d, line, Severity::error, "'%.*s' is a global key: move it above the first 'slot' line",
+                static_cast<int>(key.n), key.p);
         return;
     }
     if (!st.open && global == nullptr) {
-        m.append("'").append(key.p, key.n).append("' must be inside a slot stanza (after a 'slot NAME' line)");
-        report(d, line, Severity::error, m);
+        reportf(d, line, Severity::error, "'%.*s' must be inside a slot stanza (after a 'slot NAME' line)",
+                static_cast<int>(key.n), key.p);
         return;
     }
     if (st.open && slot->takes == Takes::rest_of_line) {
@@ -671,9 +655,9 @@ void parse_line(Span raw, uint32_t line, Config& cfg, Stanza& st) {
 
 // The watchdog's name in messages: "itco", or "auto (which may pick itco)".
 void append_watchdog(Message& m, WatchdogChoice choice, const WatchdogDriverFacts* driver) {
-    m.append("watchdog ").append(to_string(choice));
+    m.appendf("watchdog %s", to_string(choice));
     if (choice == WatchdogChoice::auto_detect && driver != nullptr) {
-        m.append(" (may pick ").append(driver->name).append(")");
+        m.appendf(" (may pick %s)", driver->name);
     }
 }
 
@@ -686,10 +670,9 @@ void check_early_timeout(Config& cfg, const WatchdogLimits& limits) {
     Diagnostics& d = cfg.diagnostics;
     const uint32_t line = ConfigLines::key(cfg, GlobalKey::early_timeout);
     Message m;
-    m.append("early-timeout ").append_uint(cfg.early_timeout_s);
+    m.appendf("early-timeout %u", cfg.early_timeout_s);
     if (cfg.early_timeout_s >= cfg.timeout_s) {
-        m.append(" is not shorter than timeout ").append_uint(cfg.timeout_s);
-        m.append("; early-timeout off: one deadline, timeout, applies");
+        m.appendf(" is not shorter than timeout %u; early-timeout off: one deadline, timeout, applies", cfg.timeout_s);
         report(d, line, Severity::warning, m);
         cfg.early_timeout_s = kEarlyTimeoutOff;
         return;
@@ -697,8 +680,7 @@ void check_early_timeout(Config& cfg, const WatchdogLimits& limits) {
     if (cfg.early_timeout_s < limits.min_timeout_s) {
         m.append(" is shorter than what ");
         append_watchdog(m, cfg.watchdog, limits.limiting);
-        m.append(" can arm (").append_uint(limits.min_timeout_s).append(" seconds); ");
-        m.append_uint(limits.min_timeout_s).append(" is used");
+        m.appendf(" can arm (%u seconds); %u is used", limits.min_timeout_s, limits.min_timeout_s);
         report(d, line, Severity::error, m);
         cfg.early_timeout_s = limits.min_timeout_s < cfg.timeout_s ? limits.min_timeout_s : kEarlyTimeoutOff;
         return;
@@ -708,8 +690,9 @@ void check_early_timeout(Config& cfg, const WatchdogLimits& limits) {
         if (may_arm(cfg.watchdog, f) && f.open_timeout_handoff) any_handoff = true;
     }
     if (!any_handoff) {
-        m.append(" has no effect with watchdog ").append(to_string(cfg.watchdog));
-        m.append(": its Linux driver does not take a running timer over, so one deadline, timeout, applies");
+        m.appendf(" has no effect with watchdog %s: its Linux driver does not take a running timer over, so one "
+                  "deadline, timeout, applies",
+                  to_string(cfg.watchdog));
         report(d, line, Severity::warning, m);
     }
 }
@@ -722,10 +705,10 @@ void check_against_watchdog(Config& cfg) {
     if (cfg.timeout_s < limits.min_timeout_s || cfg.timeout_s > limits.max_timeout_s) {
         uint32_t clamped = cfg.timeout_s < limits.min_timeout_s ? limits.min_timeout_s : limits.max_timeout_s;
         Message m;
-        m.append("timeout ").append_uint(cfg.timeout_s).append(" is outside what ");
+        m.appendf("timeout %u is outside what ", cfg.timeout_s);
         append_watchdog(m, cfg.watchdog, limits.limiting);
-        m.append(" can arm (").append_uint(limits.min_timeout_s).append("..").append_uint(limits.max_timeout_s);
-        m.append(" seconds); ").append_uint(clamped).append(" is used so that the boot stays protected");
+        m.appendf(" can arm (%u..%u seconds); %u is used so that the boot stays protected", limits.min_timeout_s,
+                  limits.max_timeout_s, clamped);
         report(d, ConfigLines::key(cfg, GlobalKey::timeout), Severity::error, m);
         cfg.timeout_s = clamped;
     }
@@ -739,11 +722,9 @@ void check_against_watchdog(Config& cfg) {
         const uint32_t options_line = ConfigLines::options(cfg, i);
         size_t n = text_length(s.options);
         if (n > room) {
-            Message m;
-            m.append("options of slot '").append(s.name).append("' are ").append_uint(n);
-            m.append(" characters; with watchdog ").append(to_string(cfg.watchdog)).append("'s '");
-            m.append(limits.longest_args).append("' at most ").append_uint(room).append(" fit; slot dropped");
-            report(d, options_line != 0 ? options_line : s.line, Severity::error, m);
+            reportf(d, options_line != 0 ? options_line : s.line, Severity::error,
+                    "options of slot '%s' are %lu characters; with watchdog %s's '%s' at most %lu fit; slot dropped",
+                    s.name, n, to_string(cfg.watchdog), limits.longest_args, room);
             continue;
         }
         if (kept != i) {
@@ -774,6 +755,15 @@ bool equal_ignoring_case(Span s, const char* word) {
         if (word[i] == '\0' || to_lower(s.p[i]) != word[i]) return false;
     }
     return word[i] == '\0';
+}
+
+void reportf(Diagnostics& d, uint32_t line, Severity sev, const char* fmt, ...) {
+    Message m;
+    va_list args;
+    va_start(args, fmt);
+    m.vappendf(fmt, args);
+    va_end(args);
+    report(d, line, sev, m);
 }
 
 void append_quoted(Message& m, Span s) {
@@ -892,8 +882,7 @@ Status finish_config(Config& cfg) {
     }
     Message m;
     if (cfg.default_slot[0] != '\0' && cfg.find(cfg.default_slot) == kNoSlot) {
-        m.append("default slot '").append(cfg.default_slot);
-        m.append("' does not exist; the slots are tried in file order");
+        m.appendf("default slot '%s' does not exist; the slots are tried in file order", cfg.default_slot);
         report(d, ConfigLines::key(cfg, GlobalKey::default_slot), Severity::warning, m);
         cfg.default_slot[0] = '\0';
         m.clear();
@@ -905,9 +894,9 @@ Status finish_config(Config& cfg) {
             rescue = i;
             continue;
         }
-        m.append("slot '").append(cfg.slots[i].name).append("' is also marked 'rescue'; only the first, '");
-        m.append(cfg.slots[rescue].name).append("', is used");
-        report(d, cfg.slots[i].line, Severity::warning, m);
+        reportf(d, cfg.slots[i].line, Severity::warning,
+                "slot '%s' is also marked 'rescue'; only the first, '%s', is used", cfg.slots[i].name,
+                cfg.slots[rescue].name);
         m.clear();
     }
     if (cfg.on_exhausted == OnExhausted::rescue && rescue == kNoSlot) {

@@ -63,6 +63,8 @@ bool equal_ignoring_case(Span s, const char* word);
 void append_quoted(Message& m, Span s);
 
 inline void report(Diagnostics& d, uint32_t line, Severity sev, const Message& m) { d.add(line, sev, m.c_str()); }
+// report() of the message TextSink::appendf's format makes of `fmt` and the arguments.
+[[gnu::format(printf, 4, 5)]] void reportf(Diagnostics& d, uint32_t line, Severity sev, const char* fmt, ...);
 
 // Copies an ESP path into dst (esp_path.cpp): '/' becomes '\', runs of separators
 // collapse to one. It must be absolute, name a file (no trailing separator), be

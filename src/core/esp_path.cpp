@@ -34,7 +34,7 @@ bool normalise_path(Span s, char (&dst)[kPathMax], Message& why) {
             return false;
         }
         if (c == '"' || c == '*' || c == ':' || c == '<' || c == '>' || c == '?' || c == '|') {
-            why.append("path contains '").append_char(c).append("', which FAT does not allow");
+            why.appendf("path contains '%c', which FAT does not allow", c);
             dst[0] = '\0';
             return false;
         }
@@ -43,7 +43,7 @@ bool normalise_path(Span s, char (&dst)[kPathMax], Message& why) {
             c = '\\';
         }
         if (n >= kPathChars) {
-            why.append("path is too long (at most ").append_uint(kPathChars).append(" characters)");
+            why.appendf("path is too long (at most %lu characters)", kPathChars);
             dst[0] = '\0';
             return false;
         }

@@ -23,13 +23,12 @@ void show_value(const LoaderEntryVariable& v, TextBuffer<160>& shown) {
         if (u >= 0x20 && u < 0x7F && u != '"' && u != '\\') {
             shown.append_char(static_cast<char>(u));
         } else {
-            shown.append("\\u").append_hex(u, 4);
+            shown.appendf("\\u%04x", u);
         }
     }
     if (units > kShownUnits || stored < v.size) shown.append("...");
     shown.append_char('"');
-    if (v.size % 2 != 0) shown.append(" (").append_uint(v.size).append(" bytes)");
-    else if (stored < v.size) shown.append(" (").append_uint(v.size).append(" bytes)");
+    if (v.size % 2 != 0 || stored < v.size) shown.appendf(" (%u bytes)", v.size);
 }
 
 const char* problem_text(EntryValue e) {
@@ -61,8 +60,7 @@ Parsed parse(const Config& cfg, const BootState& st, const LoaderEntryVariable& 
 
 void ignored(LoaderEntryOutcome& out, const char* variable, const Parsed& p, const char* why) {
     TextBuffer<320>& line = out.lines[out.line_count++];
-    line.append("wdboot: WARNING: ").append(variable).append(" = ").append(p.shown.c_str());
-    line.append(" ignored: ").append(why);
+    line.appendf("wdboot: WARNING: %s = %s ignored: %s", variable, p.shown.c_str(), why);
 }
 
 }  // namespace
@@ -140,8 +138,8 @@ LoaderEntryOutcome apply_loader_entries(const Config& cfg, BootState& st, const 
             (void)set_default(st, def.record_slot, facts.now);
             out.default_set = true;
             TextBuffer<320>& line = out.lines[out.line_count++];
-            line.append("wdboot: ").append(kLoaderEntryDefault).append(" = ").append(def.shown.c_str());
-            line.append(": \"").append(def.name).append("\" is the default now (as wdbootctl set-default)");
+            line.appendf("wdboot: %s = %s: \"%s\" is the default now (as wdbootctl set-default)", kLoaderEntryDefault,
+                         def.shown.c_str(), def.name);
         }
     } else if (def.value == EntryValue::name) {
         ignored(out, kLoaderEntryDefault, def, "no such slot in the config");
@@ -165,12 +163,12 @@ LoaderEntryOutcome apply_loader_entries(const Config& cfg, BootState& st, const 
         return out;
     }
     TextBuffer<320>& line = out.lines[out.line_count++];
-    line.append("wdboot: ").append(kLoaderEntryOneShot).append(" = ").append(one.shown.c_str());
-    line.append(": one-shot trial of \"").append(one.name).append("\" (1 try; the default order resumes after it)");
+    line.appendf("wdboot: %s = %s: one-shot trial of \"%s\" (1 try; the default order resumes after it)",
+                 kLoaderEntryOneShot, one.shown.c_str(), one.name);
     if (st.trial_slot != kNoSlot && st.trial_slot != one.record_slot) {
         // The newer request wins; the replaced trial is journalled as ended.
         const SlotState& old = st.slots[st.trial_slot];
-        line.append("; it replaces the pending trial of \"").append(old.name).append("\"");
+        line.appendf("; it replaces the pending trial of \"%s\"", old.name);
         uint32_t boot = st.attempt_slot != kNoSlot ? st.attempt_boot_id : st.last_boot_id;
         st.journal_add(boot, st.trial_slot, Event::trial_abandoned, facts.cause, old.tries_left, facts.now);
     }

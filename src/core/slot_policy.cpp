@@ -57,7 +57,6 @@ void init_entry(SlotState& slot, const char* name, uint8_t tries) {
     slot.tries_left = tries;
 }
 
-void append_quoted(TextBuffer<200>& t, const char* name) { t.append("\"").append(name).append("\""); }
 
 // Why a slot in the order was passed over, for the decision line.
 const char* skip_reason(const SlotState& slot, bool skipped_this_boot) {
@@ -254,18 +253,15 @@ PreviousAttempt account_previous_attempt(const Config& cfg, BootState& st, const
         }
         bool demoted = count_runtime_crash(cfg, st, ri, event, facts);
         if (what != nullptr) {
-            what->append("blessed slot ");
-            append_quoted(*what, st.slots[ri].name);
-            what->append(" crashed at run time (").append(how);
+            what->appendf("blessed slot \"%s\" crashed at run time (%s", st.slots[ri].name, how);
             if (cfg.runtime_crash_limit == 0) {
                 what->append(", not counted: runtime-crashes off)");
             } else if (demoted) {
-                what->append(", ").append_uint(cfg.runtime_crash_limit).append(" within ");
-                what->append_uint(cfg.runtime_crash_hours).append(" h): crash loop, it loses its tries");
+                what->appendf(", %u within %u h): crash loop, it loses its tries", cfg.runtime_crash_limit,
+                              cfg.runtime_crash_hours);
             } else {
-                what->append(", ").append_uint(st.slots[ri].runtime_crashes).append(" of ");
-                what->append_uint(cfg.runtime_crash_limit).append(" within ").append_uint(cfg.runtime_crash_hours);
-                what->append(" h)");
+                what->appendf(", %u of %u within %u h)", st.slots[ri].runtime_crashes, cfg.runtime_crash_limit,
+                              cfg.runtime_crash_hours);
             }
         }
         return demoted ? PreviousAttempt::crash_loop : PreviousAttempt::runtime_crash;
@@ -291,22 +287,16 @@ PreviousAttempt account_previous_attempt(const Config& cfg, BootState& st, const
     }
     if (what != nullptr) {
         what->clear();
-        what->append("slot ");
-        append_quoted(*what, slot.name);
-        what->append(" failed (")
-            .append(unstoppable ? "its watchdog could not be stopped"
-                    : by_panic  ? "kernel panic"
-                    : by_watchdog ? "watchdog reset"
-                                  : "reset without blessing");
+        what->appendf("slot \"%s\" failed (%s", slot.name,
+                      unstoppable ? "its watchdog could not be stopped"
+                      : by_panic  ? "kernel panic"
+                      : by_watchdog ? "watchdog reset"
+                                    : "reset without blessing");
         if (st.trial_slot == ri) {
             // A trial's tries were granted by `try`, not by max_tries: say what is left.
-            what->append(", trial, ").append_uint(slot.tries_left).append(" tries left)");
+            what->appendf(", trial, %u tries left)", slot.tries_left);
         } else {
-            what->append(", attempt ")
-                .append_uint(static_cast<uint8_t>(slot.max_tries - slot.tries_left))
-                .append("/")
-                .append_uint(slot.max_tries)
-                .append(")");
+            what->appendf(", attempt %u/%u)", static_cast<uint8_t>(slot.max_tries - slot.tries_left), slot.max_tries);
         }
     }
     clear_attempt(st);
@@ -330,9 +320,7 @@ Decision choose(const Config& cfg, BootState& st, const BootFacts& facts, BootSk
             d.config_slot = ci;
             d.record_slot = ri;
             d.trial = true;
-            d.reason.append("booting trial ");
-            append_quoted(d.reason, slot.name);
-            d.reason.append(" (tries ").append_uint(slot.tries_left).append(" left)");
+            d.reason.appendf("booting trial \"%s\" (tries %u left)", slot.name, slot.tries_left);
             return d;
         }
         // Out of tries (or gone) without a blessing: the trial is over, the default
@@ -369,25 +357,22 @@ Decision choose(const Config& cfg, BootState& st, const BootFacts& facts, BootSk
         if (ri == kNoSlot) continue;
         const SlotState& slot = st.slots[ri];
         if (skips.has(ci) || slot.has(kSlotBad) || slot.tries_left == 0) {
-            passed.append(passed.size() ? ", " : "; skipped ");
-            append_quoted(passed, slot.name);
-            passed.append(" (").append(skip_reason(slot, skips.has(ci))).append(")");
+            passed.appendf("%s\"%s\" (%s)", passed.size() ? ", " : "; skipped ", slot.name,
+                           skip_reason(slot, skips.has(ci)));
             continue;
         }
         d.action = Action::boot_slot;
         d.config_slot = ci;
         d.record_slot = ri;
-        d.reason.append("booting ");
-        append_quoted(d.reason, slot.name);
-        d.reason.append(" (tries ").append_uint(slot.tries_left).append("/").append_uint(slot.max_tries).append(")");
-        d.reason.append(passed.c_str());
+        d.reason.appendf("booting \"%s\" (tries %u/%u)%s", slot.name, slot.tries_left, slot.max_tries,
+                         passed.c_str());
         return d;
     }
     }
 
     // 3. Every slot exhausted: the configured policy.
     st.journal_add(boot, kNoSlot, Event::all_exhausted, facts.cause, static_cast<uint8_t>(cfg.on_exhausted), facts.now);
-    d.reason.append("all slots exhausted, on-exhausted ").append(to_string(cfg.on_exhausted)).append(": ");
+    d.reason.appendf("all slots exhausted, on-exhausted %s: ", to_string(cfg.on_exhausted));
     switch (cfg.on_exhausted) {
         case OnExhausted::reset: {
             // Unlike the operator's `reset`, slots marked bad stay bad: the automatic
@@ -418,9 +403,7 @@ Decision choose(const Config& cfg, BootState& st, const BootFacts& facts, BootSk
     d.config_slot = ci;
     d.record_slot = record_index(cfg, st, ci);
     d.forced = true;
-    d.reason.append("booting ");
-    append_quoted(d.reason, cfg.slots[ci].name);
-    d.reason.append(" ignoring its counters");
+    d.reason.appendf("booting \"%s\" ignoring its counters", cfg.slots[ci].name);
     if (d.record_slot == st.last_good_slot) d.reason.append(" (last known good)");
     else if (cfg.slots[ci].rescue) d.reason.append(" (rescue)");
     if (st.slots[d.record_slot].last_outcome == Outcome::unstoppable) {
@@ -442,7 +425,8 @@ uint32_t begin_attempt(BootState& st, const Decision& d, const BootFacts& facts)
     slot.last_boot_id = boot_id;
     slot.boots = sat_inc32(slot.boots);
     if (d.trial) slot.flags = static_cast<uint8_t>(slot.flags | kSlotTrial);
-    st.flags = static_cast<uint8_t>(d.forced ? st.flags | kStateLastAttemptForced : st.flags & ~kStateLastAttemptForced);
+    st.flags =
+        static_cast<uint8_t>(d.forced ? st.flags | kStateLastAttemptForced : st.flags & ~kStateLastAttemptForced);
     st.attempt_slot = d.record_slot;
     st.attempt_boot_id = boot_id;
     st.journal_add(boot_id, d.record_slot, d.forced ? Event::attempt_forced : Event::attempt, facts.cause,

@@ -73,13 +73,13 @@ void append_character_name(TextSink& m, uint32_t code, bool decoded) {
     if (code == 0) {
         m.append("NUL byte");
     } else if (code < 0x20 || code == 0x7F) {
-        m.append("control character 0x").append_hex(code, 2);
+        m.appendf("control character 0x%02x", code);
     } else if (code == kByteOrderMark) {
         m.append("byte order mark U+FEFF");
     } else if (decoded || code > 0xFF) {
-        m.append("non-ASCII character U+").append_hex(code, code > 0xFFFF ? 6 : 4);
+        m.appendf(code > 0xFFFF ? "non-ASCII character U+%06x" : "non-ASCII character U+%04x", code);
     } else {
-        m.append("non-ASCII byte 0x").append_hex(code, 2);
+        m.appendf("non-ASCII byte 0x%02x", code);
     }
 }
 

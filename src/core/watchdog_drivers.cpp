@@ -63,10 +63,11 @@ WatchdogPlan plan_watchdog(const Config& cfg, const WatchdogDriverFacts* driver)
     WatchdogPlan p{cfg.timeout_s, false, {}};
     if (driver == nullptr) return p;
     TextBuffer<sizeof(p.kernel_args)> args;
-    if (cfg.early_timeout_s != kEarlyTimeoutOff && driver->open_timeout_handoff && cfg.early_timeout_s < cfg.timeout_s) {
+    if (cfg.early_timeout_s != kEarlyTimeoutOff && driver->open_timeout_handoff &&
+        cfg.early_timeout_s < cfg.timeout_s) {
         p.arm_s = cfg.early_timeout_s;
         p.two_deadlines = true;
-        args.append(kOpenTimeoutArg).append_uint(cfg.timeout_s);
+        args.appendf("%s%u", kOpenTimeoutArg, cfg.timeout_s);
     } else {
         args.append(driver->kernel_args);
     }
