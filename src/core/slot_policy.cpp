@@ -57,7 +57,6 @@ void init_entry(SlotState& slot, const char* name, uint8_t tries) {
     slot.tries_left = tries;
 }
 
-
 // Why a slot in the order was passed over, for the decision line.
 const char* skip_reason(const SlotState& slot, bool skipped_this_boot) {
     if (skipped_this_boot) return "failed in this boot";
