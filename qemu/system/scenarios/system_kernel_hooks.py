@@ -19,6 +19,11 @@ NAME = "kernel_hooks"
 LABEL = "system"
 ASSETS = "deb"
 TIMEOUT = 1500
+# Outside scripts/dev test (label slow), for CI's time: 6.5-10 minutes of one VM, and the
+# package's own image (system.deb_assets). CI keeps its parts: the package build and
+# lintian, the hooks on the host (hooks.scripts), the one-shot entry in the loader
+# (qemu.loader_oneshot) and the entry's healing (the agent's unit tests).
+DEFAULT_RUN = False
 SUMMARY = "a broken kernel package is a trial that fails back; a good one is promoted; BLI one-shot; the entry heals"
 
 # The test's first boot (through the harness's own loader) installs packages before
