@@ -36,11 +36,12 @@ public:
     [[gnu::noinline]] TextSink& append_hex(uint64_t v, unsigned width);
     // printf's subset, checked by the compiler (-Wformat): %s (const char*, nullptr
     // appends nothing), %.*s (int n, const char*: at most n bytes, stopping at a NUL),
-    // %c, %u and %lu (unsigned int, unsigned long: uint64_t and size_t), %x and %lx with
-    // an optional zero-padded width (%08x: at least 8 digits), %%. One call builds a
-    // whole message, so that the loader holds one call per message rather than one per
-    // piece (wdbootx64.efi size, docs/performance.md). Anything else in a directive is
-    // copied as it stands.
+    // %c, %u and %lu (unsigned int, unsigned long: uint64_t and size_t), %x and %lx, %%.
+    // A width applies to the numbers only, padded with spaces, or zeros after a 0 (%08x:
+    // at least 8 digits); %s ignores one. One call builds a whole message, so that the
+    // loader holds one call per message rather than one per piece (wdbootx64.efi size,
+    // docs/performance.md). A directive outside the subset (%d, %p, ...) is copied as it
+    // stands and reads no argument.
     [[gnu::noinline, gnu::format(printf, 2, 3)]] TextSink& appendf(const char* fmt, ...);
     [[gnu::noinline, gnu::format(printf, 2, 0)]] TextSink& vappendf(const char* fmt, va_list args);
     [[gnu::noinline]] void clear();
