@@ -32,8 +32,6 @@ public:
     [[gnu::noinline]] TextSink& append(const char* s, size_t n);
     [[gnu::noinline]] TextSink& append_char(char c);
     [[gnu::noinline]] TextSink& append_uint(uint64_t v);
-    // The low `width` hex digits of v, lower case, with leading zeros.
-    [[gnu::noinline]] TextSink& append_hex(uint64_t v, unsigned width);
     // printf's subset, checked by the compiler (-Wformat): %s (const char*, nullptr
     // appends nothing), %.*s (int n, const char*: at most n bytes, stopping at a NUL),
     // %c, %u and %lu (unsigned int, unsigned long: uint64_t and size_t), %x and %lx, %%.
@@ -90,9 +88,6 @@ public:
     TextBuffer& append(const char* s, size_t n) { return static_cast<TextBuffer&>(TextSink::append(s, n)); }
     TextBuffer& append_char(char c) { return static_cast<TextBuffer&>(TextSink::append_char(c)); }
     TextBuffer& append_uint(uint64_t v) { return static_cast<TextBuffer&>(TextSink::append_uint(v)); }
-    TextBuffer& append_hex(uint64_t v, unsigned width) {
-        return static_cast<TextBuffer&>(TextSink::append_hex(v, width));
-    }
     // appendf() is TextSink's (a variadic function is never inlined: one copy for all N).
 
 private:

@@ -31,12 +31,6 @@ TextSink& TextSink::append_char(char c) {
 
 TextSink& TextSink::append_uint(uint64_t v) { return appendf("%lu", static_cast<unsigned long>(v)); }
 
-TextSink& TextSink::append_hex(uint64_t v, unsigned width) {
-    static constexpr char kHex[] = "0123456789abcdef";
-    for (unsigned i = width; i > 0; --i) put(kHex[(v >> ((i - 1) * 4)) & 0xF]);
-    return *this;
-}
-
 TextSink& TextSink::appendf(const char* fmt, ...) {
     va_list args;
     va_start(args, fmt);
