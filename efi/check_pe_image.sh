@@ -11,7 +11,7 @@
 #  3. The PE file is PE32+ with subsystem "EFI application" (10) and has its .sbat
 #     section starting with the SBAT header line (shim refuses a second stage without).
 #  4. Every PE section starts on a 4 KiB boundary (SectionAlignment: a loader may
-#     reject an image whose .bss, which has no file bytes, is placed off it).
+#     reject an image whose section is placed off it).
 #  5. The PE's base relocation table (.reloc, from add_base_relocs.sh) has one DIR64
 #     entry for every ELF relocation, at the same address, and nothing else but
 #     ABSOLUTE padding: a missing one would leave a pointer unrelocated at run time.
