@@ -507,7 +507,7 @@ void open_stanza(Stanza& st, Config& cfg, Span rest, uint32_t line) {
     Span after;
     Span name = next_token(rest, after);
     if (name.empty() || is_comment(name)) {
-        report(d, line, Severity::error, m.append("'slot' needs a name; the stanza is skipped"));
+        d.add(line, Severity::error, "'slot' needs a name; the stanza is skipped");
         return;
     }
     if (!after.empty() && !is_comment(after)) {
@@ -618,7 +618,6 @@ void parse_line(Span raw, uint32_t line, Config& cfg, Stanza& st) {
     }
     const GlobalKeySpec* global = find_global_key(key);
     const SlotKeySpec* slot = find_slot_key(key);  // `tries` is both: per slot inside a stanza
-    Message m;
     if (slot == nullptr && global == nullptr) {
         report_unknown_key(d, line, key);
         return;
@@ -641,9 +640,9 @@ void parse_line(Span raw, uint32_t line, Config& cfg, Stanza& st) {
     if (!single_value(key, rest, value, d, line)) return;
     bool takes_value = st.open ? slot->takes == Takes::one_value : true;
     if (!takes_value && !value.empty()) {
-        report(d, line, Severity::error, m.append("'").append(key.p, key.n).append("' takes no value"));
+        reportf(d, line, Severity::error, "'%.*s' takes no value", static_cast<int>(key.n), key.p);
     } else if (takes_value && value.empty()) {
-        report(d, line, Severity::error, m.append("'").append(key.p, key.n).append("' needs a value"));
+        reportf(d, line, Severity::error, "'%.*s' needs a value", static_cast<int>(key.n), key.p);
     } else if (st.open) {
         slot->apply(st, d, *slot, value, line);
     } else {
@@ -778,8 +777,7 @@ bool is_global_key(Span key) { return find_global_key(key) != nullptr; }
 
 bool set_global(Config& cfg, Span key, Span value, uint32_t line) {
     if (value.empty()) {
-        Message m;
-        report(cfg.diagnostics, line, Severity::error, m.append("'").append(key.p, key.n).append("' needs a value"));
+        reportf(cfg.diagnostics, line, Severity::error, "'%.*s' needs a value", static_cast<int>(key.n), key.p);
         return false;
     }
     const GlobalKeySpec* k = find_global_key(key);
@@ -864,9 +862,9 @@ void check_secure_boot_policy(Config& cfg) {
     const uint32_t line = ConfigLines::key(cfg, GlobalKey::secure_boot_policy);
     if (line == kNoLine || cfg.secure_boot_policy != SecureBootPolicy::permissive) return;
     cfg.secure_boot_policy = SecureBootPolicy::strict;
-    report(cfg.diagnostics, line, Severity::warning,
-           Message{}.append("secure-boot-policy permissive is only taken from the boot entry's load options "
-                            "(NVRAM), not from this file; strict applies under Secure Boot"));
+    cfg.diagnostics.add(line, Severity::warning,
+                        "secure-boot-policy permissive is only taken from the boot entry's load options (NVRAM), "
+                        "not from this file; strict applies under Secure Boot");
 }
 
 }  // namespace
@@ -880,12 +878,10 @@ Status finish_config(Config& cfg) {
         d.add(kNoLine, Severity::error, "no usable slot: wdboot returns to the firmware");
         return Status::not_found;
     }
-    Message m;
     if (cfg.default_slot[0] != '\0' && cfg.find(cfg.default_slot) == kNoSlot) {
-        m.appendf("default slot '%s' does not exist; the slots are tried in file order", cfg.default_slot);
-        report(d, ConfigLines::key(cfg, GlobalKey::default_slot), Severity::warning, m);
+        reportf(d, ConfigLines::key(cfg, GlobalKey::default_slot), Severity::warning,
+                "default slot '%s' does not exist; the slots are tried in file order", cfg.default_slot);
         cfg.default_slot[0] = '\0';
-        m.clear();
     }
     uint8_t rescue = kNoSlot;
     for (uint8_t i = 0; i < cfg.slot_count; ++i) {
@@ -897,16 +893,14 @@ Status finish_config(Config& cfg) {
         reportf(d, cfg.slots[i].line, Severity::warning,
                 "slot '%s' is also marked 'rescue'; only the first, '%s', is used", cfg.slots[i].name,
                 cfg.slots[rescue].name);
-        m.clear();
     }
     if (cfg.on_exhausted == OnExhausted::rescue && rescue == kNoSlot) {
-        report(d, ConfigLines::key(cfg, GlobalKey::on_exhausted), Severity::warning,
-               m.append("on-exhausted rescue, but no slot is marked 'rescue'"));
-        m.clear();
+        d.add(ConfigLines::key(cfg, GlobalKey::on_exhausted), Severity::warning,
+              "on-exhausted rescue, but no slot is marked 'rescue'");
     }
     if (cfg.watchdog_required && cfg.watchdog == WatchdogChoice::none) {
-        report(d, ConfigLines::key(cfg, GlobalKey::watchdog_required), Severity::warning,
-               m.append("watchdog-required yes with watchdog none: wdboot will refuse to boot any slot"));
+        d.add(ConfigLines::key(cfg, GlobalKey::watchdog_required), Severity::warning,
+              "watchdog-required yes with watchdog none: wdboot will refuse to boot any slot");
     }
     return Status::ok;
 }
