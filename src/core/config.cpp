@@ -90,10 +90,11 @@ bool parse_number(Span s, uint32_t lo, uint32_t hi, uint32_t& out) {
 
 // One value as wdboot.conf spells it. A spelling that is not `accepted` names a choice
 // that exists but is not implemented yet: the parser refuses it and says so, and the
-// lists of allowed values leave it out.
+// lists of allowed values leave it out. The text is held in the entry rather than
+// pointed to: a pointer costs 8 bytes and a relocation in the loader image.
 struct Spelling {
+    char text[11];  // the longest spelling, "permissive", and its NUL
     uint8_t value;
-    const char* text;
     bool accepted;
 };
 struct Spellings {
@@ -101,9 +102,14 @@ struct Spellings {
     size_t count = 0;
 };
 
-template <typename E>
-constexpr Spelling spell(E value, const char* text, bool accepted = true) {
-    return {static_cast<uint8_t>(value), text, accepted};
+template <typename E, size_t N>
+constexpr Spelling spell(E value, const char (&text)[N], bool accepted = true) {
+    static_assert(N <= sizeof(Spelling::text), "a spelling is longer than Spelling::text");
+    Spelling s{};
+    for (size_t i = 0; i < N; ++i) s.text[i] = text[i];
+    s.value = static_cast<uint8_t>(value);
+    s.accepted = accepted;
+    return s;
 }
 template <size_t N>
 constexpr Spellings spellings(const Spelling (&table)[N]) {
@@ -126,7 +132,7 @@ constexpr Spelling kWatchdogSpellings[] = {
     spell(WatchdogChoice::wdat, "wdat"), spell(WatchdogChoice::ipmi, "ipmi"),
     spell(WatchdogChoice::amd_fch, "amd-fch", kNotImplemented),
     spell(WatchdogChoice::itco_pch, "itco-pch", kNotImplemented)};
-constexpr Spelling kYesNoSpellings[] = {{1, "yes", true}, {0, "no", true}};
+constexpr Spelling kYesNoSpellings[] = {spell(1, "yes"), spell(0, "no")};
 constexpr Spelling kSecureBootPolicySpellings[] = {
     spell(SecureBootPolicy::strict, "strict"), spell(SecureBootPolicy::permissive, "permissive")};
 
