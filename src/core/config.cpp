@@ -111,10 +111,6 @@ constexpr Spelling spell(E value, const char (&text)[N], bool accepted = true) {
     s.accepted = accepted;
     return s;
 }
-template <size_t N>
-constexpr Spellings spellings(const Spelling (&table)[N]) {
-    return {table, N};
-}
 
 constexpr bool kNotImplemented = false;
 constexpr Spelling kImageKindSpellings[] = {
@@ -159,50 +155,72 @@ void append_choices(Message& m, Spellings words) {
 
 // ---- Global keys.
 
-// Reads a value for a key (number, keyword or slot name); on failure the whole message
-// goes to `why`. Stores a read value in its Config field.
-struct GlobalKeySpec;
-using ReadValue = bool (*)(const GlobalKeySpec& k, Span value, uint32_t& out, Message& why);
-using StoreValue = void (*)(Config& cfg, uint32_t v, Span value);
+// How a global key's value is read. One switch over these (read_value) and one store
+// by offset (store_value) rather than a pair of function pointers per key: a pointer
+// costs 8 bytes and a relocation in the loader image, and each store_field<> was a
+// function of its own.
+enum class Reads : uint8_t {
+    number,       // decimal in [min, max]; also `off` (as 0) when `off_allowed`
+    keyword,      // one of `words`
+    crash_limit,  // runtime-crashes: `off` or N/HOURS
+    slot_name,    // default: a slot name (checked against the slots in finish_config)
+};
 
+// Where a number or keyword is stored: its Config field's offset and size.
+struct ConfigField {
+    uint8_t offset = 0;
+    uint8_t size = 0;
+};
+#define WDBOOT_CONFIG_FIELD(member) \
+    ConfigField { offsetof(Config, member), sizeof(Config::member) }
+
+// The members are in an order that leaves padding only at the end (40 bytes a key).
 struct GlobalKeySpec {
+    char key[19];               // the longest key, "secure-boot-policy", and its NUL
     GlobalKey id;
-    const char* key;
-    ReadValue read;
-    StoreValue store;
-    uint32_t min = 0;           // read_number: the range
-    uint32_t max = 0;
-    const char* unit = "";      // read_number: after the range in the message
-    Spellings words = {};       // read_keyword: the values
+    Reads reads;
+    bool off_allowed = false;   // number: `off` is accepted as 0
+    bool seconds = false;       // number: " seconds" after the range in the message
+    uint8_t word_count = 0;     // keyword: the values
+    const Spelling* words = nullptr;
+    uint16_t min = 0;           // number: the range
+    uint16_t max = 0;
+    ConfigField field;          // number, keyword: where the value goes
 };
 
 bool read_number(const GlobalKeySpec& k, Span value, uint32_t& out, Message& why) {
+    if (k.off_allowed && value.is("off")) {
+        out = 0;
+        return true;
+    }
     if (parse_number(value, k.min, k.max, out)) return true;
-    why.appendf("%s must be %u..%u%s, got ", k.key, k.min, k.max, k.unit);
+    why.appendf("%s must be %s%u..%u%s, got ", k.key, k.off_allowed ? "off or " : "", static_cast<unsigned>(k.min),
+                static_cast<unsigned>(k.max), k.seconds ? " seconds" : "");
     append_quoted(why, value);
     return false;
 }
 
 bool read_keyword(const GlobalKeySpec& k, Span value, uint32_t& out, Message& why) {
-    for (size_t i = 0; i < k.words.count; ++i) {
-        const Spelling& w = k.words.items[i];
+    const Spellings words{k.words, k.word_count};
+    for (size_t i = 0; i < words.count; ++i) {
+        const Spelling& w = words.items[i];
         if (!value.is(w.text)) continue;
         if (w.accepted) {
             out = w.value;
             return true;
         }
         why.appendf("%s '%s' is not implemented yet; %s must be ", k.key, w.text, k.key);
-        append_choices(why, k.words);
+        append_choices(why, words);
         return false;
     }
     why.appendf("%s must be ", k.key);
-    append_choices(why, k.words);
+    append_choices(why, words);
     why.append(", got ");
     append_quoted(why, value);
     return false;
 }
 
-bool read_slot_name(const GlobalKeySpec& k, Span value, uint32_t&, Message& why) {
+bool read_slot_name(const GlobalKeySpec& k, Span value, Message& why) {
     why.appendf("%s slot name ", k.key);
     append_quoted(why, value);
     why.append(" ");
@@ -230,54 +248,91 @@ bool read_crash_limit(const GlobalKeySpec& k, Span value, uint32_t& out, Message
     return false;
 }
 
-template <typename T>
-struct FieldType;
-template <typename T>
-struct FieldType<T Config::*> {
-    using type = T;
-};
-template <auto Field>
-void store_field(Config& cfg, uint32_t v, Span) {
-    cfg.*Field = static_cast<typename FieldType<decltype(Field)>::type>(v);
-}
-void store_crash_limit(Config& cfg, uint32_t v, Span) {
-    cfg.runtime_crash_limit = static_cast<uint8_t>(v & 0xFF);
-    cfg.runtime_crash_hours = static_cast<uint16_t>(v >> 8);
-}
-// early-timeout: `off` or seconds in the global timeout range (checked against the
-// watchdog and `timeout` in finish_config).
-bool read_early_timeout(const GlobalKeySpec& k, Span value, uint32_t& out, Message& why) {
-    if (value.is("off")) {
-        out = kEarlyTimeoutOff;
-        return true;
+// Reads a value for a key; on failure the whole message goes to `why`.
+bool read_value(const GlobalKeySpec& k, Span value, uint32_t& out, Message& why) {
+    switch (k.reads) {
+    case Reads::number: return read_number(k, value, out, why);
+    case Reads::keyword: return read_keyword(k, value, out, why);
+    case Reads::crash_limit: return read_crash_limit(k, value, out, why);
+    case Reads::slot_name: return read_slot_name(k, value, why);
     }
-    if (parse_number(value, kMinTimeoutSeconds, kMaxTimeoutSeconds, out)) return true;
-    why.appendf("%s must be off or %u..%u seconds, got ", k.key, kMinTimeoutSeconds, kMaxTimeoutSeconds);
-    append_quoted(why, value);
     return false;
 }
-void store_default_slot(Config& cfg, uint32_t, Span name) {
-    (void)text_copy(cfg.default_slot, sizeof(cfg.default_slot), name.p, name.n);
+
+// Stores what read_value() read in the key's Config field.
+void store_value(Config& cfg, const GlobalKeySpec& k, uint32_t v, Span value) {
+    if (k.reads == Reads::slot_name) {
+        (void)text_copy(cfg.default_slot, sizeof(cfg.default_slot), value.p, value.n);
+        return;
+    }
+    if (k.reads == Reads::crash_limit) {
+        cfg.runtime_crash_limit = static_cast<uint8_t>(v & 0xFF);
+        cfg.runtime_crash_hours = static_cast<uint16_t>(v >> 8);
+        return;
+    }
+    unsigned char* field = reinterpret_cast<unsigned char*>(&cfg) + k.field.offset;
+    if (k.field.size == 1) {
+        *field = static_cast<uint8_t>(v);
+    } else if (k.field.size == 2) {
+        *reinterpret_cast<uint16_t*>(field) = static_cast<uint16_t>(v);
+    } else {
+        *reinterpret_cast<uint32_t*>(field) = v;
+    }
+}
+
+template <size_t N>
+constexpr GlobalKeySpec key_spec(GlobalKey id, const char (&key)[N], Reads reads, ConfigField field = {}) {
+    static_assert(N <= sizeof(GlobalKeySpec::key), "a key is longer than GlobalKeySpec::key");
+    GlobalKeySpec k{};
+    for (size_t i = 0; i < N; ++i) k.key[i] = key[i];
+    k.id = id;
+    k.reads = reads;
+    k.field = field;
+    return k;
+}
+constexpr bool kSeconds = true;
+constexpr bool kOffAllowed = true;
+template <size_t N>
+constexpr GlobalKeySpec number_key(GlobalKey id, const char (&key)[N], ConfigField field, uint16_t min,
+                                   uint16_t max, bool seconds = false, bool off_allowed = false) {
+    GlobalKeySpec k = key_spec(id, key, Reads::number, field);
+    k.min = min;
+    k.max = max;
+    k.seconds = seconds;
+    k.off_allowed = off_allowed;
+    return k;
+}
+template <size_t N, size_t W>
+constexpr GlobalKeySpec keyword_key(GlobalKey id, const char (&key)[N], ConfigField field,
+                                    const Spelling (&words)[W]) {
+    GlobalKeySpec k = key_spec(id, key, Reads::keyword, field);
+    k.words = words;
+    k.word_count = W;
+    return k;
 }
 
 constexpr GlobalKeySpec kGlobalKeys[] = {
-    {GlobalKey::timeout, "timeout", read_number, store_field<&Config::timeout_s>, kMinTimeoutSeconds,
-     kMaxTimeoutSeconds, " seconds"},
-    {GlobalKey::tries, "tries", read_number, store_field<&Config::tries>, 1, kMaxTries},
-    {GlobalKey::watchdog, "watchdog", read_keyword, store_field<&Config::watchdog>, 0, 0, "",
-     spellings(kWatchdogSpellings)},
-    {GlobalKey::watchdog_required, "watchdog-required", read_keyword, store_field<&Config::watchdog_required>, 0,
-     0, "", spellings(kYesNoSpellings)},
-    {GlobalKey::on_exhausted, "on-exhausted", read_keyword, store_field<&Config::on_exhausted>, 0, 0, "",
-     spellings(kOnExhaustedSpellings)},
-    {GlobalKey::runtime_crashes, "runtime-crashes", read_crash_limit, store_crash_limit},
-    {GlobalKey::panic_timeout, "panic-timeout", read_number, store_field<&Config::panic_timeout_s>, 0,
-     kMaxPanicTimeoutSeconds, " seconds"},
-    {GlobalKey::default_slot, "default", read_slot_name, store_default_slot},
-    {GlobalKey::early_timeout, "early-timeout", read_early_timeout, store_field<&Config::early_timeout_s>},
-    {GlobalKey::secure_boot_policy, "secure-boot-policy", read_keyword, store_field<&Config::secure_boot_policy>, 0,
-     0, "", spellings(kSecureBootPolicySpellings)},
+    number_key(GlobalKey::timeout, "timeout", WDBOOT_CONFIG_FIELD(timeout_s), kMinTimeoutSeconds, kMaxTimeoutSeconds,
+               kSeconds),
+    number_key(GlobalKey::tries, "tries", WDBOOT_CONFIG_FIELD(tries), 1, kMaxTries),
+    keyword_key(GlobalKey::watchdog, "watchdog", WDBOOT_CONFIG_FIELD(watchdog), kWatchdogSpellings),
+    keyword_key(GlobalKey::watchdog_required, "watchdog-required", WDBOOT_CONFIG_FIELD(watchdog_required),
+                kYesNoSpellings),
+    keyword_key(GlobalKey::on_exhausted, "on-exhausted", WDBOOT_CONFIG_FIELD(on_exhausted), kOnExhaustedSpellings),
+    key_spec(GlobalKey::runtime_crashes, "runtime-crashes", Reads::crash_limit),
+    number_key(GlobalKey::panic_timeout, "panic-timeout", WDBOOT_CONFIG_FIELD(panic_timeout_s), 0,
+               kMaxPanicTimeoutSeconds, kSeconds),
+    key_spec(GlobalKey::default_slot, "default", Reads::slot_name),
+    // early-timeout: `off` or seconds in the global timeout range (checked against the
+    // watchdog and `timeout` in finish_config).
+    number_key(GlobalKey::early_timeout, "early-timeout", WDBOOT_CONFIG_FIELD(early_timeout_s), kMinTimeoutSeconds,
+               kMaxTimeoutSeconds, kSeconds, kOffAllowed),
+    keyword_key(GlobalKey::secure_boot_policy, "secure-boot-policy", WDBOOT_CONFIG_FIELD(secure_boot_policy),
+                kSecureBootPolicySpellings),
 };
+#undef WDBOOT_CONFIG_FIELD
+// ConfigField's offsets are bytes: the global fields stay at the front of Config.
+static_assert(offsetof(Config, secure_boot_policy) <= UINT8_MAX, "Config's global fields moved beyond a byte offset");
 
 constexpr bool global_keys_in_order() {
     for (size_t i = 0; i < sizeof(kGlobalKeys) / sizeof(kGlobalKeys[0]); ++i) {
@@ -410,7 +465,7 @@ void set_slot_tries(Stanza& st, Diagnostics& d, const SlotKeySpec&, Span value, 
     const GlobalKeySpec& k = global_key(GlobalKey::tries);
     Message m;
     uint32_t v = 0;
-    if (!k.read(k, value, v, m)) {
+    if (!read_value(k, value, v, m)) {
         report(d, line, Severity::error, m);
         return;
     }
@@ -464,14 +519,14 @@ void report_unknown_key(Diagnostics& d, uint32_t line, Span key) {
 bool set_global_key(Config& cfg, const GlobalKeySpec& k, Span value, uint32_t line) {
     Message m;
     uint32_t v = 0;
-    if (!k.read(k, value, v, m)) {
+    if (!read_value(k, value, v, m)) {
         report(cfg.diagnostics, line, Severity::error, m);
         return false;
     }
     uint32_t& set_on = ConfigLines::key(cfg, k.id);
     if (line != kNoLine && set_on != kNoLine) warn_set_again(cfg.diagnostics, k.key, set_on, line);
     set_on = line;  // kNoLine: the value now comes from the load options
-    k.store(cfg, v, value);
+    store_value(cfg, k, v, value);
     return true;
 }
 
