@@ -379,14 +379,15 @@ const char* slot_name_or_unnamed(const Stanza& st) { return st.slot.name[0] ? st
 // What a slot key takes after it.
 enum class Takes : uint8_t { one_value, no_value, rest_of_line };
 
-struct SlotKeySpec;
-using ApplySlotKey = void (*)(Stanza& st, Diagnostics& d, const SlotKeySpec& k, Span value, uint32_t line);
+// What a slot key does with its value: one switch (apply_slot_key) rather than a
+// function pointer per key, for the same reason as Reads.
+enum class SlotKeyDoes : uint8_t { set_image, add_initrd, add_options, set_tries, set_rescue };
 
 struct SlotKeySpec {
-    const char* key;
+    char key[10];  // the longest key, "bootentry", and its NUL
     Takes takes;
-    ApplySlotKey apply;
-    ImageKind image = ImageKind::none;  // the image keys: what they make the slot
+    SlotKeyDoes does;
+    ImageKind image;  // the image keys: what they make the slot
 };
 
 // `linux PATH`, `efi PATH`, `bootentry XXXX`. A slot takes exactly one image: a second
@@ -427,7 +428,7 @@ void set_image(Stanza& st, Diagnostics& d, const SlotKeySpec& k, Span value, uin
     st.image_line = line;
 }
 
-void add_initrd(Stanza& st, Diagnostics& d, const SlotKeySpec&, Span value, uint32_t line) {
+void add_initrd(Stanza& st, Diagnostics& d, Span value, uint32_t line) {
     SlotConfig& s = st.slot;
     Message m;
     if (s.initrd_count >= kMaxInitrds) {
@@ -444,7 +445,7 @@ void add_initrd(Stanza& st, Diagnostics& d, const SlotKeySpec&, Span value, uint
 }
 
 // `options` lines are joined with one space, as Boot Loader Specification entries do.
-void add_options(Stanza& st, Diagnostics& d, const SlotKeySpec&, Span value, uint32_t line) {
+void add_options(Stanza& st, Diagnostics& d, Span value, uint32_t line) {
     SlotConfig& s = st.slot;
     if (value.empty()) return;  // parse_line() has checked that the bytes are ASCII
     size_t have = text_length(s.options);
@@ -461,7 +462,7 @@ void add_options(Stanza& st, Diagnostics& d, const SlotKeySpec&, Span value, uin
 }
 
 // A slot's `tries` takes what the global one does, with the same message.
-void set_slot_tries(Stanza& st, Diagnostics& d, const SlotKeySpec&, Span value, uint32_t line) {
+void set_slot_tries(Stanza& st, Diagnostics& d, Span value, uint32_t line) {
     const GlobalKeySpec& k = global_key(GlobalKey::tries);
     Message m;
     uint32_t v = 0;
@@ -474,16 +475,45 @@ void set_slot_tries(Stanza& st, Diagnostics& d, const SlotKeySpec&, Span value, 
     st.slot.tries = static_cast<uint8_t>(v);
 }
 
-void set_rescue(Stanza& st, Diagnostics&, const SlotKeySpec&, Span, uint32_t) { st.slot.rescue = true; }
+void apply_slot_key(Stanza& st, Diagnostics& d, const SlotKeySpec& k, Span value, uint32_t line) {
+    switch (k.does) {
+    case SlotKeyDoes::set_image: set_image(st, d, k, value, line); break;
+    case SlotKeyDoes::add_initrd: add_initrd(st, d, value, line); break;
+    case SlotKeyDoes::add_options: add_options(st, d, value, line); break;
+    case SlotKeyDoes::set_tries: set_slot_tries(st, d, value, line); break;
+    case SlotKeyDoes::set_rescue: st.slot.rescue = true; break;
+    }
+}
+
+template <size_t N>
+constexpr SlotKeySpec slot_key(const char (&key)[N], Takes takes, SlotKeyDoes does) {
+    static_assert(N <= sizeof(SlotKeySpec::key), "a key is longer than SlotKeySpec::key");
+    SlotKeySpec k{};
+    for (size_t i = 0; i < N; ++i) k.key[i] = key[i];
+    k.takes = takes;
+    k.does = does;
+    k.image = ImageKind::none;
+    return k;
+}
+// The image keys are spelt as kImageKindSpellings spells their kind.
+constexpr SlotKeySpec image_key(ImageKind kind) {
+    SlotKeySpec k{};
+    const char* key = spelling_of(kImageKindSpellings, kind);
+    for (size_t i = 0; key[i] != '\0'; ++i) k.key[i] = key[i];  // past k.key: not a constant expression
+    k.takes = Takes::one_value;
+    k.does = SlotKeyDoes::set_image;
+    k.image = kind;
+    return k;
+}
 
 constexpr SlotKeySpec kSlotKeys[] = {
-    {spelling_of(kImageKindSpellings, ImageKind::linux_efi), Takes::one_value, set_image, ImageKind::linux_efi},
-    {spelling_of(kImageKindSpellings, ImageKind::efi_app), Takes::one_value, set_image, ImageKind::efi_app},
-    {"initrd", Takes::one_value, add_initrd},
-    {"options", Takes::rest_of_line, add_options},
-    {"tries", Takes::one_value, set_slot_tries},
-    {"rescue", Takes::no_value, set_rescue},
-    {spelling_of(kImageKindSpellings, ImageKind::boot_entry), Takes::one_value, set_image, ImageKind::boot_entry},
+    image_key(ImageKind::linux_efi),
+    image_key(ImageKind::efi_app),
+    slot_key("initrd", Takes::one_value, SlotKeyDoes::add_initrd),
+    slot_key("options", Takes::rest_of_line, SlotKeyDoes::add_options),
+    slot_key("tries", Takes::one_value, SlotKeyDoes::set_tries),
+    slot_key("rescue", Takes::no_value, SlotKeyDoes::set_rescue),
+    image_key(ImageKind::boot_entry),
 };
 
 const SlotKeySpec* find_slot_key(Span key) {
@@ -694,7 +724,7 @@ void parse_line(Span raw, uint32_t line, Config& cfg, Stanza& st) {
         return;
     }
     if (st.open && slot->takes == Takes::rest_of_line) {
-        slot->apply(st, d, *slot, rest, line);  // the rest of the line, verbatim
+        apply_slot_key(st, d, *slot, rest, line);  // the rest of the line, verbatim
         return;
     }
     Span value;
@@ -705,7 +735,7 @@ void parse_line(Span raw, uint32_t line, Config& cfg, Stanza& st) {
     } else if (takes_value && value.empty()) {
         reportf(d, line, Severity::error, "'%.*s' needs a value", static_cast<int>(key.n), key.p);
     } else if (st.open) {
-        slot->apply(st, d, *slot, value, line);
+        apply_slot_key(st, d, *slot, value, line);
     } else {
         (void)set_global_key(cfg, *global, value, line);
     }
