@@ -358,6 +358,11 @@ void warn_set_again(Diagnostics& d, const char* key, uint32_t first, uint32_t li
             first);
 }
 
+// "'KEY' what": an error about where a key is or what follows it, not about its value.
+void report_key_error(Diagnostics& d, uint32_t line, Span key, const char* what) {
+    reportf(d, line, Severity::error, "'%.*s' %s", static_cast<int>(key.n), key.p, what);
+}
+
 // ---- Slot stanzas.
 
 // The slot stanza being read. It is parsed into a scratch SlotConfig and copied into
@@ -714,13 +719,11 @@ void parse_line(Span raw, uint32_t line, Config& cfg, Stanza& st) {
         return;
     }
     if (st.open && slot == nullptr) {
-        reportf(d, line, Severity::error, "'%.*s' is a global key: move it above the first 'slot' line",
-                static_cast<int>(key.n), key.p);
+        report_key_error(d, line, key, "is a global key: move it above the first 'slot' line");
         return;
     }
     if (!st.open && global == nullptr) {
-        reportf(d, line, Severity::error, "'%.*s' must be inside a slot stanza (after a 'slot NAME' line)",
-                static_cast<int>(key.n), key.p);
+        report_key_error(d, line, key, "must be inside a slot stanza (after a 'slot NAME' line)");
         return;
     }
     if (st.open && slot->takes == Takes::rest_of_line) {
@@ -731,9 +734,9 @@ void parse_line(Span raw, uint32_t line, Config& cfg, Stanza& st) {
     if (!single_value(key, rest, value, d, line)) return;
     bool takes_value = st.open ? slot->takes == Takes::one_value : true;
     if (!takes_value && !value.empty()) {
-        reportf(d, line, Severity::error, "'%.*s' takes no value", static_cast<int>(key.n), key.p);
+        report_key_error(d, line, key, "takes no value");
     } else if (takes_value && value.empty()) {
-        reportf(d, line, Severity::error, "'%.*s' needs a value", static_cast<int>(key.n), key.p);
+        report_key_error(d, line, key, "needs a value");
     } else if (st.open) {
         apply_slot_key(st, d, *slot, value, line);
     } else {
@@ -868,7 +871,7 @@ bool is_global_key(Span key) { return find_global_key(key) != nullptr; }
 
 bool set_global(Config& cfg, Span key, Span value, uint32_t line) {
     if (value.empty()) {
-        reportf(cfg.diagnostics, line, Severity::error, "'%.*s' needs a value", static_cast<int>(key.n), key.p);
+        report_key_error(cfg.diagnostics, line, key, "needs a value");
         return false;
     }
     const GlobalKeySpec* k = find_global_key(key);
