@@ -695,9 +695,12 @@ bool single_value(Span key, Span rest, Span& value, Diagnostics& d, uint32_t lin
     return true;
 }
 
-void parse_line(Span raw, uint32_t line, Config& cfg, Stanza& st) {
+// Reads one line into cfg and st. Returns whether the line has content (is neither
+// blank nor a comment), whatever became of it: parse_config() keeps a stanza's extent.
+bool parse_line(Span raw, uint32_t line, Config& cfg, Stanza& st) {
     Diagnostics& d = cfg.diagnostics;
     Span text = trim(raw);
+    const bool content = !text.empty() && text.p[0] != '#';
     Span rest;
     Span key = next_token(text, rest);
     bool slot_line = key.is("slot");
@@ -705,33 +708,33 @@ void parse_line(Span raw, uint32_t line, Config& cfg, Stanza& st) {
         // A `slot` line that cannot be read still starts a stanza, so that the lines
         // below it are not taken for the previous slot's.
         if (slot_line) open_dropped_stanza(st, cfg, line);
-        return;
+        return content;
     }
-    if (text.empty() || text.p[0] == '#') return;
+    if (!content) return false;
     if (slot_line) {
         open_stanza(st, cfg, rest, line);
-        return;
+        return true;
     }
     const GlobalKeySpec* global = find_global_key(key);
     const SlotKeySpec* slot = find_slot_key(key);  // `tries` is both: per slot inside a stanza
     if (slot == nullptr && global == nullptr) {
         report_unknown_key(d, line, key);
-        return;
+        return true;
     }
     if (st.open && slot == nullptr) {
         report_key_error(d, line, key, "is a global key: move it above the first 'slot' line");
-        return;
+        return true;
     }
     if (!st.open && global == nullptr) {
         report_key_error(d, line, key, "must be inside a slot stanza (after a 'slot NAME' line)");
-        return;
+        return true;
     }
     if (st.open && slot->takes == Takes::rest_of_line) {
         apply_slot_key(st, d, *slot, rest, line);  // the rest of the line, verbatim
-        return;
+        return true;
     }
     Span value;
-    if (!single_value(key, rest, value, d, line)) return;
+    if (!single_value(key, rest, value, d, line)) return true;
     bool takes_value = st.open ? slot->takes == Takes::one_value : true;
     if (!takes_value && !value.empty()) {
         report_key_error(d, line, key, "takes no value");
@@ -742,6 +745,7 @@ void parse_line(Span raw, uint32_t line, Config& cfg, Stanza& st) {
     } else {
         (void)set_global_key(cfg, *global, value, line);
     }
+    return true;
 }
 
 // ---- After parsing.
@@ -938,10 +942,9 @@ Status parse_config(const char* text, size_t len, Config& cfg) {
         size_t end = start;
         while (end < len && text[end] != '\n') ++end;
         if (line != UINT32_MAX) ++line;
-        parse_line(Span{text + start, end - start}, line, cfg, st);
+        const bool content = parse_line(Span{text + start, end - start}, line, cfg, st);
         // The extent of the open stanza (SlotConfig::last_line): its last line with content.
-        Span content = trim(Span{text + start, end - start});
-        if (st.open && !content.empty() && content.p[0] != '#') st.slot.last_line = line;
+        if (content && st.open) st.slot.last_line = line;
         start = end + 1;
     }
     close_stanza(st, cfg);
