@@ -353,9 +353,23 @@ const GlobalKeySpec* find_global_key(Span key) {
     return nullptr;
 }
 
-void warn_set_again(Diagnostics& d, const char* key, uint32_t first, uint32_t line) {
-    reportf(d, line, Severity::warning, "'%s' set again (first on line %u); the value on this line is used", key,
-            first);
+// Reads a value with read_value() for a global key or a slot's `tries`, and keeps the
+// line it was set on in `set_on` (kNoLine: from the load options), warning when the
+// file sets it a second time. Returns false, with an error, when the value is rejected;
+// `set_on` is then left as it was.
+bool read_setting(Diagnostics& d, const GlobalKeySpec& k, Span value, uint32_t line, uint32_t& set_on,
+                  uint32_t& v) {
+    Message m;
+    if (!read_value(k, value, v, m)) {
+        report(d, line, Severity::error, m);
+        return false;
+    }
+    if (line != kNoLine && set_on != kNoLine) {
+        reportf(d, line, Severity::warning, "'%s' set again (first on line %u); the value on this line is used",
+                k.key, set_on);
+    }
+    set_on = line;
+    return true;
 }
 
 // "'KEY' what": an error about where a key is or what follows it, not about its value.
@@ -468,16 +482,10 @@ void add_options(Stanza& st, Diagnostics& d, Span value, uint32_t line) {
 
 // A slot's `tries` takes what the global one does, with the same message.
 void set_slot_tries(Stanza& st, Diagnostics& d, Span value, uint32_t line) {
-    const GlobalKeySpec& k = global_key(GlobalKey::tries);
-    Message m;
     uint32_t v = 0;
-    if (!read_value(k, value, v, m)) {
-        report(d, line, Severity::error, m);
-        return;
+    if (read_setting(d, global_key(GlobalKey::tries), value, line, st.tries_line, v)) {
+        st.slot.tries = static_cast<uint8_t>(v);
     }
-    if (st.tries_line != 0) warn_set_again(d, k.key, st.tries_line, line);
-    st.tries_line = line;
-    st.slot.tries = static_cast<uint8_t>(v);
 }
 
 void apply_slot_key(Stanza& st, Diagnostics& d, const SlotKeySpec& k, Span value, uint32_t line) {
@@ -552,15 +560,8 @@ void report_unknown_key(Diagnostics& d, uint32_t line, Span key) {
 // Sets a global key whose value is not empty. The file's lines are remembered for
 // finish_config's messages and for the warning about a key set twice.
 bool set_global_key(Config& cfg, const GlobalKeySpec& k, Span value, uint32_t line) {
-    Message m;
     uint32_t v = 0;
-    if (!read_value(k, value, v, m)) {
-        report(cfg.diagnostics, line, Severity::error, m);
-        return false;
-    }
-    uint32_t& set_on = ConfigLines::key(cfg, k.id);
-    if (line != kNoLine && set_on != kNoLine) warn_set_again(cfg.diagnostics, k.key, set_on, line);
-    set_on = line;  // kNoLine: the value now comes from the load options
+    if (!read_setting(cfg.diagnostics, k, value, line, ConfigLines::key(cfg, k.id), v)) return false;
     store_value(cfg, k, v, value);
     return true;
 }
