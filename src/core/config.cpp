@@ -157,8 +157,8 @@ void append_choices(Message& m, Spellings words) {
 
 // How a global key's value is read. One switch over these (read_value) and one store
 // by offset (store_value) rather than a pair of function pointers per key: a pointer
-// costs 8 bytes and a relocation in the loader image, and each store_field<> was a
-// function of its own.
+// costs 8 bytes and a relocation in the loader image, and a store function per field
+// costs code (wdbootx64.efi size).
 enum class Reads : uint8_t {
     number,       // decimal in [min, max]; also `off` (as 0) when `off_allowed`
     keyword,      // one of `words`
@@ -187,6 +187,8 @@ struct GlobalKeySpec {
     uint16_t max = 0;
     ConfigField field;          // number, keyword: where the value goes
 };
+static_assert(kMaxTimeoutSeconds <= UINT16_MAX && kMaxPanicTimeoutSeconds <= UINT16_MAX,
+              "a number key's range no longer fits GlobalKeySpec::min/max");
 
 bool read_number(const GlobalKeySpec& k, Span value, uint32_t& out, Message& why) {
     if (k.off_allowed && value.is("off")) {
