@@ -1,5 +1,6 @@
 #include "efi_image.hpp"
 
+#include "efi_guid.hpp"
 #include "efi_services.hpp"
 #include "efi_text.hpp"
 #include "load_option.hpp"
@@ -65,10 +66,9 @@ bool secure_boot_enabled() {
     if (enabled < 0) {
         CHAR16 name[11];
         ascii_to_ucs2("SecureBoot", name, 11);
-        EFI_GUID global = EFI_GLOBAL_VARIABLE;
         UINT8 value = 0;
         UINTN size = sizeof(value);
-        EFI_STATUS s = RT->GetVariable(name, &global, nullptr, &size, &value);
+        EFI_STATUS s = RT->GetVariable(name, guid_arg(kGlobalVariableGuid), nullptr, &size, &value);
         enabled = !EFI_ERROR(s) && size == 1 && value == 1 ? 1 : 0;
     }
     return enabled == 1;
@@ -80,9 +80,9 @@ bool ImageLoader::compose(const char* name, ImageKind declared, bool entry_has_t
     // reads its sections from.
     PeImageInfo info{};
     EFI_LOADED_IMAGE* child = nullptr;
-    EFI_GUID li_guid = LOADED_IMAGE_PROTOCOL;
     PeError pe = PeError::too_small;
-    if (!EFI_ERROR(BS->HandleProtocol(child_, &li_guid, reinterpret_cast<void**>(&child))) && child != nullptr) {
+    if (!EFI_ERROR(BS->HandleProtocol(child_, guid_arg(kLoadedImageGuid), reinterpret_cast<void**>(&child))) &&
+        child != nullptr) {
         pe = inspect_pe_image(static_cast<const uint8_t*>(child->ImageBase), static_cast<size_t>(child->ImageSize),
                               PeLayout::loaded, info);
     }
@@ -216,10 +216,9 @@ EFI_STATUS ImageLoader::load_short_form(EFI_DEVICE_PATH* path) {
     bool file = is_node(path, MEDIA_DEVICE_PATH, MEDIA_FILEPATH_DP);
     if (!hd && !file) return EFI_NOT_FOUND;
 
-    EFI_GUID sfs = SIMPLE_FILE_SYSTEM_PROTOCOL;
     UINTN count = 0;
     EFI_HANDLE* handles = nullptr;
-    EFI_STATUS s = BS->LocateHandleBuffer(ByProtocol, &sfs, nullptr, &count, &handles);
+    EFI_STATUS s = BS->LocateHandleBuffer(ByProtocol, guid_arg(kSimpleFileSystemGuid), nullptr, &count, &handles);
     if (EFI_ERROR(s)) return s;
     EFI_STATUS result = EFI_NOT_FOUND;
     for (UINTN i = 0; i < count; ++i) {
@@ -256,9 +255,8 @@ EFI_STATUS ImageLoader::load_boot_entry(uint16_t number, const CommandLineParts&
     CHAR16 wname[9];
     ascii_to_ucs2(name, wname, 9);
 
-    EFI_GUID global = EFI_GLOBAL_VARIABLE;
     UINTN size = 0;
-    EFI_STATUS s = RT->GetVariable(wname, &global, nullptr, &size, nullptr);
+    EFI_STATUS s = RT->GetVariable(wname, guid_arg(kGlobalVariableGuid), nullptr, &size, nullptr);
     if (s != EFI_BUFFER_TOO_SMALL) {
         log_failure("cannot read ", name, EFI_ERROR(s) ? s : EFI_NOT_FOUND);
         *why = LoadFailure::not_found;
@@ -266,7 +264,7 @@ EFI_STATUS ImageLoader::load_boot_entry(uint16_t number, const CommandLineParts&
     }
     PoolBuffer value;
     if (!value.allocate(size)) return EFI_OUT_OF_RESOURCES;
-    s = RT->GetVariable(wname, &global, nullptr, &size, value.data());
+    s = RT->GetVariable(wname, guid_arg(kGlobalVariableGuid), nullptr, &size, value.data());
     if (EFI_ERROR(s)) {
         log_failure("cannot read ", name, s);
         return s;
@@ -344,8 +342,7 @@ EFI_STATUS ImageLoader::load_boot_entry(uint16_t number, const CommandLineParts&
 
 EFI_STATUS ImageLoader::set_options(const void* data, size_t bytes) {
     EFI_LOADED_IMAGE* child = nullptr;
-    EFI_GUID li_guid = LOADED_IMAGE_PROTOCOL;
-    EFI_STATUS s = BS->HandleProtocol(child_, &li_guid, reinterpret_cast<void**>(&child));
+    EFI_STATUS s = BS->HandleProtocol(child_, guid_arg(kLoadedImageGuid), reinterpret_cast<void**>(&child));
     if (EFI_ERROR(s)) return s;
     if (bytes == 0) {
         options_.reset();
@@ -393,8 +390,8 @@ EFI_STATUS ImageLoader::start() {
     // firmware and its handle freed; one refused before running is still loaded. Ask now,
     // before any allocation could reuse the handle's memory.
     EFI_LOADED_IMAGE* still = nullptr;
-    EFI_GUID li_guid = LOADED_IMAGE_PROTOCOL;
-    if (EFI_ERROR(BS->HandleProtocol(child_, &li_guid, reinterpret_cast<void**>(&still)))) child_ = nullptr;
+    if (EFI_ERROR(BS->HandleProtocol(child_, guid_arg(kLoadedImageGuid), reinterpret_cast<void**>(&still))))
+        child_ = nullptr;
     if (exit_data != nullptr) BS->FreePool(exit_data);
     return s;
 }

@@ -1,5 +1,6 @@
 #include "efi_watchdog.hpp"
 
+#include "efi_guid.hpp"
 #include "efi_text.hpp"
 #include "firmware_tables.hpp"
 #include "pci_register_io.hpp"
@@ -44,14 +45,13 @@ void append_location(EFI_PCI_IO_PROTOCOL* pci, Line& line) {
 
 // The first PCI function whose configuration space `match` accepts.
 EFI_PCI_IO_PROTOCOL* find_pci(bool (*match)(RegisterIo&)) {
-    EFI_GUID pci_guid = EFI_PCI_IO_PROTOCOL_GUID;
     UINTN count = 0;
     EFI_HANDLE* handles = nullptr;
-    if (EFI_ERROR(BS->LocateHandleBuffer(ByProtocol, &pci_guid, nullptr, &count, &handles))) return nullptr;
+    if (EFI_ERROR(BS->LocateHandleBuffer(ByProtocol, guid_arg(kPciIoGuid), nullptr, &count, &handles))) return nullptr;
     EFI_PCI_IO_PROTOCOL* found = nullptr;
     for (UINTN i = 0; i < count && found == nullptr; ++i) {
         EFI_PCI_IO_PROTOCOL* pci = nullptr;
-        if (EFI_ERROR(BS->HandleProtocol(handles[i], &pci_guid, reinterpret_cast<void**>(&pci)))) continue;
+        if (EFI_ERROR(BS->HandleProtocol(handles[i], guid_arg(kPciIoGuid), reinterpret_cast<void**>(&pci)))) continue;
         PciConfigIo config(pci);
         if (match(config)) found = pci;
     }

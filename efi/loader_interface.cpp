@@ -89,16 +89,16 @@ void read_entry(const char* name, LoaderEntryVariable& out) {
     out = LoaderEntryVariable{};
     CHAR16 wname[64];
     ascii_to_ucs2(name, wname, 64);
-    EFI_GUID guid = kLoaderGuid;
     UINT32 attributes = 0;
     UINTN size = sizeof(out.data);
-    EFI_STATUS s = RT->GetVariable(wname, &guid, &attributes, &size, out.data);
+    EFI_STATUS s = RT->GetVariable(wname, guid_arg(kLoaderGuid), &attributes, &size, out.data);
     if (s == EFI_BUFFER_TOO_SMALL) {
         // Too long for any slot name; its beginning is read for the warning only.
         out.present = true;
         out.size = size > 0xFFFFFFFFu ? 0xFFFFFFFFu : static_cast<uint32_t>(size);
         PoolBuffer whole;
-        if (whole.allocate(size) && RT->GetVariable(wname, &guid, &attributes, &size, whole.data()) == EFI_SUCCESS) {
+        if (whole.allocate(size) &&
+            RT->GetVariable(wname, guid_arg(kLoaderGuid), &attributes, &size, whole.data()) == EFI_SUCCESS) {
             for (size_t i = 0; i < sizeof(out.data); ++i) out.data[i] = whole.data()[i];
         }
         return;
