@@ -176,11 +176,11 @@ WatchdogProbe WatchdogDevice::probe_wdat(bool quiet_if_absent) {
         if (!quiet_if_absent) console_logf("no ACPI 2.0 RSDP in the EFI configuration table: no WDAT");
         return kNoWatchdog;
     }
+    Line line;
+    line.append("wdboot: watchdog wdat");
     IdentityMemory memory;
     AcpiTable table;
     Status s = find_acpi_table(memory, rsdp, "WDAT", table);
-    Line line;
-    line.append("wdboot: watchdog wdat");
     if (s == Status::not_found) {
         if (!quiet_if_absent) console_logf("no ACPI WDAT table found");
         return kNoWatchdog;
@@ -191,8 +191,8 @@ WatchdogProbe WatchdogDevice::probe_wdat(bool quiet_if_absent) {
         console_line(line.c_str());
         return kNoWatchdog;
     }
-    s = wdat::parse(table.data, table.length, wdat_);
     line.appendf(" (ACPI table at 0x%08lx)", table.address);
+    s = wdat::parse(table.data, table.length, wdat_);
     if (s != Status::ok) {
         line.appendf(": table refused: %s", wdat_.problem);
         if (wdat_.problem_entry >= 0) line.appendf(" (entry %u)", static_cast<uint32_t>(wdat_.problem_entry));
@@ -227,12 +227,12 @@ WatchdogProbe WatchdogDevice::probe_wdat(bool quiet_if_absent) {
 }
 
 WatchdogProbe WatchdogDevice::probe_ipmi(bool quiet_if_absent) {
+    Line line;
+    line.append("wdboot: watchdog ipmi");
     const uint64_t entry = smbios_entry_point();
     IdentityMemory memory;
     smbios::Table table{};
     Status s = entry == 0 ? Status::not_found : smbios::read_entry_point(memory, entry, table);
-    Line line;
-    line.append("wdboot: watchdog ipmi");
     if (s != Status::ok) {
         if (!quiet_if_absent || s != Status::not_found) {
             line.appendf(": no usable SMBIOS table (%s)", to_string(s));
