@@ -43,6 +43,20 @@ void append_location(EFI_PCI_IO_PROTOCOL* pci, Line& line) {
     line.appendf(" at PCI %04lx:%02lx:%02lx.%lx", seg, bus, dev, fn);
 }
 
+// The end of a found driver's line: the reset cause it read, and whether clearing it failed.
+void append_reset_cause(Line& line, ResetCause cause, Status cleared) {
+    line.appendf(", last reset: %s", to_string(cause));
+    if (cleared != Status::ok) line.appendf(" (status not cleared: %s)", to_string(cleared));
+}
+
+// A driver that is there but cannot be used: its line ends with the status and is said;
+// nothing is returned, so that auto goes on to the next driver.
+WatchdogProbe unusable(Line& line, Status s) {
+    line.appendf(" (%s)", to_string(s));
+    console_line(line.c_str());
+    return kNoWatchdog;
+}
+
 // The first PCI function whose configuration space `match` accepts.
 EFI_PCI_IO_PROTOCOL* find_pci(bool (*match)(RegisterIo&)) {
     UINTN count = 0;
@@ -126,14 +140,12 @@ WatchdogProbe WatchdogDevice::probe_i6300esb(bool quiet_if_absent) {
     append_location(pci, line);
     Status s = i6300esb::enable_decoding(config);
     if (s != Status::ok) {
-        line.appendf(": cannot enable its registers (%s)", to_string(s));
-        console_line(line.c_str());
-        return kNoWatchdog;
+        line.append(": cannot enable its registers");
+        return unusable(line, s);
     }
     ResetCause cause = i6300esb::read_reset_cause(mmio);
     Status cleared = checked(i6300esb::clear_reset_cause(mmio), mmio);
-    line.appendf(", last reset: %s", to_string(cause));
-    if (cleared != Status::ok) line.appendf(" (status not cleared: %s)", to_string(cleared));
+    append_reset_cause(line, cause, cleared);
     if (i6300esb::is_locked(config)) line.append(" (LOCKED until the next reset)");
     console_line(line.c_str());
     kind_ = Kind::i6300esb;
@@ -153,15 +165,14 @@ WatchdogProbe WatchdogDevice::probe_itco() {
     Status s = itco::find_tco_base(lpc, base);
     if (s == Status::ok) s = itco::find_rcba(lpc, rcba);
     if (s != Status::ok) {
-        line.appendf(": TCO registers not found (%s)", to_string(s));
-        console_line(line.c_str());
-        return kNoWatchdog;
+        line.append(": TCO registers not found");
+        return unusable(line, s);
     }
     PortIo tco(base);
     ResetCause cause = itco::read_reset_cause(tco);
     Status cleared = checked(itco::clear_reset_cause(tco), tco);
-    line.appendf(" (I/O 0x%04x), last reset: %s", base, to_string(cause));
-    if (cleared != Status::ok) line.appendf(" (status not cleared: %s)", to_string(cleared));
+    line.appendf(" (I/O 0x%04x)", base);
+    append_reset_cause(line, cause, cleared);
     if (itco::is_locked(tco)) line.append(" (LOCKED until the next reset)");
     console_line(line.c_str());
     kind_ = Kind::itco;
@@ -196,17 +207,14 @@ WatchdogProbe WatchdogDevice::probe_wdat(bool quiet_if_absent) {
     if (s != Status::ok) {
         line.appendf(": table refused: %s", wdat_.problem);
         if (wdat_.problem_entry >= 0) line.appendf(" (entry %u)", static_cast<uint32_t>(wdat_.problem_entry));
-        line.appendf(" (%s)", to_string(s));
-        console_line(line.c_str());
-        return kNoWatchdog;
+        return unusable(line, s);
     }
     s = wdat::check_arm_actions(wdat_);
     if (s != Status::ok) {
         // Without RESET, SET_COUNTDOWN_PERIOD or SET_RUNNING_STATE nothing could be armed:
         // refused here, so that auto goes on to the next driver.
-        line.appendf(": table refused: %s (%s)", wdat_.problem, to_string(s));
-        console_line(line.c_str());
-        return kNoWatchdog;
+        line.appendf(": table refused: %s", wdat_.problem);
+        return unusable(line, s);
     }
     if (!wdat::is_enabled(wdat_)) {
         // The firmware says its watchdog hardware is not usable (WDAT Flags bit 0 clear).
@@ -218,9 +226,8 @@ WatchdogProbe WatchdogDevice::probe_wdat(bool quiet_if_absent) {
     PhysicalMmio mem(0);
     ResetCause cause = wdat::read_reset_cause(wdat_, io, mem);
     Status cleared = wdat::clear_reset_cause(wdat_, io, mem);
-    line.appendf(", %u ms x %u..%u, last reset: %s", wdat_.timer_period_ms, wdat_.min_count, wdat_.max_count,
-                 to_string(cause));
-    if (cleared != Status::ok) line.appendf(" (status not cleared: %s)", to_string(cleared));
+    line.appendf(", %u ms x %u..%u", wdat_.timer_period_ms, wdat_.min_count, wdat_.max_count);
+    append_reset_cause(line, cause, cleared);
     console_line(line.c_str());
     kind_ = Kind::wdat;
     return found(WatchdogChoice::wdat, cause);
@@ -234,11 +241,9 @@ WatchdogProbe WatchdogDevice::probe_ipmi(bool quiet_if_absent) {
     smbios::Table table{};
     Status s = entry == 0 ? Status::not_found : smbios::read_entry_point(memory, entry, table);
     if (s != Status::ok) {
-        if (!quiet_if_absent || s != Status::not_found) {
-            line.appendf(": no usable SMBIOS table (%s)", to_string(s));
-            console_line(line.c_str());
-        }
-        return kNoWatchdog;
+        if (quiet_if_absent && s == Status::not_found) return kNoWatchdog;
+        line.append(": no usable SMBIOS table");
+        return unusable(line, s);
     }
     smbios::IpmiDevice dev{};
     s = smbios::find_ipmi_kcs(memory, table, dev);
@@ -247,15 +252,15 @@ WatchdogProbe WatchdogDevice::probe_ipmi(bool quiet_if_absent) {
         return kNoWatchdog;
     }
     if (s == Status::ok && (!dev.io_space || dev.base_address > 0xFFFF)) s = Status::unsupported;
-    if (s != Status::ok) {
-        if (s == Status::unsupported) {
-            line.appendf(": SMBIOS type 38 describes a %s interface%s, only KCS in I/O space is supported",
-                         smbios::to_string(dev.interface_type), dev.io_space ? "" : " in memory space");
-        } else {
-            line.appendf(": SMBIOS type 38 unusable (%s)", to_string(s));
-        }
+    if (s == Status::unsupported) {
+        line.appendf(": SMBIOS type 38 describes a %s interface%s, only KCS in I/O space is supported",
+                     smbios::to_string(dev.interface_type), dev.io_space ? "" : " in memory space");
         console_line(line.c_str());
         return kNoWatchdog;
+    }
+    if (s != Status::ok) {
+        line.append(": SMBIOS type 38 unusable");
+        return unusable(line, s);
     }
     PortIo port(static_cast<uint16_t>(dev.base_address));
     StallDelay delay;
@@ -264,15 +269,14 @@ WatchdogProbe WatchdogDevice::probe_ipmi(bool quiet_if_absent) {
     line.appendf(" (KCS at I/O 0x%04x)", static_cast<uint32_t>(dev.base_address));
     s = ipmi::probe(kcs, id);
     if (s != Status::ok) {
-        line.appendf(": the BMC does not answer (%s)", to_string(s));
-        console_line(line.c_str());
-        return kNoWatchdog;
+        line.append(": the BMC does not answer");
+        return unusable(line, s);
     }
     ResetCause cause = ipmi::read_reset_cause(kcs);
     Status cleared = ipmi::clear_reset_cause(kcs);
     // IPMI version: BCD, major in bits 3:0, minor in bits 7:4 (IPMI v2.0, 20.1: 02h is 2.0).
-    line.appendf(", BMC IPMI %u.%u, last reset: %s", id.ipmi_version & 0xF, id.ipmi_version >> 4, to_string(cause));
-    if (cleared != Status::ok) line.appendf(" (status not cleared: %s)", to_string(cleared));
+    line.appendf(", BMC IPMI %u.%u", id.ipmi_version & 0xF, id.ipmi_version >> 4);
+    append_reset_cause(line, cause, cleared);
     console_line(line.c_str());
     kind_ = Kind::ipmi;
     kcs_base_ = static_cast<uint16_t>(dev.base_address);
