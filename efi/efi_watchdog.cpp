@@ -50,11 +50,11 @@ void append_reset_cause(Line& line, ResetCause cause, Status cleared) {
 }
 
 // A driver that is there but cannot be used: its line ends with the status and is said;
-// nothing is returned, so that auto goes on to the next driver.
-WatchdogProbe unusable(Line& line, Status s) {
+// false, so that auto goes on to the next driver.
+bool unusable(Line& line, Status s) {
     line.appendf(" (%s)", to_string(s));
     console_line(line.c_str());
-    return kNoWatchdog;
+    return false;
 }
 
 // The first PCI function whose configuration space `match` accepts.
@@ -118,20 +118,23 @@ WatchdogProbe WatchdogDevice::probe(const Config& cfg) {
 }
 
 WatchdogProbe WatchdogDevice::probe_driver(WatchdogChoice choice, bool quiet_if_absent) {
+    ResetCause cause = ResetCause::unknown;
+    bool usable = false;
     switch (choice) {
-        case WatchdogChoice::i6300esb: return probe_i6300esb(quiet_if_absent);
-        case WatchdogChoice::itco: return probe_itco();
-        case WatchdogChoice::wdat: return probe_wdat(quiet_if_absent);
-        case WatchdogChoice::ipmi: return probe_ipmi(quiet_if_absent);
-        default: return kNoWatchdog;
+        case WatchdogChoice::i6300esb: usable = probe_i6300esb(quiet_if_absent, cause); break;
+        case WatchdogChoice::itco: usable = probe_itco(cause); break;
+        case WatchdogChoice::wdat: usable = probe_wdat(quiet_if_absent, cause); break;
+        case WatchdogChoice::ipmi: usable = probe_ipmi(quiet_if_absent, cause); break;
+        default: break;
     }
+    return usable ? found(choice, cause) : kNoWatchdog;
 }
 
-WatchdogProbe WatchdogDevice::probe_i6300esb(bool quiet_if_absent) {
+bool WatchdogDevice::probe_i6300esb(bool quiet_if_absent, ResetCause& cause) {
     EFI_PCI_IO_PROTOCOL* pci = find_pci(match_i6300esb);
     if (pci == nullptr) {
         if (!quiet_if_absent) console_logf("no i6300esb (PCI 8086:25ab) found");
-        return kNoWatchdog;
+        return false;
     }
     PciConfigIo config(pci);
     PciBarIo mmio(pci, 0);
@@ -143,19 +146,19 @@ WatchdogProbe WatchdogDevice::probe_i6300esb(bool quiet_if_absent) {
         line.append(": cannot enable its registers");
         return unusable(line, s);
     }
-    ResetCause cause = i6300esb::read_reset_cause(mmio);
+    cause = i6300esb::read_reset_cause(mmio);
     Status cleared = checked(i6300esb::clear_reset_cause(mmio), mmio);
     append_reset_cause(line, cause, cleared);
     if (i6300esb::is_locked(config)) line.append(" (LOCKED until the next reset)");
     console_line(line.c_str());
     kind_ = Kind::i6300esb;
     esb_ = pci;
-    return found(WatchdogChoice::i6300esb, cause);
+    return true;
 }
 
-WatchdogProbe WatchdogDevice::probe_itco() {
+bool WatchdogDevice::probe_itco(ResetCause& cause) {
     EFI_PCI_IO_PROTOCOL* pci = find_pci(match_lpc);
-    if (pci == nullptr) return kNoWatchdog;
+    if (pci == nullptr) return false;
     PciConfigIo lpc(pci);
     Line line;
     line.append("wdboot: watchdog itco");
@@ -169,7 +172,7 @@ WatchdogProbe WatchdogDevice::probe_itco() {
         return unusable(line, s);
     }
     PortIo tco(base);
-    ResetCause cause = itco::read_reset_cause(tco);
+    cause = itco::read_reset_cause(tco);
     Status cleared = checked(itco::clear_reset_cause(tco), tco);
     line.appendf(" (I/O 0x%04x)", base);
     append_reset_cause(line, cause, cleared);
@@ -178,14 +181,14 @@ WatchdogProbe WatchdogDevice::probe_itco() {
     kind_ = Kind::itco;
     tco_base_ = base;
     rcba_ = rcba;
-    return found(WatchdogChoice::itco, cause);
+    return true;
 }
 
-WatchdogProbe WatchdogDevice::probe_wdat(bool quiet_if_absent) {
+bool WatchdogDevice::probe_wdat(bool quiet_if_absent, ResetCause& cause) {
     const uint64_t rsdp = acpi_rsdp();
     if (rsdp == 0) {
         if (!quiet_if_absent) console_logf("no ACPI 2.0 RSDP in the EFI configuration table: no WDAT");
-        return kNoWatchdog;
+        return false;
     }
     Line line;
     line.append("wdboot: watchdog wdat");
@@ -194,13 +197,13 @@ WatchdogProbe WatchdogDevice::probe_wdat(bool quiet_if_absent) {
     Status s = find_acpi_table(memory, rsdp, "WDAT", table);
     if (s == Status::not_found) {
         if (!quiet_if_absent) console_logf("no ACPI WDAT table found");
-        return kNoWatchdog;
+        return false;
     }
     if (s != Status::ok) {
         // A damaged table is named even under auto: the firmware claims a watchdog.
         line.appendf(": ACPI tables unusable (%s: %s)", table.problem, to_string(s));
         console_line(line.c_str());
-        return kNoWatchdog;
+        return false;
     }
     line.appendf(" (ACPI table at 0x%08lx)", table.address);
     s = wdat::parse(table.data, table.length, wdat_);
@@ -220,20 +223,20 @@ WatchdogProbe WatchdogDevice::probe_wdat(bool quiet_if_absent) {
         // The firmware says its watchdog hardware is not usable (WDAT Flags bit 0 clear).
         line.appendf(": the table says the watchdog is disabled (Flags 0x%02x): not used", wdat_.flags);
         console_line(line.c_str());
-        return kNoWatchdog;
+        return false;
     }
     PortIo io(0);
     PhysicalMmio mem(0);
-    ResetCause cause = wdat::read_reset_cause(wdat_, io, mem);
+    cause = wdat::read_reset_cause(wdat_, io, mem);
     Status cleared = wdat::clear_reset_cause(wdat_, io, mem);
     line.appendf(", %u ms x %u..%u", wdat_.timer_period_ms, wdat_.min_count, wdat_.max_count);
     append_reset_cause(line, cause, cleared);
     console_line(line.c_str());
     kind_ = Kind::wdat;
-    return found(WatchdogChoice::wdat, cause);
+    return true;
 }
 
-WatchdogProbe WatchdogDevice::probe_ipmi(bool quiet_if_absent) {
+bool WatchdogDevice::probe_ipmi(bool quiet_if_absent, ResetCause& cause) {
     Line line;
     line.append("wdboot: watchdog ipmi");
     const uint64_t entry = smbios_entry_point();
@@ -241,7 +244,7 @@ WatchdogProbe WatchdogDevice::probe_ipmi(bool quiet_if_absent) {
     smbios::Table table{};
     Status s = entry == 0 ? Status::not_found : smbios::read_entry_point(memory, entry, table);
     if (s != Status::ok) {
-        if (quiet_if_absent && s == Status::not_found) return kNoWatchdog;
+        if (quiet_if_absent && s == Status::not_found) return false;
         line.append(": no usable SMBIOS table");
         return unusable(line, s);
     }
@@ -249,14 +252,14 @@ WatchdogProbe WatchdogDevice::probe_ipmi(bool quiet_if_absent) {
     s = smbios::find_ipmi_kcs(memory, table, dev);
     if (s == Status::not_found) {
         if (!quiet_if_absent) console_logf("no IPMI device (SMBIOS type 38) found");
-        return kNoWatchdog;
+        return false;
     }
     if (s == Status::ok && (!dev.io_space || dev.base_address > 0xFFFF)) s = Status::unsupported;
     if (s == Status::unsupported) {
         line.appendf(": SMBIOS type 38 describes a %s interface%s, only KCS in I/O space is supported",
                      smbios::to_string(dev.interface_type), dev.io_space ? "" : " in memory space");
         console_line(line.c_str());
-        return kNoWatchdog;
+        return false;
     }
     if (s != Status::ok) {
         line.append(": SMBIOS type 38 unusable");
@@ -272,7 +275,7 @@ WatchdogProbe WatchdogDevice::probe_ipmi(bool quiet_if_absent) {
         line.append(": the BMC does not answer");
         return unusable(line, s);
     }
-    ResetCause cause = ipmi::read_reset_cause(kcs);
+    cause = ipmi::read_reset_cause(kcs);
     Status cleared = ipmi::clear_reset_cause(kcs);
     // IPMI version: BCD, major in bits 3:0, minor in bits 7:4 (IPMI v2.0, 20.1: 02h is 2.0).
     line.appendf(", BMC IPMI %u.%u", id.ipmi_version & 0xF, id.ipmi_version >> 4);
@@ -281,7 +284,7 @@ WatchdogProbe WatchdogDevice::probe_ipmi(bool quiet_if_absent) {
     kind_ = Kind::ipmi;
     kcs_base_ = static_cast<uint16_t>(dev.base_address);
     kcs_spacing_ = dev.register_spacing;
-    return found(WatchdogChoice::ipmi, cause);
+    return true;
 }
 
 void WatchdogDevice::log_failover(uint8_t failed_slot, uint8_t next_slot) {
