@@ -81,14 +81,15 @@ bool ImageLoader::compose(const char* name, ImageKind declared, bool entry_has_t
     PeImageInfo info{};
     EFI_LOADED_IMAGE* child = nullptr;
     PeError pe = PeError::too_small;
+    // Chosen before the inspection: GCC would copy the choice into each of its exits.
+    const char* taken_as = declared == ImageKind::linux_efi ? "a Linux kernel" : "an EFI application";
     if (!EFI_ERROR(BS->HandleProtocol(child_, guid_arg(kLoadedImageGuid), reinterpret_cast<void**>(&child))) &&
         child != nullptr) {
         pe = inspect_pe_image(static_cast<const uint8_t*>(child->ImageBase), static_cast<size_t>(child->ImageSize),
                               PeLayout::loaded, info);
     }
     if (pe != PeError::ok) {
-        console_logf("%s: cannot read its PE headers (%s): taken as %s", name, to_string(pe),
-                     declared == ImageKind::linux_efi ? "a Linux kernel" : "an EFI application");
+        console_logf("%s: cannot read its PE headers (%s): taken as %s", name, to_string(pe), taken_as);
     }
     // What the Secure Boot policy lets through from wdboot.conf, which nothing verified.
     const bool secure_boot = secure_boot_enabled();
