@@ -252,7 +252,7 @@ EFI_STATUS ImageLoader::load_boot_entry(uint16_t number, const CommandLineParts&
     *why = LoadFailure::unknown;
     char name[9] = "Boot0000";
     static constexpr char kHex[] = "0123456789ABCDEF";
-    for (int i = 0; i < 4; ++i) name[4 + i] = kHex[(number >> (12 - 4 * i)) & 0xF];
+    for (int i = 7; i >= 4; --i, number >>= 4) name[i] = kHex[number & 0xF];
     CHAR16 wname[9];
     ascii_to_ucs2(name, wname, 9);
 
