@@ -89,22 +89,27 @@ private:
 
 }  // namespace
 
-EFI_STATUS EspVolume::file_size(const char* path, uint64_t& size) {
-    EFI_FILE_HANDLE file = nullptr;
+EFI_STATUS EspVolume::open_sized(const char* path, EFI_FILE_HANDLE& file, uint64_t& size) {
     EFI_STATUS s = open_file(path, file);
     if (EFI_ERROR(s)) return s;
-    FileCloser closer(file);
-    return query_size(file, size);
+    s = query_size(file, size);
+    if (EFI_ERROR(s)) file->Close(file);
+    return s;
+}
+
+EFI_STATUS EspVolume::file_size(const char* path, uint64_t& size) {
+    EFI_FILE_HANDLE file = nullptr;
+    EFI_STATUS s = open_sized(path, file, size);
+    if (!EFI_ERROR(s)) file->Close(file);
+    return s;
 }
 
 EFI_STATUS EspVolume::read_exact(const char* path, uint8_t* buf, uint64_t size) {
     EFI_FILE_HANDLE file = nullptr;
-    EFI_STATUS s = open_file(path, file);
+    uint64_t actual = 0;
+    EFI_STATUS s = open_sized(path, file, actual);
     if (EFI_ERROR(s)) return s;
     FileCloser closer(file);
-    uint64_t actual = 0;
-    s = query_size(file, actual);
-    if (EFI_ERROR(s)) return s;
     if (actual != size) return EFI_BAD_BUFFER_SIZE;
     return read_into(file, buf, size);
 }
@@ -112,12 +117,10 @@ EFI_STATUS EspVolume::read_exact(const char* path, uint8_t* buf, uint64_t size) 
 EFI_STATUS EspVolume::read_all(const char* path, PoolBuffer& out, size_t& len, uint64_t max_size,
                                size_t pad) {
     EFI_FILE_HANDLE file = nullptr;
-    EFI_STATUS s = open_file(path, file);
+    uint64_t size = 0;
+    EFI_STATUS s = open_sized(path, file, size);
     if (EFI_ERROR(s)) return s;
     FileCloser closer(file);
-    uint64_t size = 0;
-    s = query_size(file, size);
-    if (EFI_ERROR(s)) return s;
     if (size > max_size) return EFI_BAD_BUFFER_SIZE;
     if (!out.allocate(static_cast<size_t>(size) + pad)) return EFI_OUT_OF_RESOURCES;
     s = read_into(file, out.data(), size);
