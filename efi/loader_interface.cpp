@@ -126,9 +126,8 @@ void read_loader_entry_variables(LoaderEntryVariables& out) {
 }
 
 void publish_loader_variables(EFI_LOADED_IMAGE* self, const LoaderFacts& facts) {
-    TextBuffer<kValueMax> v;
-    v.appendf("wdboot %s", WDBOOT_VERSION);
-    set_string("LoaderInfo", v.c_str());
+    // The same text as the console's first line.
+    set_string("LoaderInfo", "wdboot " WDBOOT_VERSION);
 
     set_string("LoaderEntrySelected", facts.slot_name);
 
@@ -142,7 +141,7 @@ void publish_loader_variables(EFI_LOADED_IMAGE* self, const LoaderFacts& facts) 
     }
 
     // Microseconds since CPU reset (TSC), as systemd-boot reports them.
-    v.clear();
+    TextBuffer<kValueMax> v;
     v.append_uint(g_clock.to_us(g_clock.entry_tsc()));
     set_string("LoaderTimeInitUSec", v.c_str());
     v.clear();
