@@ -132,9 +132,9 @@ BootResult run_boot(const Config& cfg, VariableStore& store, BootPlatform& platf
     }
     log_copy_problems(platform, loaded);
     if (loaded.corrupt) {
-        st.journal_add(st.last_boot_id, kNoSlot, Event::state_corrupt, facts.cause, loaded.corrupt_mask, facts.now);
+        st.journal_add(st.last_boot_id, kNoSlot, Event::state_corrupt, loaded.corrupt_mask, facts);
     } else if (loaded.created) {
-        st.journal_add(0, kNoSlot, Event::state_created, facts.cause, 0, facts.now);
+        st.journal_add(0, kNoSlot, Event::state_created, 0, facts);
     }
 
     reconcile(cfg, st);

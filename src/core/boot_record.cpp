@@ -152,15 +152,14 @@ uint8_t BootState::find_slot(const char* name) const {
     return kNoSlot;
 }
 
-void BootState::journal_add(uint32_t boot_id, uint8_t slot, Event event, ResetCause cause,
-                            uint8_t detail, uint64_t time) {
+void BootState::journal_add(uint32_t boot_id, uint8_t slot, Event event, uint8_t detail, const BootFacts& facts) {
     JournalEntry& e = journal[journal_head % kJournalEntries];
     e.boot_id = boot_id;
     e.slot = slot;
     e.event = event;
-    e.cause = cause;
+    e.cause = facts.cause;
     e.detail = detail;
-    e.time = time;
+    e.time = facts.now;
     journal_head = static_cast<uint8_t>((journal_head + 1) % kJournalEntries);
     if (journal_count < kJournalEntries) ++journal_count;
 }

@@ -170,7 +170,7 @@ LoaderEntryOutcome apply_loader_entries(const Config& cfg, BootState& st, const 
         const SlotState& old = st.slots[st.trial_slot];
         line.appendf("; it replaces the pending trial of \"%s\"", old.name);
         uint32_t boot = st.attempt_slot != kNoSlot ? st.attempt_boot_id : st.last_boot_id;
-        st.journal_add(boot, st.trial_slot, Event::trial_abandoned, facts.cause, old.tries_left, facts.now);
+        st.journal_add(boot, st.trial_slot, Event::trial_abandoned, old.tries_left, facts);
     }
     (void)request_trial(st, one.record_slot, 1, facts.now);
     out.trial_requested = true;

@@ -94,7 +94,7 @@ bool count_runtime_crash(const Config& cfg, BootState& st, uint8_t ri, Event eve
     SlotState& slot = st.slots[ri];
     slot.last_outcome = Outcome::runtime_crash;
     if (cfg.runtime_crash_limit == 0) {
-        st.journal_add(st.last_boot_id, ri, event, facts.cause, 0, facts.now);
+        st.journal_add(st.last_boot_id, ri, event, 0, facts);
         return false;
     }
     // One window at a time: the first crash of a slot (or the first after its window
@@ -104,12 +104,12 @@ bool count_runtime_crash(const Config& cfg, BootState& st, uint8_t ri, Event eve
         st.crash_window_start = facts.now > 0xFFFFFFFFu ? 0xFFFFFFFFu : static_cast<uint32_t>(facts.now);
     }
     slot.runtime_crashes = sat_inc(slot.runtime_crashes);
-    st.journal_add(st.last_boot_id, ri, event, facts.cause, slot.runtime_crashes, facts.now);
+    st.journal_add(st.last_boot_id, ri, event, slot.runtime_crashes, facts);
     if (slot.runtime_crashes < cfg.runtime_crash_limit) return false;
     // Demoted: its tries are gone and it counts as failed with evidence, so it gets them
     // back only from the operator (set-default, reset) or by being blessed again when
     // nothing else boots (on-exhausted last-good). The next slot in the order boots.
-    st.journal_add(st.last_boot_id, ri, Event::crash_loop, facts.cause, slot.runtime_crashes, facts.now);
+    st.journal_add(st.last_boot_id, ri, Event::crash_loop, slot.runtime_crashes, facts);
     slot.tries_left = 0;
     slot.flags = static_cast<uint8_t>(slot.flags | kSlotFailedHard);
     slot.last_outcome = Outcome::crash_loop;
@@ -183,8 +183,8 @@ bool restore_unproven(const Config& cfg, BootState& st, const BootFacts& facts, 
         SlotState& slot = st.slots[ri];
         if (!unproven(slot) || slot.tries_left != 0) continue;
         restore_tries(slot);
-        st.journal_add(boot, ri, Event::counters_reset, facts.cause,
-                       static_cast<uint8_t>(CountersReset::unproven_exhausted), facts.now);
+        st.journal_add(boot, ri, Event::counters_reset, static_cast<uint8_t>(CountersReset::unproven_exhausted),
+                       facts);
         any = true;
     }
     if (any) st.flags = static_cast<uint8_t>(st.flags | kStateUnprovenRestored);
@@ -246,7 +246,7 @@ PreviousAttempt account_previous_attempt(const Config& cfg, BootState& st, const
         if (what != nullptr) what->clear();
         if (ri == kNoSlot) {
             // Nothing booted that was blessed (a fresh or damaged record): explained, not counted.
-            st.journal_add(st.last_boot_id, kNoSlot, event, facts.cause, 0, facts.now);
+            st.journal_add(st.last_boot_id, kNoSlot, event, 0, facts);
             if (what != nullptr) what->append(how).append(" after a boot wdboot has no record of (journalled)");
             return PreviousAttempt::runtime_crash;
         }
@@ -279,10 +279,10 @@ PreviousAttempt account_previous_attempt(const Config& cfg, BootState& st, const
     if (by_watchdog || by_panic || unstoppable) slot.flags = static_cast<uint8_t>(slot.flags | kSlotFailedHard);
     slot.consecutive_failures = sat_inc(slot.consecutive_failures);
     st.journal_add(st.attempt_boot_id, ri,
-                   by_panic ? Event::panic : by_watchdog ? Event::watchdog_reset : Event::unclean_reset, facts.cause,
-                   slot.tries_left, facts.now);
+                   by_panic ? Event::panic : by_watchdog ? Event::watchdog_reset : Event::unclean_reset,
+                   slot.tries_left, facts);
     if (slot.tries_left == 0 && !slot.has(kSlotBad)) {
-        st.journal_add(st.attempt_boot_id, ri, Event::slot_exhausted, facts.cause, 0, facts.now);
+        st.journal_add(st.attempt_boot_id, ri, Event::slot_exhausted, 0, facts);
     }
     if (what != nullptr) {
         what->clear();
@@ -324,7 +324,7 @@ Decision choose(const Config& cfg, BootState& st, const BootFacts& facts, BootSk
         }
         // Out of tries (or gone) without a blessing: the trial is over, the default
         // order resumes. The trial slot does not become the default.
-        st.journal_add(boot, ri, Event::trial_abandoned, facts.cause, slot.tries_left, facts.now);
+        st.journal_add(boot, ri, Event::trial_abandoned, slot.tries_left, facts);
         clear_trial(st);
     }
 
@@ -370,7 +370,7 @@ Decision choose(const Config& cfg, BootState& st, const BootFacts& facts, BootSk
     }
 
     // 3. Every slot exhausted: the configured policy.
-    st.journal_add(boot, kNoSlot, Event::all_exhausted, facts.cause, static_cast<uint8_t>(cfg.on_exhausted), facts.now);
+    st.journal_add(boot, kNoSlot, Event::all_exhausted, static_cast<uint8_t>(cfg.on_exhausted), facts);
     d.reason.appendf("all slots exhausted, on-exhausted %s: ", to_string(cfg.on_exhausted));
     switch (cfg.on_exhausted) {
         case OnExhausted::reset: {
@@ -379,7 +379,7 @@ Decision choose(const Config& cfg, BootState& st, const BootFacts& facts, BootSk
             for (SlotState& slot : st.slots) {
                 if (slot.used() && !slot.has(kSlotBad)) restore_tries(slot);
             }
-            st.journal_add(boot, kNoSlot, Event::counters_reset, facts.cause, 0, facts.now);
+            st.journal_add(boot, kNoSlot, Event::counters_reset, 0, facts);
             d.action = Action::reset_machine;
             d.reason.append("counters restored, resetting the machine");
             return d;
@@ -428,8 +428,8 @@ uint32_t begin_attempt(BootState& st, const Decision& d, const BootFacts& facts)
         static_cast<uint8_t>(d.forced ? st.flags | kStateLastAttemptForced : st.flags & ~kStateLastAttemptForced);
     st.attempt_slot = d.record_slot;
     st.attempt_boot_id = boot_id;
-    st.journal_add(boot_id, d.record_slot, d.forced ? Event::attempt_forced : Event::attempt, facts.cause,
-                   slot.tries_left, facts.now);
+    st.journal_add(boot_id, d.record_slot, d.forced ? Event::attempt_forced : Event::attempt, slot.tries_left,
+                   facts);
     return boot_id;
 }
 
@@ -443,7 +443,7 @@ void record_image_failure(BootState& st, const Config& cfg, uint8_t config_slot,
     slot.flags = static_cast<uint8_t>(slot.flags | kSlotFailedHard);
     slot.last_outcome = event == Event::start_failed ? Outcome::start_failed : Outcome::load_failed;
     slot.consecutive_failures = sat_inc(slot.consecutive_failures);
-    st.journal_add(boot, ri, event, facts.cause, detail, facts.now);
+    st.journal_add(boot, ri, event, detail, facts);
     if (st.attempt_slot == ri) clear_attempt(st);
 }
 
