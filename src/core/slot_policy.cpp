@@ -118,6 +118,26 @@ bool count_runtime_crash(const Config& cfg, BootState& st, uint8_t ri, Event eve
     return true;
 }
 
+// Config slots in the order they are tried, each once, each with a record entry.
+struct SlotOrder {
+    uint8_t slots[kMaxSlots];
+    uint8_t n;
+
+    void add(const Config& cfg, const BootState& st, uint8_t ci) {
+        if (ci == kNoSlot || ci >= cfg.slot_count || record_index(cfg, st, ci) == kNoSlot) return;
+        for (uint8_t i = 0; i < n; ++i) {
+            if (slots[i] == ci) return;
+        }
+        slots[n++] = ci;
+    }
+    // The default order: the operator's default, the config's default, file order.
+    void add_default_order(const Config& cfg, const BootState& st) {
+        add(cfg, st, config_index(cfg, st, st.default_slot));
+        add(cfg, st, cfg.find(cfg.default_slot));
+        for (uint8_t ci = 0; ci < cfg.slot_count; ++ci) add(cfg, st, ci);
+    }
+};
+
 // The forced choice when every slot is exhausted: candidates in order (the rescue slot
 // for on-exhausted rescue, the last good slot, the operator's default, the config's
 // default, file order), configured, not bad and not failed in this boot. Forced boots
@@ -125,27 +145,18 @@ bool count_runtime_crash(const Config& cfg, BootState& st, uint8_t ri, Event eve
 // after it is chosen, so a slot that keeps failing cannot hold the machine
 // while another one could boot.
 uint8_t forced_candidate(const Config& cfg, const BootState& st, BootSkips skips, OnExhausted policy) {
-    // The order of candidates, every configured slot with a record entry once.
-    uint8_t list[kMaxSlots];
-    uint8_t n = 0;
-    auto push = [&](uint8_t ci) {
-        if (ci == kNoSlot || ci >= cfg.slot_count || record_index(cfg, st, ci) == kNoSlot) return;
-        for (uint8_t i = 0; i < n; ++i) {
-            if (list[i] == ci) return;
-        }
-        list[n++] = ci;
-    };
+    SlotOrder order{};
     if (policy == OnExhausted::rescue) {
         for (uint8_t ci = 0; ci < cfg.slot_count; ++ci) {
-            if (cfg.slots[ci].rescue) push(ci);
+            if (cfg.slots[ci].rescue) order.add(cfg, st, ci);
         }
     }
-    push(config_index(cfg, st, st.last_good_slot));
+    order.add(cfg, st, config_index(cfg, st, st.last_good_slot));
     // Never blessed anything (for example the agent is not installed yet): keep
     // booting the normal order ignoring counters rather than leaving the machine dead.
-    push(config_index(cfg, st, st.default_slot));
-    push(cfg.find(cfg.default_slot));
-    for (uint8_t ci = 0; ci < cfg.slot_count; ++ci) push(ci);
+    order.add_default_order(cfg, st);
+    const uint8_t* list = order.slots;
+    const uint8_t n = order.n;
 
     // Where to start: after the most recent attempt when it was forced and failed
     // (in an earlier boot, or in this one).
@@ -329,18 +340,8 @@ Decision choose(const Config& cfg, BootState& st, const BootFacts& facts, BootSk
     }
 
     // 2. The default order: the operator's default, the config's default, file order.
-    uint8_t order[kMaxSlots];
-    uint8_t n = 0;
-    auto push = [&](uint8_t ci) {
-        if (ci == kNoSlot || ci >= cfg.slot_count) return;
-        for (uint8_t i = 0; i < n; ++i) {
-            if (order[i] == ci) return;
-        }
-        order[n++] = ci;
-    };
-    push(config_index(cfg, st, st.default_slot));
-    push(cfg.find(cfg.default_slot));
-    for (uint8_t ci = 0; ci < cfg.slot_count; ++ci) push(ci);
+    SlotOrder order{};
+    order.add_default_order(cfg, st);
 
     TextBuffer<200> passed;
     for (int round = 0; round < 2; ++round) {
@@ -350,8 +351,8 @@ Decision choose(const Config& cfg, BootState& st, const BootFacts& facts, BootSk
         passed.clear();
         passed.append("; tries restored to slots never proven bad");
     }
-    for (uint8_t i = 0; i < n; ++i) {
-        uint8_t ci = order[i];
+    for (uint8_t i = 0; i < order.n; ++i) {
+        uint8_t ci = order.slots[i];
         uint8_t ri = record_index(cfg, st, ci);
         if (ri == kNoSlot) continue;
         const SlotState& slot = st.slots[ri];
