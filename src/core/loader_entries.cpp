@@ -2,14 +2,14 @@
 // ("LoaderEntryOneShot and LoaderEntryDefault").
 #include "wdboot/loader_entries.hpp"
 
+#include "wdboot/little_endian.hpp"
+
 namespace wdboot {
 namespace {
 
 constexpr size_t kShownUnits = 40;
 
-uint16_t unit_at(const LoaderEntryVariable& v, size_t i) {
-    return static_cast<uint16_t>(v.data[2 * i] | (v.data[2 * i + 1] << 8));
-}
+uint16_t unit_at(const LoaderEntryVariable& v, size_t i) { return le16(v.data + 2 * i); }
 
 // The value for a message: what systemd would have written is printable ASCII, so
 // anything else is shown by its code unit.
