@@ -1,5 +1,6 @@
 #include "efi_files.hpp"
 
+#include "efi_guid.hpp"
 #include "efi_text.hpp"
 #include "wdboot/config.hpp"
 
@@ -34,8 +35,7 @@ EspVolume::~EspVolume() {
 
 EFI_STATUS EspVolume::open(EFI_HANDLE device) {
     EFI_SIMPLE_FILE_SYSTEM_PROTOCOL* fs = nullptr;
-    EFI_GUID guid = SIMPLE_FILE_SYSTEM_PROTOCOL;
-    EFI_STATUS s = BS->HandleProtocol(device, &guid, reinterpret_cast<void**>(&fs));
+    EFI_STATUS s = BS->HandleProtocol(device, guid_arg(kSimpleFileSystemGuid), reinterpret_cast<void**>(&fs));
     if (EFI_ERROR(s)) return s;
     return fs->OpenVolume(fs, &root_);
 }
@@ -51,13 +51,12 @@ namespace {
 
 // EFI_FILE_INFO of an open file; its size depends on the file name length, so ask.
 EFI_STATUS query_size(EFI_FILE_HANDLE file, uint64_t& size) {
-    EFI_GUID info_id = EFI_FILE_INFO_ID;
     UINTN len = 0;
-    EFI_STATUS s = file->GetInfo(file, &info_id, &len, nullptr);
+    EFI_STATUS s = file->GetInfo(file, guid_arg(kFileInfoGuid), &len, nullptr);
     if (s != EFI_BUFFER_TOO_SMALL) return EFI_ERROR(s) ? s : EFI_DEVICE_ERROR;
     PoolBuffer info;
     if (!info.allocate(len)) return EFI_OUT_OF_RESOURCES;
-    s = file->GetInfo(file, &info_id, &len, info.data());
+    s = file->GetInfo(file, guid_arg(kFileInfoGuid), &len, info.data());
     if (EFI_ERROR(s)) return s;
     const auto* fi = reinterpret_cast<const EFI_FILE_INFO*>(info.data());
     if (fi->Attribute & EFI_FILE_DIRECTORY) return EFI_NOT_FOUND;
@@ -90,22 +89,27 @@ private:
 
 }  // namespace
 
-EFI_STATUS EspVolume::file_size(const char* path, uint64_t& size) {
-    EFI_FILE_HANDLE file = nullptr;
+EFI_STATUS EspVolume::open_sized(const char* path, EFI_FILE_HANDLE& file, uint64_t& size) {
     EFI_STATUS s = open_file(path, file);
     if (EFI_ERROR(s)) return s;
-    FileCloser closer(file);
-    return query_size(file, size);
+    s = query_size(file, size);
+    if (EFI_ERROR(s)) file->Close(file);
+    return s;
+}
+
+EFI_STATUS EspVolume::file_size(const char* path, uint64_t& size) {
+    EFI_FILE_HANDLE file = nullptr;
+    EFI_STATUS s = open_sized(path, file, size);
+    if (!EFI_ERROR(s)) file->Close(file);
+    return s;
 }
 
 EFI_STATUS EspVolume::read_exact(const char* path, uint8_t* buf, uint64_t size) {
     EFI_FILE_HANDLE file = nullptr;
-    EFI_STATUS s = open_file(path, file);
+    uint64_t actual = 0;
+    EFI_STATUS s = open_sized(path, file, actual);
     if (EFI_ERROR(s)) return s;
     FileCloser closer(file);
-    uint64_t actual = 0;
-    s = query_size(file, actual);
-    if (EFI_ERROR(s)) return s;
     if (actual != size) return EFI_BAD_BUFFER_SIZE;
     return read_into(file, buf, size);
 }
@@ -113,12 +117,10 @@ EFI_STATUS EspVolume::read_exact(const char* path, uint8_t* buf, uint64_t size) 
 EFI_STATUS EspVolume::read_all(const char* path, PoolBuffer& out, size_t& len, uint64_t max_size,
                                size_t pad) {
     EFI_FILE_HANDLE file = nullptr;
-    EFI_STATUS s = open_file(path, file);
+    uint64_t size = 0;
+    EFI_STATUS s = open_sized(path, file, size);
     if (EFI_ERROR(s)) return s;
     FileCloser closer(file);
-    uint64_t size = 0;
-    s = query_size(file, size);
-    if (EFI_ERROR(s)) return s;
     if (size > max_size) return EFI_BAD_BUFFER_SIZE;
     if (!out.allocate(static_cast<size_t>(size) + pad)) return EFI_OUT_OF_RESOURCES;
     s = read_into(file, out.data(), size);

@@ -51,6 +51,8 @@ public:
 
 private:
     EFI_STATUS open_file(const char* path, EFI_FILE_HANDLE& file);
+    // open_file and the file's size; on success the caller closes `file`.
+    EFI_STATUS open_sized(const char* path, EFI_FILE_HANDLE& file, uint64_t& size);
     EFI_FILE_HANDLE root_ = nullptr;
 };
 

@@ -41,4 +41,17 @@ consteval EFI_GUID guid_from_text(const char (&s)[37]) {
     return g;
 }
 
+// The firmware interfaces take a GUID as EFI_GUID* although they only read it. Each GUID
+// is one constant object whose address is passed (through guid_arg): a stack copy per
+// call, as gnu-efi's examples do it, costs ~30 bytes of code at every use.
+inline EFI_GUID* guid_arg(const EFI_GUID& g) { return const_cast<EFI_GUID*>(&g); }
+
+// gnu-efi's protocol and variable GUIDs the glue uses, each defined once.
+inline constexpr EFI_GUID kLoadedImageGuid = LOADED_IMAGE_PROTOCOL;
+inline constexpr EFI_GUID kDevicePathGuid = EFI_DEVICE_PATH_PROTOCOL_GUID;
+inline constexpr EFI_GUID kSimpleFileSystemGuid = SIMPLE_FILE_SYSTEM_PROTOCOL;
+inline constexpr EFI_GUID kFileInfoGuid = EFI_FILE_INFO_ID;
+inline constexpr EFI_GUID kGlobalVariableGuid = EFI_GLOBAL_VARIABLE;
+inline constexpr EFI_GUID kPciIoGuid = EFI_PCI_IO_PROTOCOL_GUID;
+
 }  // namespace wdboot::efi

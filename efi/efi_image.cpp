@@ -1,5 +1,6 @@
 #include "efi_image.hpp"
 
+#include "efi_guid.hpp"
 #include "efi_services.hpp"
 #include "efi_text.hpp"
 #include "load_option.hpp"
@@ -65,10 +66,9 @@ bool secure_boot_enabled() {
     if (enabled < 0) {
         CHAR16 name[11];
         ascii_to_ucs2("SecureBoot", name, 11);
-        EFI_GUID global = EFI_GLOBAL_VARIABLE;
         UINT8 value = 0;
         UINTN size = sizeof(value);
-        EFI_STATUS s = RT->GetVariable(name, &global, nullptr, &size, &value);
+        EFI_STATUS s = RT->GetVariable(name, guid_arg(kGlobalVariableGuid), nullptr, &size, &value);
         enabled = !EFI_ERROR(s) && size == 1 && value == 1 ? 1 : 0;
     }
     return enabled == 1;
@@ -80,15 +80,16 @@ bool ImageLoader::compose(const char* name, ImageKind declared, bool entry_has_t
     // reads its sections from.
     PeImageInfo info{};
     EFI_LOADED_IMAGE* child = nullptr;
-    EFI_GUID li_guid = LOADED_IMAGE_PROTOCOL;
     PeError pe = PeError::too_small;
-    if (!EFI_ERROR(BS->HandleProtocol(child_, &li_guid, reinterpret_cast<void**>(&child))) && child != nullptr) {
+    // Chosen before the inspection: GCC would copy the choice into each of its exits.
+    const char* taken_as = declared == ImageKind::linux_efi ? "a Linux kernel" : "an EFI application";
+    if (!EFI_ERROR(BS->HandleProtocol(child_, guid_arg(kLoadedImageGuid), reinterpret_cast<void**>(&child))) &&
+        child != nullptr) {
         pe = inspect_pe_image(static_cast<const uint8_t*>(child->ImageBase), static_cast<size_t>(child->ImageSize),
                               PeLayout::loaded, info);
     }
     if (pe != PeError::ok) {
-        console_logf("%s: cannot read its PE headers (%s): taken as %s", name, to_string(pe),
-                     declared == ImageKind::linux_efi ? "a Linux kernel" : "an EFI application");
+        console_logf("%s: cannot read its PE headers (%s): taken as %s", name, to_string(pe), taken_as);
     }
     // What the Secure Boot policy lets through from wdboot.conf, which nothing verified.
     const bool secure_boot = secure_boot_enabled();
@@ -216,10 +217,9 @@ EFI_STATUS ImageLoader::load_short_form(EFI_DEVICE_PATH* path) {
     bool file = is_node(path, MEDIA_DEVICE_PATH, MEDIA_FILEPATH_DP);
     if (!hd && !file) return EFI_NOT_FOUND;
 
-    EFI_GUID sfs = SIMPLE_FILE_SYSTEM_PROTOCOL;
     UINTN count = 0;
     EFI_HANDLE* handles = nullptr;
-    EFI_STATUS s = BS->LocateHandleBuffer(ByProtocol, &sfs, nullptr, &count, &handles);
+    EFI_STATUS s = BS->LocateHandleBuffer(ByProtocol, guid_arg(kSimpleFileSystemGuid), nullptr, &count, &handles);
     if (EFI_ERROR(s)) return s;
     EFI_STATUS result = EFI_NOT_FOUND;
     for (UINTN i = 0; i < count; ++i) {
@@ -252,13 +252,12 @@ EFI_STATUS ImageLoader::load_boot_entry(uint16_t number, const CommandLineParts&
     *why = LoadFailure::unknown;
     char name[9] = "Boot0000";
     static constexpr char kHex[] = "0123456789ABCDEF";
-    for (int i = 0; i < 4; ++i) name[4 + i] = kHex[(number >> (12 - 4 * i)) & 0xF];
+    for (int i = 7; i >= 4; --i, number >>= 4) name[i] = kHex[number & 0xF];
     CHAR16 wname[9];
     ascii_to_ucs2(name, wname, 9);
 
-    EFI_GUID global = EFI_GLOBAL_VARIABLE;
     UINTN size = 0;
-    EFI_STATUS s = RT->GetVariable(wname, &global, nullptr, &size, nullptr);
+    EFI_STATUS s = RT->GetVariable(wname, guid_arg(kGlobalVariableGuid), nullptr, &size, nullptr);
     if (s != EFI_BUFFER_TOO_SMALL) {
         log_failure("cannot read ", name, EFI_ERROR(s) ? s : EFI_NOT_FOUND);
         *why = LoadFailure::not_found;
@@ -266,7 +265,7 @@ EFI_STATUS ImageLoader::load_boot_entry(uint16_t number, const CommandLineParts&
     }
     PoolBuffer value;
     if (!value.allocate(size)) return EFI_OUT_OF_RESOURCES;
-    s = RT->GetVariable(wname, &global, nullptr, &size, value.data());
+    s = RT->GetVariable(wname, guid_arg(kGlobalVariableGuid), nullptr, &size, value.data());
     if (EFI_ERROR(s)) {
         log_failure("cannot read ", name, s);
         return s;
@@ -344,8 +343,7 @@ EFI_STATUS ImageLoader::load_boot_entry(uint16_t number, const CommandLineParts&
 
 EFI_STATUS ImageLoader::set_options(const void* data, size_t bytes) {
     EFI_LOADED_IMAGE* child = nullptr;
-    EFI_GUID li_guid = LOADED_IMAGE_PROTOCOL;
-    EFI_STATUS s = BS->HandleProtocol(child_, &li_guid, reinterpret_cast<void**>(&child));
+    EFI_STATUS s = BS->HandleProtocol(child_, guid_arg(kLoadedImageGuid), reinterpret_cast<void**>(&child));
     if (EFI_ERROR(s)) return s;
     if (bytes == 0) {
         options_.reset();
@@ -393,8 +391,8 @@ EFI_STATUS ImageLoader::start() {
     // firmware and its handle freed; one refused before running is still loaded. Ask now,
     // before any allocation could reuse the handle's memory.
     EFI_LOADED_IMAGE* still = nullptr;
-    EFI_GUID li_guid = LOADED_IMAGE_PROTOCOL;
-    if (EFI_ERROR(BS->HandleProtocol(child_, &li_guid, reinterpret_cast<void**>(&still)))) child_ = nullptr;
+    if (EFI_ERROR(BS->HandleProtocol(child_, guid_arg(kLoadedImageGuid), reinterpret_cast<void**>(&still))))
+        child_ = nullptr;
     if (exit_data != nullptr) BS->FreePool(exit_data);
     return s;
 }

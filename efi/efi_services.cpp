@@ -3,6 +3,8 @@
 // all wdboot builds: its paths come from firmware handles and from check_device_path().
 #include "efi_services.hpp"
 
+#include "efi_guid.hpp"
+
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -50,9 +52,8 @@ void init_services(EFI_SYSTEM_TABLE* system_table) {
 }
 
 EFI_DEVICE_PATH* device_path_of(EFI_HANDLE handle) {
-    EFI_GUID guid = EFI_DEVICE_PATH_PROTOCOL_GUID;
     void* path = nullptr;
-    if (EFI_ERROR(BS->HandleProtocol(handle, &guid, &path))) return nullptr;
+    if (EFI_ERROR(BS->HandleProtocol(handle, guid_arg(kDevicePathGuid), &path))) return nullptr;
     return static_cast<EFI_DEVICE_PATH*>(path);
 }
 

@@ -16,10 +16,9 @@ constexpr size_t kNameMax = 64;
 Status EfiVariableStore::read(Copy copy, uint8_t* buf, size_t cap, size_t& len) {
     CHAR16 name[kNameMax];
     ascii_to_ucs2(kCopyNames[static_cast<int>(copy)], name, kNameMax);
-    EFI_GUID guid = kWdbootGuid;
     UINT32 attributes = 0;
     UINTN size = cap;
-    EFI_STATUS s = RT->GetVariable(name, &guid, &attributes, &size, buf);
+    EFI_STATUS s = RT->GetVariable(name, guid_arg(kWdbootGuid), &attributes, &size, buf);
     len = 0;
     if (s == EFI_SUCCESS) {
         len = size;
@@ -46,8 +45,7 @@ EFI_STATUS set_variable(const char* name, const EFI_GUID& guid, UINT32 attribute
                         const void* data, size_t len) {
     CHAR16 wname[kNameMax];
     if (!ascii_to_ucs2(name, wname, kNameMax)) return EFI_INVALID_PARAMETER;
-    EFI_GUID g = guid;
-    return RT->SetVariable(wname, &g, attributes, len, const_cast<void*>(data));
+    return RT->SetVariable(wname, guid_arg(guid), attributes, len, const_cast<void*>(data));
 }
 
 }  // namespace wdboot::efi

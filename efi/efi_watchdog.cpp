@@ -1,5 +1,6 @@
 #include "efi_watchdog.hpp"
 
+#include "efi_guid.hpp"
 #include "efi_text.hpp"
 #include "firmware_tables.hpp"
 #include "pci_register_io.hpp"
@@ -42,16 +43,29 @@ void append_location(EFI_PCI_IO_PROTOCOL* pci, Line& line) {
     line.appendf(" at PCI %04lx:%02lx:%02lx.%lx", seg, bus, dev, fn);
 }
 
+// The end of a found driver's line: the reset cause it read, and whether clearing it failed.
+void append_reset_cause(Line& line, ResetCause cause, Status cleared) {
+    line.appendf(", last reset: %s", to_string(cause));
+    if (cleared != Status::ok) line.appendf(" (status not cleared: %s)", to_string(cleared));
+}
+
+// A driver that is there but cannot be used: its line ends with the status and is said;
+// false, so that auto goes on to the next driver.
+bool unusable(Line& line, Status s) {
+    line.appendf(" (%s)", to_string(s));
+    console_line(line.c_str());
+    return false;
+}
+
 // The first PCI function whose configuration space `match` accepts.
 EFI_PCI_IO_PROTOCOL* find_pci(bool (*match)(RegisterIo&)) {
-    EFI_GUID pci_guid = EFI_PCI_IO_PROTOCOL_GUID;
     UINTN count = 0;
     EFI_HANDLE* handles = nullptr;
-    if (EFI_ERROR(BS->LocateHandleBuffer(ByProtocol, &pci_guid, nullptr, &count, &handles))) return nullptr;
+    if (EFI_ERROR(BS->LocateHandleBuffer(ByProtocol, guid_arg(kPciIoGuid), nullptr, &count, &handles))) return nullptr;
     EFI_PCI_IO_PROTOCOL* found = nullptr;
     for (UINTN i = 0; i < count && found == nullptr; ++i) {
         EFI_PCI_IO_PROTOCOL* pci = nullptr;
-        if (EFI_ERROR(BS->HandleProtocol(handles[i], &pci_guid, reinterpret_cast<void**>(&pci)))) continue;
+        if (EFI_ERROR(BS->HandleProtocol(handles[i], guid_arg(kPciIoGuid), reinterpret_cast<void**>(&pci)))) continue;
         PciConfigIo config(pci);
         if (match(config)) found = pci;
     }
@@ -104,20 +118,23 @@ WatchdogProbe WatchdogDevice::probe(const Config& cfg) {
 }
 
 WatchdogProbe WatchdogDevice::probe_driver(WatchdogChoice choice, bool quiet_if_absent) {
+    ResetCause cause = ResetCause::unknown;
+    bool usable = false;
     switch (choice) {
-        case WatchdogChoice::i6300esb: return probe_i6300esb(quiet_if_absent);
-        case WatchdogChoice::itco: return probe_itco();
-        case WatchdogChoice::wdat: return probe_wdat(quiet_if_absent);
-        case WatchdogChoice::ipmi: return probe_ipmi(quiet_if_absent);
-        default: return kNoWatchdog;
+        case WatchdogChoice::i6300esb: usable = probe_i6300esb(quiet_if_absent, cause); break;
+        case WatchdogChoice::itco: usable = probe_itco(cause); break;
+        case WatchdogChoice::wdat: usable = probe_wdat(quiet_if_absent, cause); break;
+        case WatchdogChoice::ipmi: usable = probe_ipmi(quiet_if_absent, cause); break;
+        default: break;
     }
+    return usable ? found(choice, cause) : kNoWatchdog;
 }
 
-WatchdogProbe WatchdogDevice::probe_i6300esb(bool quiet_if_absent) {
+bool WatchdogDevice::probe_i6300esb(bool quiet_if_absent, ResetCause& cause) {
     EFI_PCI_IO_PROTOCOL* pci = find_pci(match_i6300esb);
     if (pci == nullptr) {
         if (!quiet_if_absent) console_logf("no i6300esb (PCI 8086:25ab) found");
-        return kNoWatchdog;
+        return false;
     }
     PciConfigIo config(pci);
     PciBarIo mmio(pci, 0);
@@ -126,24 +143,22 @@ WatchdogProbe WatchdogDevice::probe_i6300esb(bool quiet_if_absent) {
     append_location(pci, line);
     Status s = i6300esb::enable_decoding(config);
     if (s != Status::ok) {
-        line.appendf(": cannot enable its registers (%s)", to_string(s));
-        console_line(line.c_str());
-        return kNoWatchdog;
+        line.append(": cannot enable its registers");
+        return unusable(line, s);
     }
-    ResetCause cause = i6300esb::read_reset_cause(mmio);
+    cause = i6300esb::read_reset_cause(mmio);
     Status cleared = checked(i6300esb::clear_reset_cause(mmio), mmio);
-    line.appendf(", last reset: %s", to_string(cause));
-    if (cleared != Status::ok) line.appendf(" (status not cleared: %s)", to_string(cleared));
+    append_reset_cause(line, cause, cleared);
     if (i6300esb::is_locked(config)) line.append(" (LOCKED until the next reset)");
     console_line(line.c_str());
     kind_ = Kind::i6300esb;
     esb_ = pci;
-    return found(WatchdogChoice::i6300esb, cause);
+    return true;
 }
 
-WatchdogProbe WatchdogDevice::probe_itco() {
+bool WatchdogDevice::probe_itco(ResetCause& cause) {
     EFI_PCI_IO_PROTOCOL* pci = find_pci(match_lpc);
-    if (pci == nullptr) return kNoWatchdog;
+    if (pci == nullptr) return false;
     PciConfigIo lpc(pci);
     Line line;
     line.append("wdboot: watchdog itco");
@@ -153,109 +168,102 @@ WatchdogProbe WatchdogDevice::probe_itco() {
     Status s = itco::find_tco_base(lpc, base);
     if (s == Status::ok) s = itco::find_rcba(lpc, rcba);
     if (s != Status::ok) {
-        line.appendf(": TCO registers not found (%s)", to_string(s));
-        console_line(line.c_str());
-        return kNoWatchdog;
+        line.append(": TCO registers not found");
+        return unusable(line, s);
     }
     PortIo tco(base);
-    ResetCause cause = itco::read_reset_cause(tco);
+    cause = itco::read_reset_cause(tco);
     Status cleared = checked(itco::clear_reset_cause(tco), tco);
-    line.appendf(" (I/O 0x%04x), last reset: %s", base, to_string(cause));
-    if (cleared != Status::ok) line.appendf(" (status not cleared: %s)", to_string(cleared));
+    line.appendf(" (I/O 0x%04x)", base);
+    append_reset_cause(line, cause, cleared);
     if (itco::is_locked(tco)) line.append(" (LOCKED until the next reset)");
     console_line(line.c_str());
     kind_ = Kind::itco;
     tco_base_ = base;
     rcba_ = rcba;
-    return found(WatchdogChoice::itco, cause);
+    return true;
 }
 
-WatchdogProbe WatchdogDevice::probe_wdat(bool quiet_if_absent) {
+bool WatchdogDevice::probe_wdat(bool quiet_if_absent, ResetCause& cause) {
     const uint64_t rsdp = acpi_rsdp();
     if (rsdp == 0) {
         if (!quiet_if_absent) console_logf("no ACPI 2.0 RSDP in the EFI configuration table: no WDAT");
-        return kNoWatchdog;
+        return false;
     }
+    Line line;
+    line.append("wdboot: watchdog wdat");
     IdentityMemory memory;
     AcpiTable table;
     Status s = find_acpi_table(memory, rsdp, "WDAT", table);
-    Line line;
-    line.append("wdboot: watchdog wdat");
     if (s == Status::not_found) {
         if (!quiet_if_absent) console_logf("no ACPI WDAT table found");
-        return kNoWatchdog;
+        return false;
     }
     if (s != Status::ok) {
         // A damaged table is named even under auto: the firmware claims a watchdog.
         line.appendf(": ACPI tables unusable (%s: %s)", table.problem, to_string(s));
         console_line(line.c_str());
-        return kNoWatchdog;
+        return false;
     }
-    s = wdat::parse(table.data, table.length, wdat_);
     line.appendf(" (ACPI table at 0x%08lx)", table.address);
+    s = wdat::parse(table.data, table.length, wdat_);
     if (s != Status::ok) {
         line.appendf(": table refused: %s", wdat_.problem);
         if (wdat_.problem_entry >= 0) line.appendf(" (entry %u)", static_cast<uint32_t>(wdat_.problem_entry));
-        line.appendf(" (%s)", to_string(s));
-        console_line(line.c_str());
-        return kNoWatchdog;
+        return unusable(line, s);
     }
     s = wdat::check_arm_actions(wdat_);
     if (s != Status::ok) {
         // Without RESET, SET_COUNTDOWN_PERIOD or SET_RUNNING_STATE nothing could be armed:
         // refused here, so that auto goes on to the next driver.
-        line.appendf(": table refused: %s (%s)", wdat_.problem, to_string(s));
-        console_line(line.c_str());
-        return kNoWatchdog;
+        line.appendf(": table refused: %s", wdat_.problem);
+        return unusable(line, s);
     }
     if (!wdat::is_enabled(wdat_)) {
         // The firmware says its watchdog hardware is not usable (WDAT Flags bit 0 clear).
         line.appendf(": the table says the watchdog is disabled (Flags 0x%02x): not used", wdat_.flags);
         console_line(line.c_str());
-        return kNoWatchdog;
+        return false;
     }
     PortIo io(0);
     PhysicalMmio mem(0);
-    ResetCause cause = wdat::read_reset_cause(wdat_, io, mem);
+    cause = wdat::read_reset_cause(wdat_, io, mem);
     Status cleared = wdat::clear_reset_cause(wdat_, io, mem);
-    line.appendf(", %u ms x %u..%u, last reset: %s", wdat_.timer_period_ms, wdat_.min_count, wdat_.max_count,
-                 to_string(cause));
-    if (cleared != Status::ok) line.appendf(" (status not cleared: %s)", to_string(cleared));
+    line.appendf(", %u ms x %u..%u", wdat_.timer_period_ms, wdat_.min_count, wdat_.max_count);
+    append_reset_cause(line, cause, cleared);
     console_line(line.c_str());
     kind_ = Kind::wdat;
-    return found(WatchdogChoice::wdat, cause);
+    return true;
 }
 
-WatchdogProbe WatchdogDevice::probe_ipmi(bool quiet_if_absent) {
+bool WatchdogDevice::probe_ipmi(bool quiet_if_absent, ResetCause& cause) {
+    Line line;
+    line.append("wdboot: watchdog ipmi");
     const uint64_t entry = smbios_entry_point();
     IdentityMemory memory;
     smbios::Table table{};
     Status s = entry == 0 ? Status::not_found : smbios::read_entry_point(memory, entry, table);
-    Line line;
-    line.append("wdboot: watchdog ipmi");
     if (s != Status::ok) {
-        if (!quiet_if_absent || s != Status::not_found) {
-            line.appendf(": no usable SMBIOS table (%s)", to_string(s));
-            console_line(line.c_str());
-        }
-        return kNoWatchdog;
+        if (quiet_if_absent && s == Status::not_found) return false;
+        line.append(": no usable SMBIOS table");
+        return unusable(line, s);
     }
     smbios::IpmiDevice dev{};
     s = smbios::find_ipmi_kcs(memory, table, dev);
     if (s == Status::not_found) {
         if (!quiet_if_absent) console_logf("no IPMI device (SMBIOS type 38) found");
-        return kNoWatchdog;
+        return false;
     }
     if (s == Status::ok && (!dev.io_space || dev.base_address > 0xFFFF)) s = Status::unsupported;
-    if (s != Status::ok) {
-        if (s == Status::unsupported) {
-            line.appendf(": SMBIOS type 38 describes a %s interface%s, only KCS in I/O space is supported",
-                         smbios::to_string(dev.interface_type), dev.io_space ? "" : " in memory space");
-        } else {
-            line.appendf(": SMBIOS type 38 unusable (%s)", to_string(s));
-        }
+    if (s == Status::unsupported) {
+        line.appendf(": SMBIOS type 38 describes a %s interface%s, only KCS in I/O space is supported",
+                     smbios::to_string(dev.interface_type), dev.io_space ? "" : " in memory space");
         console_line(line.c_str());
-        return kNoWatchdog;
+        return false;
+    }
+    if (s != Status::ok) {
+        line.append(": SMBIOS type 38 unusable");
+        return unusable(line, s);
     }
     PortIo port(static_cast<uint16_t>(dev.base_address));
     StallDelay delay;
@@ -264,20 +272,19 @@ WatchdogProbe WatchdogDevice::probe_ipmi(bool quiet_if_absent) {
     line.appendf(" (KCS at I/O 0x%04x)", static_cast<uint32_t>(dev.base_address));
     s = ipmi::probe(kcs, id);
     if (s != Status::ok) {
-        line.appendf(": the BMC does not answer (%s)", to_string(s));
-        console_line(line.c_str());
-        return kNoWatchdog;
+        line.append(": the BMC does not answer");
+        return unusable(line, s);
     }
-    ResetCause cause = ipmi::read_reset_cause(kcs);
+    cause = ipmi::read_reset_cause(kcs);
     Status cleared = ipmi::clear_reset_cause(kcs);
     // IPMI version: BCD, major in bits 3:0, minor in bits 7:4 (IPMI v2.0, 20.1: 02h is 2.0).
-    line.appendf(", BMC IPMI %u.%u, last reset: %s", id.ipmi_version & 0xF, id.ipmi_version >> 4, to_string(cause));
-    if (cleared != Status::ok) line.appendf(" (status not cleared: %s)", to_string(cleared));
+    line.appendf(", BMC IPMI %u.%u", id.ipmi_version & 0xF, id.ipmi_version >> 4);
+    append_reset_cause(line, cause, cleared);
     console_line(line.c_str());
     kind_ = Kind::ipmi;
     kcs_base_ = static_cast<uint16_t>(dev.base_address);
     kcs_spacing_ = dev.register_spacing;
-    return found(WatchdogChoice::ipmi, cause);
+    return true;
 }
 
 void WatchdogDevice::log_failover(uint8_t failed_slot, uint8_t next_slot) {

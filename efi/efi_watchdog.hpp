@@ -36,10 +36,12 @@ public:
 
 private:
     enum class Kind : uint8_t { none, i6300esb, itco, wdat, ipmi };
-    WatchdogProbe probe_i6300esb(bool quiet_if_absent);
-    WatchdogProbe probe_itco();
-    WatchdogProbe probe_wdat(bool quiet_if_absent);
-    WatchdogProbe probe_ipmi(bool quiet_if_absent);
+    // Each driver's probe: true when it found a usable watchdog (and set kind_), with the
+    // reset cause it read in `cause`. probe_driver turns that into the WatchdogProbe.
+    bool probe_i6300esb(bool quiet_if_absent, ResetCause& cause);
+    bool probe_itco(ResetCause& cause);
+    bool probe_wdat(bool quiet_if_absent, ResetCause& cause);
+    bool probe_ipmi(bool quiet_if_absent, ResetCause& cause);
     WatchdogProbe probe_driver(WatchdogChoice choice, bool quiet_if_absent);
 
     Kind kind_ = Kind::none;

@@ -101,22 +101,21 @@ EFI_STATUS install_initrd(PoolBuffer& data) {
 
     EFI_DEVICE_PATH* probe = reinterpret_cast<EFI_DEVICE_PATH*>(&g_initrd_path);
     EFI_HANDLE existing = nullptr;
-    EFI_GUID lf2 = kLoadFile2Guid;
-    if (BS->LocateDevicePath(&lf2, &probe, &existing) == EFI_SUCCESS && IsDevicePathEnd(probe))
+    if (BS->LocateDevicePath(guid_arg(kLoadFile2Guid), &probe, &existing) == EFI_SUCCESS && IsDevicePathEnd(probe))
         return EFI_ALREADY_STARTED;
 
     g_server.size = data.size();
     g_server.data = data.data();
     EFI_HANDLE handle = nullptr;
-    EFI_GUID dp_guid = EFI_DEVICE_PATH_PROTOCOL_GUID;
-    EFI_STATUS s = BS->InstallProtocolInterface(&handle, &dp_guid, EFI_NATIVE_INTERFACE, &g_initrd_path);
+    EFI_STATUS s =
+        BS->InstallProtocolInterface(&handle, guid_arg(kDevicePathGuid), EFI_NATIVE_INTERFACE, &g_initrd_path);
     if (EFI_ERROR(s)) {
         g_server.data = nullptr;
         return s;
     }
-    s = BS->InstallProtocolInterface(&handle, &lf2, EFI_NATIVE_INTERFACE, &g_server.protocol);
+    s = BS->InstallProtocolInterface(&handle, guid_arg(kLoadFile2Guid), EFI_NATIVE_INTERFACE, &g_server.protocol);
     if (EFI_ERROR(s)) {
-        BS->UninstallProtocolInterface(handle, &dp_guid, &g_initrd_path);
+        BS->UninstallProtocolInterface(handle, guid_arg(kDevicePathGuid), &g_initrd_path);
         g_server.data = nullptr;
         return s;
     }
@@ -127,10 +126,8 @@ EFI_STATUS install_initrd(PoolBuffer& data) {
 
 void uninstall_initrd() {
     if (g_server.handle != nullptr) {
-        EFI_GUID lf2 = kLoadFile2Guid;
-        EFI_GUID dp_guid = EFI_DEVICE_PATH_PROTOCOL_GUID;
-        BS->UninstallProtocolInterface(g_server.handle, &lf2, &g_server.protocol);
-        BS->UninstallProtocolInterface(g_server.handle, &dp_guid, &g_initrd_path);
+        BS->UninstallProtocolInterface(g_server.handle, guid_arg(kLoadFile2Guid), &g_server.protocol);
+        BS->UninstallProtocolInterface(g_server.handle, guid_arg(kDevicePathGuid), &g_initrd_path);
         g_server.handle = nullptr;
     }
     if (g_server.data != nullptr) BS->FreePool(g_server.data);

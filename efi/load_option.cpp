@@ -214,11 +214,6 @@ OptionsText join_boot_entry_options(const void* data, size_t size, const char* a
     }
     size_t n = 0;
     bool gap = false;
-    auto put = [&](uint32_t u) {
-        if (n + 1 >= cap) return false;
-        out[n++] = static_cast<uint16_t>(u);
-        return true;
-    };
     // The entry's own text, character for character: only the byte order mark goes, and
     // NULs and line ends between words become one space (as for wdboot's own options).
     for (size_t i = 0; data != nullptr && i < v.size;) {
@@ -229,21 +224,23 @@ OptionsText join_boot_entry_options(const void* data, size_t size, const char* a
             gap = n > 0;
             continue;
         }
-        if (gap && !put(' ')) return OptionsText::too_long;
+        // Room for the space, the character (a surrogate pair above U+FFFF) and the NUL.
+        if (n + (gap ? 1 : 0) + (c >= 0x10000 ? 2 : 1) >= cap) return OptionsText::too_long;
+        if (gap) out[n++] = ' ';
         gap = false;
         if (c >= 0x10000) {
-            if (!put(0xD800 + ((c - 0x10000) >> 10)) || !put(0xDC00 + ((c - 0x10000) & 0x3FF)))
-                return OptionsText::too_long;
-        } else if (!put(c)) {
-            return OptionsText::too_long;
+            out[n++] = static_cast<uint16_t>(0xD800 + ((c - 0x10000) >> 10));
+            out[n++] = static_cast<uint16_t>(0xDC00 + ((c - 0x10000) & 0x3FF));
+        } else {
+            out[n++] = static_cast<uint16_t>(c);
         }
     }
     while (n > 0 && (out[n - 1] == ' ' || out[n - 1] == '\t')) --n;
     if (append != nullptr && append[0] != '\0') {
-        if (n > 0 && !put(' ')) return OptionsText::too_long;
-        for (const char* p = append; *p != '\0'; ++p) {
-            if (!put(static_cast<uint8_t>(*p))) return OptionsText::too_long;
-        }
+        // Room for the space, the appended text and the NUL.
+        if (n + (n > 0 ? 1 : 0) + text_length(append) >= cap) return OptionsText::too_long;
+        if (n > 0) out[n++] = ' ';
+        for (const char* p = append; *p != '\0'; ++p) out[n++] = static_cast<uint8_t>(*p);
     }
     out[n] = 0;
     units = n == 0 ? 0 : n + 1;

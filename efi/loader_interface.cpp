@@ -18,7 +18,9 @@ constexpr EFI_GUID kLoaderGuid = guid_from_text("4a67b082-0a4c-41cf-b6c7-440b29b
 constexpr UINT32 kVolatile = EFI_VARIABLE_BOOTSERVICE_ACCESS | EFI_VARIABLE_RUNTIME_ACCESS;
 constexpr size_t kValueMax = 300;
 
-void report(const char* name, EFI_STATUS s) {
+// Sets a volatile variable; a refusal is a warning (the boot goes on without it).
+void set_volatile(const char* name, const EFI_GUID& guid, const void* data, size_t bytes) {
+    EFI_STATUS s = set_variable(name, guid, kVolatile, data, bytes);
     if (!EFI_ERROR(s)) return;
     console_logf("WARNING: cannot set %s: %s", name, status_name(s));
 }
@@ -28,25 +30,19 @@ void set_string(const char* name, const char* value) {
     ascii_to_ucs2(value, wide, kValueMax);
     size_t bytes = (text_length(value) + 1) * sizeof(CHAR16);
     if (bytes > sizeof(wide)) bytes = sizeof(wide);
-    report(name, set_variable(name, kLoaderGuid, kVolatile, wide, bytes));
+    set_volatile(name, kLoaderGuid, wide, bytes);
 }
 
 void append_guid_upper(TextBuffer<kValueMax>& out, const uint8_t* g) {
     // EFI byte order: the first three fields little-endian, the last eight as stored.
-    auto hex = [&](uint64_t v, unsigned width) {
-        static constexpr char kHex[] = "0123456789ABCDEF";
-        for (unsigned i = width; i > 0; --i) out.append_char(kHex[(v >> ((i - 1) * 4)) & 0xF]);
-    };
-    hex(uint32_t(g[0]) | uint32_t(g[1]) << 8 | uint32_t(g[2]) << 16 | uint32_t(g[3]) << 24, 8);
-    out.append_char('-');
-    hex(uint32_t(g[4]) | uint32_t(g[5]) << 8, 4);
-    out.append_char('-');
-    hex(uint32_t(g[6]) | uint32_t(g[7]) << 8, 4);
-    out.append_char('-');
-    hex(g[8], 2);
-    hex(g[9], 2);
-    out.append_char('-');
-    for (int i = 10; i < 16; ++i) hex(g[i], 2);
+    // The stored bytes in text order; a '-' goes before text bytes 4, 6, 8 and 10.
+    static constexpr uint8_t kTextOrder[16] = {3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15};
+    static constexpr char kHex[] = "0123456789ABCDEF";
+    for (int i = 0; i < 16; ++i) {
+        if (i == 4 || i == 6 || i == 8 || i == 10) out.append_char('-');
+        const uint8_t b = g[kTextOrder[i]];
+        out.append_char(kHex[b >> 4]).append_char(kHex[b & 0xF]);
+    }
 }
 
 // The GPT partition GUID of the ESP, from the HD() node of its device path. False for
@@ -89,16 +85,16 @@ void read_entry(const char* name, LoaderEntryVariable& out) {
     out = LoaderEntryVariable{};
     CHAR16 wname[64];
     ascii_to_ucs2(name, wname, 64);
-    EFI_GUID guid = kLoaderGuid;
     UINT32 attributes = 0;
     UINTN size = sizeof(out.data);
-    EFI_STATUS s = RT->GetVariable(wname, &guid, &attributes, &size, out.data);
+    EFI_STATUS s = RT->GetVariable(wname, guid_arg(kLoaderGuid), &attributes, &size, out.data);
     if (s == EFI_BUFFER_TOO_SMALL) {
         // Too long for any slot name; its beginning is read for the warning only.
         out.present = true;
         out.size = size > 0xFFFFFFFFu ? 0xFFFFFFFFu : static_cast<uint32_t>(size);
         PoolBuffer whole;
-        if (whole.allocate(size) && RT->GetVariable(wname, &guid, &attributes, &size, whole.data()) == EFI_SUCCESS) {
+        if (whole.allocate(size) &&
+            RT->GetVariable(wname, guid_arg(kLoaderGuid), &attributes, &size, whole.data()) == EFI_SUCCESS) {
             for (size_t i = 0; i < sizeof(out.data); ++i) out.data[i] = whole.data()[i];
         }
         return;
@@ -130,23 +126,22 @@ void read_loader_entry_variables(LoaderEntryVariables& out) {
 }
 
 void publish_loader_variables(EFI_LOADED_IMAGE* self, const LoaderFacts& facts) {
-    TextBuffer<kValueMax> v;
-    v.appendf("wdboot %s", WDBOOT_VERSION);
-    set_string("LoaderInfo", v.c_str());
+    // The same text as the console's first line.
+    set_string("LoaderInfo", "wdboot " WDBOOT_VERSION);
 
     set_string("LoaderEntrySelected", facts.slot_name);
 
     uint8_t features[8];
     encode_loader_features(kWdbootLoaderFeatures, features);
-    report("LoaderFeatures", set_variable("LoaderFeatures", kLoaderGuid, kVolatile, features, sizeof(features)));
+    set_volatile("LoaderFeatures", kLoaderGuid, features, sizeof(features));
     if (facts.config != nullptr) {
         static uint8_t entries[kLoaderEntriesBytesMax];
         size_t n = build_loader_entries(*facts.config, entries);
-        if (n > 0) report("LoaderEntries", set_variable("LoaderEntries", kLoaderGuid, kVolatile, entries, n));
+        if (n > 0) set_volatile("LoaderEntries", kLoaderGuid, entries, n);
     }
 
     // Microseconds since CPU reset (TSC), as systemd-boot reports them.
-    v.clear();
+    TextBuffer<kValueMax> v;
     v.append_uint(g_clock.to_us(g_clock.entry_tsc()));
     set_string("LoaderTimeInitUSec", v.c_str());
     v.clear();
@@ -179,7 +174,7 @@ void publish_loader_variables(EFI_LOADED_IMAGE* self, const LoaderFacts& facts) 
     // the policy the loader applied (the boot entry's load options may have set it).
     cur.appendf(" secure_boot=%u secure_boot_policy=%s", secure_boot_enabled() ? 1 : 0,
                 to_string(facts.config->secure_boot_policy));
-    report("WdbootCurrent", set_variable("WdbootCurrent", kWdbootGuid, kVolatile, cur.c_str(), cur.size()));
+    set_volatile("WdbootCurrent", kWdbootGuid, cur.c_str(), cur.size());
 }
 
 }  // namespace wdboot::efi

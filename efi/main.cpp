@@ -3,6 +3,7 @@
 // (load options, config) and supplies the platform.
 #include "efi_api.hpp"
 #include "efi_files.hpp"
+#include "efi_guid.hpp"
 #include "efi_platform.hpp"
 #include "efi_services.hpp"
 #include "efi_text.hpp"
@@ -97,8 +98,7 @@ EFI_STATUS boot(EFI_HANDLE image) {
     console_line("wdboot " WDBOOT_VERSION);
 
     EFI_LOADED_IMAGE* self = nullptr;
-    EFI_GUID li_guid = LOADED_IMAGE_PROTOCOL;
-    EFI_STATUS s = BS->HandleProtocol(image, &li_guid, reinterpret_cast<void**>(&self));
+    EFI_STATUS s = BS->HandleProtocol(image, guid_arg(kLoadedImageGuid), reinterpret_cast<void**>(&self));
     if (EFI_ERROR(s)) {
         console_logf("ERROR: no LoadedImage protocol on our own handle");
         return s;

@@ -2,59 +2,36 @@
 
 namespace wdboot::efi {
 
-namespace {
-
-template <typename T>
-constexpr EFI_PCI_IO_PROTOCOL_WIDTH width_of() {
-    if constexpr (sizeof(T) == 1) return EfiPciIoWidthUint8;
-    else if constexpr (sizeof(T) == 2) return EfiPciIoWidthUint16;
-    else return EfiPciIoWidthUint32;
-}
-
-template <typename T>
-T config_read(EFI_PCI_IO_PROTOCOL* pci, uint32_t offset, uint32_t& errors) {
-    T v = 0;
-    if (EFI_ERROR(pci->Pci.Read(pci, width_of<T>(), offset, 1, &v))) {
-        ++errors;
-        return static_cast<T>(~T(0));
+uint32_t PciConfigIo::access(bool write, EFI_PCI_IO_PROTOCOL_WIDTH width, uint32_t offset, uint32_t value) {
+    EFI_PCI_IO_PROTOCOL_CONFIG op = write ? pci_->Pci.Write : pci_->Pci.Read;
+    if (EFI_ERROR(op(pci_, width, offset, 1, &value))) {
+        ++errors_;
+        return ~0u;
     }
-    return v;
+    return value;
 }
 
-template <typename T>
-void config_write(EFI_PCI_IO_PROTOCOL* pci, uint32_t offset, T value, uint32_t& errors) {
-    if (EFI_ERROR(pci->Pci.Write(pci, width_of<T>(), offset, 1, &value))) ++errors;
-}
-
-template <typename T>
-T bar_read(EFI_PCI_IO_PROTOCOL* pci, uint8_t bar, uint32_t offset, uint32_t& errors) {
-    T v = 0;
-    if (EFI_ERROR(pci->Mem.Read(pci, width_of<T>(), bar, offset, 1, &v))) {
-        ++errors;
-        return static_cast<T>(~T(0));
+uint32_t PciBarIo::access(bool write, EFI_PCI_IO_PROTOCOL_WIDTH width, uint32_t offset, uint32_t value) {
+    EFI_PCI_IO_PROTOCOL_IO_MEM op = write ? pci_->Mem.Write : pci_->Mem.Read;
+    if (EFI_ERROR(op(pci_, width, bar_, offset, 1, &value))) {
+        ++errors_;
+        return ~0u;
     }
-    return v;
+    return value;
 }
 
-template <typename T>
-void bar_write(EFI_PCI_IO_PROTOCOL* pci, uint8_t bar, uint32_t offset, T value, uint32_t& errors) {
-    if (EFI_ERROR(pci->Mem.Write(pci, width_of<T>(), bar, offset, 1, &value))) ++errors;
-}
+uint8_t PciConfigIo::read8(uint32_t o) { return static_cast<uint8_t>(access(false, EfiPciIoWidthUint8, o, 0)); }
+uint16_t PciConfigIo::read16(uint32_t o) { return static_cast<uint16_t>(access(false, EfiPciIoWidthUint16, o, 0)); }
+uint32_t PciConfigIo::read32(uint32_t o) { return access(false, EfiPciIoWidthUint32, o, 0); }
+void PciConfigIo::write8(uint32_t o, uint8_t v) { access(true, EfiPciIoWidthUint8, o, v); }
+void PciConfigIo::write16(uint32_t o, uint16_t v) { access(true, EfiPciIoWidthUint16, o, v); }
+void PciConfigIo::write32(uint32_t o, uint32_t v) { access(true, EfiPciIoWidthUint32, o, v); }
 
-}  // namespace
-
-uint8_t PciConfigIo::read8(uint32_t o) { return config_read<uint8_t>(pci_, o, errors_); }
-uint16_t PciConfigIo::read16(uint32_t o) { return config_read<uint16_t>(pci_, o, errors_); }
-uint32_t PciConfigIo::read32(uint32_t o) { return config_read<uint32_t>(pci_, o, errors_); }
-void PciConfigIo::write8(uint32_t o, uint8_t v) { config_write(pci_, o, v, errors_); }
-void PciConfigIo::write16(uint32_t o, uint16_t v) { config_write(pci_, o, v, errors_); }
-void PciConfigIo::write32(uint32_t o, uint32_t v) { config_write(pci_, o, v, errors_); }
-
-uint8_t PciBarIo::read8(uint32_t o) { return bar_read<uint8_t>(pci_, bar_, o, errors_); }
-uint16_t PciBarIo::read16(uint32_t o) { return bar_read<uint16_t>(pci_, bar_, o, errors_); }
-uint32_t PciBarIo::read32(uint32_t o) { return bar_read<uint32_t>(pci_, bar_, o, errors_); }
-void PciBarIo::write8(uint32_t o, uint8_t v) { bar_write(pci_, bar_, o, v, errors_); }
-void PciBarIo::write16(uint32_t o, uint16_t v) { bar_write(pci_, bar_, o, v, errors_); }
-void PciBarIo::write32(uint32_t o, uint32_t v) { bar_write(pci_, bar_, o, v, errors_); }
+uint8_t PciBarIo::read8(uint32_t o) { return static_cast<uint8_t>(access(false, EfiPciIoWidthUint8, o, 0)); }
+uint16_t PciBarIo::read16(uint32_t o) { return static_cast<uint16_t>(access(false, EfiPciIoWidthUint16, o, 0)); }
+uint32_t PciBarIo::read32(uint32_t o) { return access(false, EfiPciIoWidthUint32, o, 0); }
+void PciBarIo::write8(uint32_t o, uint8_t v) { access(true, EfiPciIoWidthUint8, o, v); }
+void PciBarIo::write16(uint32_t o, uint16_t v) { access(true, EfiPciIoWidthUint16, o, v); }
+void PciBarIo::write32(uint32_t o, uint32_t v) { access(true, EfiPciIoWidthUint32, o, v); }
 
 }  // namespace wdboot::efi

@@ -22,6 +22,11 @@ public:
     uint32_t errors() const { return errors_; }
 
 private:
+    // Every width and direction in one routine: the value travels in the low bytes of a
+    // uint32_t (x86 is little-endian), a failed read returns all ones for the caller to
+    // cut to its width.
+    uint32_t access(bool write, EFI_PCI_IO_PROTOCOL_WIDTH width, uint32_t offset, uint32_t value);
+
     EFI_PCI_IO_PROTOCOL* pci_;
     uint32_t errors_ = 0;
 };
@@ -38,6 +43,9 @@ public:
     uint32_t errors() const { return errors_; }
 
 private:
+    // As PciConfigIo's.
+    uint32_t access(bool write, EFI_PCI_IO_PROTOCOL_WIDTH width, uint32_t offset, uint32_t value);
+
     EFI_PCI_IO_PROTOCOL* pci_;
     uint8_t bar_;
     uint32_t errors_ = 0;

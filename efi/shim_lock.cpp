@@ -40,9 +40,8 @@ EFI_STATUS EFIAPI shim_or_firmware(const Security2Arch* self, const EFI_DEVICE_P
 }
 
 ShimLock* locate_shim() {
-    EFI_GUID guid = kShimLockGuid;
     void* p = nullptr;
-    if (EFI_ERROR(BS->LocateProtocol(&guid, nullptr, &p))) return nullptr;
+    if (EFI_ERROR(BS->LocateProtocol(guid_arg(kShimLockGuid), nullptr, &p))) return nullptr;
     return static_cast<ShimLock*>(p);
 }
 
@@ -56,9 +55,9 @@ EFI_STATUS load_image_shim_aware(EFI_HANDLE parent, EFI_DEVICE_PATH* path, bool 
     ShimLock* shim = secure_boot ? locate_shim() : nullptr;
     Security2Arch* security2 = nullptr;
     if (shim != nullptr) {
-        EFI_GUID guid = kSecurity2ArchGuid;
         void* p = nullptr;
-        if (!EFI_ERROR(BS->LocateProtocol(&guid, nullptr, &p))) security2 = static_cast<Security2Arch*>(p);
+        if (!EFI_ERROR(BS->LocateProtocol(guid_arg(kSecurity2ArchGuid), nullptr, &p)))
+            security2 = static_cast<Security2Arch*>(p);
     }
     if (security2 == nullptr || security2->file_authentication == nullptr)
         return BS->LoadImage(FALSE, parent, path, nullptr, 0, child);

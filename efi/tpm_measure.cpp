@@ -38,9 +38,9 @@ TpmMeasurer& tpm_measurer() { return g_measurer; }
 bool TpmMeasurer::present() {
     if (state_ != State::unknown) return state_ == State::present;
     state_ = State::absent;
-    EFI_GUID guid = kTcg2ProtocolGuid;
     void* found = nullptr;
-    if (BS->LocateProtocol(&guid, nullptr, &found) != EFI_SUCCESS || found == nullptr) return false;
+    if (BS->LocateProtocol(guid_arg(kTcg2ProtocolGuid), nullptr, &found) != EFI_SUCCESS || found == nullptr)
+        return false;
     auto* tcg2 = static_cast<Tcg2Protocol*>(found);
     Tcg2BootServiceCapability cap{};
     cap.Size = sizeof(cap);

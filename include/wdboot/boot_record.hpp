@@ -151,6 +151,14 @@ struct JournalEntry {
     uint64_t time;  // seconds since 1970-01-01 UTC (from EFI GetTime or the agent's clock), 0 unknown
 };
 
+// Facts about this boot that the policy cannot know by itself (slot_policy.hpp); every
+// journal entry the loader writes carries them as its cause and time.
+struct BootFacts {
+    ResetCause cause;  // why the machine last reset: note_reset_cause() of the watchdog's
+                       // flag and the efi-pstore records
+    uint64_t now;      // seconds since 1970 (0: unknown)
+};
+
 struct BootState {
     uint32_t generation;      // incremented on every write; the higher valid copy wins
     uint8_t flags;            // kState* bits
@@ -178,9 +186,14 @@ struct BootState {
 
     // Index of the slot with this name, or kNoSlot.
     uint8_t find_slot(const char* name) const;
-    // Appends to the journal ring, dropping the oldest entry when full.
+    // Appends to the journal ring, dropping the oldest entry when full. The entry's cause
+    // and time are the boot's facts: the policy writes most entries this way, and one
+    // reference is less code at each of its call sites than a cause and a time.
+    void journal_add(uint32_t boot_id, uint8_t slot, Event event, uint8_t detail, const BootFacts& facts);
     void journal_add(uint32_t boot_id, uint8_t slot, Event event, ResetCause cause, uint8_t detail,
-                     uint64_t time);
+                     uint64_t time) {
+        journal_add(boot_id, slot, event, detail, BootFacts{cause, time});
+    }
     // i-th journal entry, 0 = newest. Requires i < journal_count.
     const JournalEntry& journal_newest(size_t i) const;
 

@@ -38,13 +38,6 @@ struct BootSkips {
     void add(uint8_t i) { mask = static_cast<uint8_t>(mask | (1u << i)); }
 };
 
-// Facts about this boot that the policy cannot know by itself.
-struct BootFacts {
-    ResetCause cause;  // why the machine last reset: note_reset_cause() of the watchdog's
-                       // flag and the efi-pstore records
-    uint64_t now;      // seconds since 1970 (0: unknown)
-};
-
 // Makes the record describe the configured slots: a configured slot keeps its record
 // entry (matched by name, index stable) or gets a free one with fresh counters; entries
 // of slots no longer configured are released only when room is needed. max_tries follows

@@ -89,8 +89,7 @@ Status find_acpi_table(PhysicalMemory& memory, uint64_t rsdp_address, const char
     if (root == 0) return fail(out, Status::not_found, "RSDP lists no RSDT or XSDT");
 
     AcpiTable root_table;
-    Status s = xsdt ? map_table(memory, root, "XSDT", kXsdtText, root_table)
-                    : map_table(memory, root, "RSDT", kRsdtText, root_table);
+    Status s = map_table(memory, root, xsdt ? "XSDT" : "RSDT", xsdt ? kXsdtText : kRsdtText, root_table);
     if (s != Status::ok) return fail(out, s, root_table.problem);
 
     const size_t entry_bytes = xsdt ? 8 : 4;

@@ -15,8 +15,10 @@ constexpr size_t kLine = 320;
 constexpr int kMaxPasses = kMaxSlots + 2;
 
 void log_copy_problems(BootPlatform& platform, const LoadedState& loaded) {
-    for (int i = 0; i < 2; ++i) {
-        if (!(loaded.corrupt_mask & (1u << i))) continue;
+    // Bit i of corrupt_mask: copy i. Until no damaged copy is left rather than over both
+    // copies: -Oz unrolled the loop of two.
+    for (unsigned i = 0, damaged = loaded.corrupt_mask & 3u; damaged != 0; ++i, damaged >>= 1) {
+        if (!(damaged & 1u)) continue;
         platform.logf("state copy %s is damaged (%s)%s", kCopyNames[i], to_string(loaded.copies[i].status),
                       loaded.from_copy ? ", using the other copy" : "");
     }
@@ -132,9 +134,9 @@ BootResult run_boot(const Config& cfg, VariableStore& store, BootPlatform& platf
     }
     log_copy_problems(platform, loaded);
     if (loaded.corrupt) {
-        st.journal_add(st.last_boot_id, kNoSlot, Event::state_corrupt, facts.cause, loaded.corrupt_mask, facts.now);
+        st.journal_add(st.last_boot_id, kNoSlot, Event::state_corrupt, loaded.corrupt_mask, facts);
     } else if (loaded.created) {
-        st.journal_add(0, kNoSlot, Event::state_created, facts.cause, 0, facts.now);
+        st.journal_add(0, kNoSlot, Event::state_created, 0, facts);
     }
 
     reconcile(cfg, st);

@@ -46,6 +46,21 @@ constexpr size_t kJournalCause = 6;
 constexpr size_t kJournalDetail = 7;
 constexpr size_t kJournalTime = 8;
 
+// The values each readable major knew, by major from kOldestReadableMajor on.
+struct MajorValues {
+    uint8_t outcome_max;
+    uint8_t event_max;
+    uint8_t cause_max;
+    uint8_t slot_flags;
+};
+constexpr MajorValues kMajorValues[] = {
+    {7, 16, 2, kSlotGood | kSlotBad | kSlotTrial},               // major 1
+    {8, 17, 2, kSlotFlagsKnown},                                 // major 2
+    {kOutcomeMax, kEventMax, kResetCauseMax, kSlotFlagsKnown},  // major 3
+};
+static_assert(sizeof(kMajorValues) / sizeof(kMajorValues[0]) == kRecordMajor - kOldestReadableMajor + 1,
+              "one row per readable major");
+
 bool has_magic(const uint8_t* data, size_t len) {
     if (len < kOffMajor + 1) return false;
     for (size_t i = 0; i < 4; ++i) {
@@ -152,15 +167,14 @@ uint8_t BootState::find_slot(const char* name) const {
     return kNoSlot;
 }
 
-void BootState::journal_add(uint32_t boot_id, uint8_t slot, Event event, ResetCause cause,
-                            uint8_t detail, uint64_t time) {
+void BootState::journal_add(uint32_t boot_id, uint8_t slot, Event event, uint8_t detail, const BootFacts& facts) {
     JournalEntry& e = journal[journal_head % kJournalEntries];
     e.boot_id = boot_id;
     e.slot = slot;
     e.event = event;
-    e.cause = cause;
+    e.cause = facts.cause;
     e.detail = detail;
-    e.time = time;
+    e.time = facts.now;
     journal_head = static_cast<uint8_t>((journal_head + 1) % kJournalEntries);
     if (journal_count < kJournalEntries) ++journal_count;
 }
@@ -252,12 +266,11 @@ Status decode_record(const uint8_t* data, size_t len, BootState& out) {
     // (An intact newer major was recognised above; an older one than we read is foreign.)
     if (major < kOldestReadableMajor || major > kRecordMajor) return Status::bad_magic;
     // What an older major did not know must not appear in its records.
-    const uint8_t outcome_max = major == 1 ? 7 : major == 2 ? 8 : kOutcomeMax;
-    const uint8_t event_max = major == 1 ? 16 : major == 2 ? 17 : kEventMax;
-    const uint8_t cause_max = major < 3 ? 2 : kResetCauseMax;
-    const uint8_t slot_flags_known = major == 1 ? static_cast<uint8_t>(kSlotGood | kSlotBad | kSlotTrial) : kSlotFlagsKnown;
+    const MajorValues& known = kMajorValues[major - kOldestReadableMajor];
 
-    BootState s = BootState::empty();
+    // Zeroed, not empty(): every field is read below, and a value a major did not know
+    // is zero (as empty() has it).
+    BootState s{};
     s.generation = le32(data + kOffGeneration);
     s.last_boot_id = le32(data + kOffLastBootId);
     s.attempt_boot_id = le32(data + kOffAttemptBootId);
@@ -296,12 +309,12 @@ Status decode_record(const uint8_t* data, size_t len, BootState& out) {
         slot.max_tries = p[kSlotMaxTries];
         slot.flags = p[kSlotFlags];
         slot.consecutive_failures = p[kSlotFailures];
-        if (p[kSlotOutcome] > outcome_max) return Status::bad_field;
+        if (p[kSlotOutcome] > known.outcome_max) return Status::bad_field;
         slot.last_outcome = static_cast<Outcome>(p[kSlotOutcome]);
         slot.last_boot_id = le32(p + kSlotLastBootId);
         slot.boots = le32(p + kSlotBoots);
         if (slot.tries_left > slot.max_tries) return Status::bad_field;
-        if ((slot.flags & ~slot_flags_known) != 0) return Status::bad_field;
+        if ((slot.flags & ~known.slot_flags) != 0) return Status::bad_field;
         size_t slot_reserved_from = kSlotOutcome + 1;
         if (major >= 3) {
             slot.runtime_crashes = p[kSlotRuntimeCrashes];
@@ -323,7 +336,7 @@ Status decode_record(const uint8_t* data, size_t len, BootState& out) {
         JournalEntry& e = s.journal[i];
         e.boot_id = le32(p + kJournalBootId);
         e.slot = p[kJournalSlot];
-        if (p[kJournalEvent] > event_max || p[kJournalCause] > cause_max) return Status::bad_field;
+        if (p[kJournalEvent] > known.event_max || p[kJournalCause] > known.cause_max) return Status::bad_field;
         if (e.slot != kNoSlot && e.slot >= kMaxSlots) return Status::bad_field;
         e.event = static_cast<Event>(p[kJournalEvent]);
         e.cause = static_cast<ResetCause>(p[kJournalCause]);

@@ -2,14 +2,14 @@
 // ("LoaderEntryOneShot and LoaderEntryDefault").
 #include "wdboot/loader_entries.hpp"
 
+#include "wdboot/little_endian.hpp"
+
 namespace wdboot {
 namespace {
 
 constexpr size_t kShownUnits = 40;
 
-uint16_t unit_at(const LoaderEntryVariable& v, size_t i) {
-    return static_cast<uint16_t>(v.data[2 * i] | (v.data[2 * i + 1] << 8));
-}
+uint16_t unit_at(const LoaderEntryVariable& v, size_t i) { return le16(v.data + 2 * i); }
 
 // The value for a message: what systemd would have written is printable ASCII, so
 // anything else is shown by its code unit.
@@ -170,7 +170,7 @@ LoaderEntryOutcome apply_loader_entries(const Config& cfg, BootState& st, const 
         const SlotState& old = st.slots[st.trial_slot];
         line.appendf("; it replaces the pending trial of \"%s\"", old.name);
         uint32_t boot = st.attempt_slot != kNoSlot ? st.attempt_boot_id : st.last_boot_id;
-        st.journal_add(boot, st.trial_slot, Event::trial_abandoned, facts.cause, old.tries_left, facts.now);
+        st.journal_add(boot, st.trial_slot, Event::trial_abandoned, old.tries_left, facts);
     }
     (void)request_trial(st, one.record_slot, 1, facts.now);
     out.trial_requested = true;

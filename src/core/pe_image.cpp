@@ -11,7 +11,10 @@ namespace {
 constexpr size_t kDosHeader = 0x40;        // through e_lfanew
 constexpr size_t kCoffHeader = 24;         // "PE\0\0" + the 20-byte COFF file header
 constexpr size_t kSectionHeader = 40;
-constexpr size_t kLinuxMagicOffset = 0x202;  // "HdrS", x86 boot protocol
+constexpr uint16_t kMzSignature = 0x5A4D;      // "MZ" read as a little-endian word
+constexpr uint32_t kPeSignature = 0x00004550;  // "PE\0\0" read as a little-endian word
+constexpr size_t kLinuxMagicOffset = 0x202;  // x86 boot protocol
+constexpr uint32_t kLinuxMagic = 0x53726448;   // "HdrS" read as a little-endian word
 
 bool section_named(const uint8_t* header, const char* name) {
     size_t n = text_length(name);
@@ -51,11 +54,10 @@ const char* to_string(PeImageType t) {
 PeError inspect_pe_image(const uint8_t* image, size_t size, PeLayout layout, PeImageInfo& out) {
     out = PeImageInfo{};
     if (image == nullptr || size < kDosHeader) return PeError::too_small;
-    if (image[0] != 'M' || image[1] != 'Z') return PeError::no_mz;
+    if (le16(image) != kMzSignature) return PeError::no_mz;
     uint32_t pe = le32(image + 0x3C);
     if (pe > size || size - pe < kCoffHeader) return PeError::bad_pe_offset;
-    if (image[pe] != 'P' || image[pe + 1] != 'E' || image[pe + 2] != 0 || image[pe + 3] != 0)
-        return PeError::no_pe_signature;
+    if (le32(image + pe) != kPeSignature) return PeError::no_pe_signature;
     uint16_t sections = le16(image + pe + 4 + 2);
     uint16_t optional = le16(image + pe + 4 + 16);
     size_t table = static_cast<size_t>(pe) + kCoffHeader + optional;
@@ -72,9 +74,7 @@ PeError inspect_pe_image(const uint8_t* image, size_t size, PeLayout layout, PeI
 
     if (has_linux) {
         out.type = PeImageType::unified_kernel;
-    } else if (size >= kLinuxMagicOffset + 4 && image[kLinuxMagicOffset] == 'H' &&
-               image[kLinuxMagicOffset + 1] == 'd' && image[kLinuxMagicOffset + 2] == 'r' &&
-               image[kLinuxMagicOffset + 3] == 'S') {
+    } else if (size >= kLinuxMagicOffset + 4 && le32(image + kLinuxMagicOffset) == kLinuxMagic) {
         out.type = PeImageType::linux_kernel;
     }
     if (out.type != PeImageType::unified_kernel || cmdline_header == nullptr) return PeError::ok;

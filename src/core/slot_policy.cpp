@@ -94,7 +94,7 @@ bool count_runtime_crash(const Config& cfg, BootState& st, uint8_t ri, Event eve
     SlotState& slot = st.slots[ri];
     slot.last_outcome = Outcome::runtime_crash;
     if (cfg.runtime_crash_limit == 0) {
-        st.journal_add(st.last_boot_id, ri, event, facts.cause, 0, facts.now);
+        st.journal_add(st.last_boot_id, ri, event, 0, facts);
         return false;
     }
     // One window at a time: the first crash of a slot (or the first after its window
@@ -104,12 +104,12 @@ bool count_runtime_crash(const Config& cfg, BootState& st, uint8_t ri, Event eve
         st.crash_window_start = facts.now > 0xFFFFFFFFu ? 0xFFFFFFFFu : static_cast<uint32_t>(facts.now);
     }
     slot.runtime_crashes = sat_inc(slot.runtime_crashes);
-    st.journal_add(st.last_boot_id, ri, event, facts.cause, slot.runtime_crashes, facts.now);
+    st.journal_add(st.last_boot_id, ri, event, slot.runtime_crashes, facts);
     if (slot.runtime_crashes < cfg.runtime_crash_limit) return false;
     // Demoted: its tries are gone and it counts as failed with evidence, so it gets them
     // back only from the operator (set-default, reset) or by being blessed again when
     // nothing else boots (on-exhausted last-good). The next slot in the order boots.
-    st.journal_add(st.last_boot_id, ri, Event::crash_loop, facts.cause, slot.runtime_crashes, facts.now);
+    st.journal_add(st.last_boot_id, ri, Event::crash_loop, slot.runtime_crashes, facts);
     slot.tries_left = 0;
     slot.flags = static_cast<uint8_t>(slot.flags | kSlotFailedHard);
     slot.last_outcome = Outcome::crash_loop;
@@ -118,6 +118,26 @@ bool count_runtime_crash(const Config& cfg, BootState& st, uint8_t ri, Event eve
     return true;
 }
 
+// Config slots in the order they are tried, each once, each with a record entry.
+struct SlotOrder {
+    uint8_t slots[kMaxSlots];
+    uint8_t n;
+
+    void add(const Config& cfg, const BootState& st, uint8_t ci) {
+        if (ci == kNoSlot || ci >= cfg.slot_count || record_index(cfg, st, ci) == kNoSlot) return;
+        for (uint8_t i = 0; i < n; ++i) {
+            if (slots[i] == ci) return;
+        }
+        slots[n++] = ci;
+    }
+    // The default order: the operator's default, the config's default, file order.
+    void add_default_order(const Config& cfg, const BootState& st) {
+        add(cfg, st, config_index(cfg, st, st.default_slot));
+        add(cfg, st, cfg.find(cfg.default_slot));
+        for (uint8_t ci = 0; ci < cfg.slot_count; ++ci) add(cfg, st, ci);
+    }
+};
+
 // The forced choice when every slot is exhausted: candidates in order (the rescue slot
 // for on-exhausted rescue, the last good slot, the operator's default, the config's
 // default, file order), configured, not bad and not failed in this boot. Forced boots
@@ -125,27 +145,18 @@ bool count_runtime_crash(const Config& cfg, BootState& st, uint8_t ri, Event eve
 // after it is chosen, so a slot that keeps failing cannot hold the machine
 // while another one could boot.
 uint8_t forced_candidate(const Config& cfg, const BootState& st, BootSkips skips, OnExhausted policy) {
-    // The order of candidates, every configured slot with a record entry once.
-    uint8_t list[kMaxSlots];
-    uint8_t n = 0;
-    auto push = [&](uint8_t ci) {
-        if (ci == kNoSlot || ci >= cfg.slot_count || record_index(cfg, st, ci) == kNoSlot) return;
-        for (uint8_t i = 0; i < n; ++i) {
-            if (list[i] == ci) return;
-        }
-        list[n++] = ci;
-    };
+    SlotOrder order{};
     if (policy == OnExhausted::rescue) {
         for (uint8_t ci = 0; ci < cfg.slot_count; ++ci) {
-            if (cfg.slots[ci].rescue) push(ci);
+            if (cfg.slots[ci].rescue) order.add(cfg, st, ci);
         }
     }
-    push(config_index(cfg, st, st.last_good_slot));
+    order.add(cfg, st, config_index(cfg, st, st.last_good_slot));
     // Never blessed anything (for example the agent is not installed yet): keep
     // booting the normal order ignoring counters rather than leaving the machine dead.
-    push(config_index(cfg, st, st.default_slot));
-    push(cfg.find(cfg.default_slot));
-    for (uint8_t ci = 0; ci < cfg.slot_count; ++ci) push(ci);
+    order.add_default_order(cfg, st);
+    const uint8_t* list = order.slots;
+    const uint8_t n = order.n;
 
     // Where to start: after the most recent attempt when it was forced and failed
     // (in an earlier boot, or in this one).
@@ -183,8 +194,8 @@ bool restore_unproven(const Config& cfg, BootState& st, const BootFacts& facts, 
         SlotState& slot = st.slots[ri];
         if (!unproven(slot) || slot.tries_left != 0) continue;
         restore_tries(slot);
-        st.journal_add(boot, ri, Event::counters_reset, facts.cause,
-                       static_cast<uint8_t>(CountersReset::unproven_exhausted), facts.now);
+        st.journal_add(boot, ri, Event::counters_reset, static_cast<uint8_t>(CountersReset::unproven_exhausted),
+                       facts);
         any = true;
     }
     if (any) st.flags = static_cast<uint8_t>(st.flags | kStateUnprovenRestored);
@@ -246,7 +257,7 @@ PreviousAttempt account_previous_attempt(const Config& cfg, BootState& st, const
         if (what != nullptr) what->clear();
         if (ri == kNoSlot) {
             // Nothing booted that was blessed (a fresh or damaged record): explained, not counted.
-            st.journal_add(st.last_boot_id, kNoSlot, event, facts.cause, 0, facts.now);
+            st.journal_add(st.last_boot_id, kNoSlot, event, 0, facts);
             if (what != nullptr) what->append(how).append(" after a boot wdboot has no record of (journalled)");
             return PreviousAttempt::runtime_crash;
         }
@@ -279,10 +290,10 @@ PreviousAttempt account_previous_attempt(const Config& cfg, BootState& st, const
     if (by_watchdog || by_panic || unstoppable) slot.flags = static_cast<uint8_t>(slot.flags | kSlotFailedHard);
     slot.consecutive_failures = sat_inc(slot.consecutive_failures);
     st.journal_add(st.attempt_boot_id, ri,
-                   by_panic ? Event::panic : by_watchdog ? Event::watchdog_reset : Event::unclean_reset, facts.cause,
-                   slot.tries_left, facts.now);
+                   by_panic ? Event::panic : by_watchdog ? Event::watchdog_reset : Event::unclean_reset,
+                   slot.tries_left, facts);
     if (slot.tries_left == 0 && !slot.has(kSlotBad)) {
-        st.journal_add(st.attempt_boot_id, ri, Event::slot_exhausted, facts.cause, 0, facts.now);
+        st.journal_add(st.attempt_boot_id, ri, Event::slot_exhausted, 0, facts);
     }
     if (what != nullptr) {
         what->clear();
@@ -324,23 +335,13 @@ Decision choose(const Config& cfg, BootState& st, const BootFacts& facts, BootSk
         }
         // Out of tries (or gone) without a blessing: the trial is over, the default
         // order resumes. The trial slot does not become the default.
-        st.journal_add(boot, ri, Event::trial_abandoned, facts.cause, slot.tries_left, facts.now);
+        st.journal_add(boot, ri, Event::trial_abandoned, slot.tries_left, facts);
         clear_trial(st);
     }
 
     // 2. The default order: the operator's default, the config's default, file order.
-    uint8_t order[kMaxSlots];
-    uint8_t n = 0;
-    auto push = [&](uint8_t ci) {
-        if (ci == kNoSlot || ci >= cfg.slot_count) return;
-        for (uint8_t i = 0; i < n; ++i) {
-            if (order[i] == ci) return;
-        }
-        order[n++] = ci;
-    };
-    push(config_index(cfg, st, st.default_slot));
-    push(cfg.find(cfg.default_slot));
-    for (uint8_t ci = 0; ci < cfg.slot_count; ++ci) push(ci);
+    SlotOrder order{};
+    order.add_default_order(cfg, st);
 
     TextBuffer<200> passed;
     for (int round = 0; round < 2; ++round) {
@@ -350,8 +351,8 @@ Decision choose(const Config& cfg, BootState& st, const BootFacts& facts, BootSk
         passed.clear();
         passed.append("; tries restored to slots never proven bad");
     }
-    for (uint8_t i = 0; i < n; ++i) {
-        uint8_t ci = order[i];
+    for (uint8_t i = 0; i < order.n; ++i) {
+        uint8_t ci = order.slots[i];
         uint8_t ri = record_index(cfg, st, ci);
         if (ri == kNoSlot) continue;
         const SlotState& slot = st.slots[ri];
@@ -370,7 +371,7 @@ Decision choose(const Config& cfg, BootState& st, const BootFacts& facts, BootSk
     }
 
     // 3. Every slot exhausted: the configured policy.
-    st.journal_add(boot, kNoSlot, Event::all_exhausted, facts.cause, static_cast<uint8_t>(cfg.on_exhausted), facts.now);
+    st.journal_add(boot, kNoSlot, Event::all_exhausted, static_cast<uint8_t>(cfg.on_exhausted), facts);
     d.reason.appendf("all slots exhausted, on-exhausted %s: ", to_string(cfg.on_exhausted));
     switch (cfg.on_exhausted) {
         case OnExhausted::reset: {
@@ -379,7 +380,7 @@ Decision choose(const Config& cfg, BootState& st, const BootFacts& facts, BootSk
             for (SlotState& slot : st.slots) {
                 if (slot.used() && !slot.has(kSlotBad)) restore_tries(slot);
             }
-            st.journal_add(boot, kNoSlot, Event::counters_reset, facts.cause, 0, facts.now);
+            st.journal_add(boot, kNoSlot, Event::counters_reset, 0, facts);
             d.action = Action::reset_machine;
             d.reason.append("counters restored, resetting the machine");
             return d;
@@ -428,8 +429,8 @@ uint32_t begin_attempt(BootState& st, const Decision& d, const BootFacts& facts)
         static_cast<uint8_t>(d.forced ? st.flags | kStateLastAttemptForced : st.flags & ~kStateLastAttemptForced);
     st.attempt_slot = d.record_slot;
     st.attempt_boot_id = boot_id;
-    st.journal_add(boot_id, d.record_slot, d.forced ? Event::attempt_forced : Event::attempt, facts.cause,
-                   slot.tries_left, facts.now);
+    st.journal_add(boot_id, d.record_slot, d.forced ? Event::attempt_forced : Event::attempt, slot.tries_left,
+                   facts);
     return boot_id;
 }
 
@@ -443,7 +444,7 @@ void record_image_failure(BootState& st, const Config& cfg, uint8_t config_slot,
     slot.flags = static_cast<uint8_t>(slot.flags | kSlotFailedHard);
     slot.last_outcome = event == Event::start_failed ? Outcome::start_failed : Outcome::load_failed;
     slot.consecutive_failures = sat_inc(slot.consecutive_failures);
-    st.journal_add(boot, ri, event, facts.cause, detail, facts.now);
+    st.journal_add(boot, ri, event, detail, facts);
     if (st.attempt_slot == ri) clear_attempt(st);
 }
 

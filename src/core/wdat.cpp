@@ -140,13 +140,13 @@ Status parse(const uint8_t* table, size_t len, Wdat& out) {
             }
             continue;
         }
-        Instruction in;
-        Status s = parse_entry(e, static_cast<int>(i), out, in);
+        // Parsed in place; it counts only once it is whole.
+        Status s = parse_entry(e, static_cast<int>(i), out, out.instructions[out.count]);
         if (s != Status::ok) {
             out.count = 0;
             return s;
         }
-        out.instructions[out.count++] = in;
+        ++out.count;
     }
     return Status::ok;
 }

@@ -307,4 +307,19 @@ TEST_CASE("join_boot_entry_options appends the watchdog arguments to any text en
         CHECK(join_boot_entry_options(in.data(), in.size(), "", out, 128, units) == OptionsText::text);
         CHECK(units == 101);
     }
+    SECTION("the capacity holds the text and its NUL exactly") {
+        // "abcd efgh" + U+1F600 (a surrogate pair): 11 units, then " xy": 14, each + the NUL.
+        std::vector<uint8_t> in = ucs2_units(u"abcd\nefgh\U0001F600");
+        for (size_t cap = 1; cap <= 18; ++cap) {
+            INFO("cap " << cap);
+            CHECK(join_boot_entry_options(in.data(), in.size(), "", out, cap, units) ==
+                  (cap >= 12 ? OptionsText::text : OptionsText::too_long));
+            CHECK(join_boot_entry_options(in.data(), in.size(), "xy", out, cap, units) ==
+                  (cap >= 15 ? OptionsText::text : OptionsText::too_long));
+            if (cap >= 15) {
+                CHECK(units == 15);
+                CHECK(std::u16string(reinterpret_cast<const char16_t*>(out), units - 1) == u"abcd efgh\U0001F600 xy");
+            }
+        }
+    }
 }
