@@ -30,19 +30,13 @@ enum class AgentDisarm : uint8_t {
 // one (docs/watchdogs.md, "Adding a watchdog"). Each fact's source is given beside the
 // driver's entry.
 struct WatchdogDriverFacts {
+    // The one-byte facts first, then the numbers, then the texts: no padding between
+    // them (56 bytes an entry, not 72; the table is in the loader image).
     WatchdogChoice choice;
-    const char* name;              // config keyword, WdbootCurrent's watchdog=, `wdbootctl` output
     uint8_t probe_order;           // `watchdog auto` probes drivers in this order (0 first)
     bool picked_by_auto;           // `watchdog auto` may choose this driver
-    uint32_t min_timeout_ms;       // the range arm() accepts; outside it arm() refuses
-    uint32_t max_timeout_ms;
-    uint32_t resolution_us;        // an armed timeout is a whole number of these
-    const char* linux_module;      // the Linux driver (modprobe name)
-    const char* linux_identity;    // lower-case substring of its /sys/class/watchdog/*/identity
     bool module_stops_timer;       // the module's probe stops a running timer (so it must not
                                    // load before the agent has blessed the boot)
-    const char* kernel_args;       // appended to a kernel's command line by the loader: keeps
-                                   // the module from loading by itself (space-separated words)
     AgentDisarm disarm;            // how the agent stops it by default
     bool tells_watchdog_reset;     // the device keeps a flag that tells a watchdog reset
                                    // from a power-on (ResetCause::watchdog)
@@ -50,6 +44,14 @@ struct WatchdogDriverFacts {
                                    // runs (WDOG_HW_RUNNING), and the core feeds it until
                                    // watchdog.open_timeout: `early-timeout` may be used, and
                                    // then the module loads instead of being kept out
+    uint32_t min_timeout_ms;       // the range arm() accepts; outside it arm() refuses
+    uint32_t max_timeout_ms;
+    uint32_t resolution_us;        // an armed timeout is a whole number of these
+    const char* name;              // config keyword, WdbootCurrent's watchdog=, `wdbootctl` output
+    const char* linux_module;      // the Linux driver (modprobe name)
+    const char* linux_identity;    // lower-case substring of its /sys/class/watchdog/*/identity
+    const char* kernel_args;       // appended to a kernel's command line by the loader: keeps
+                                   // the module from loading by itself (space-separated words)
 };
 
 // Sources (details and the register facts: i6300esb.hpp, itco.hpp, docs/watchdogs.md):
@@ -100,21 +102,90 @@ struct WatchdogDriverFacts {
 //   stops the timer with a command to the BMC. The OS Load expiration flag tells a
 //   watchdog reset; it lives in the BMC and survives the reset.
 inline constexpr WatchdogDriverFacts kWatchdogDrivers[] = {
-    {WatchdogChoice::wdat, "wdat", 0, true, kMinTimeoutSeconds * 1000u, kMaxTimeoutSeconds * 1000u, 1000, "wdat_wdt",
-     "wdat_wdt", false, "modprobe.blacklist=wdat_wdt", AgentDisarm::magic_close, true, true},
-    {WatchdogChoice::ipmi, "ipmi", 1, true, ipmi::kMinTimeoutMs, ipmi::kMaxTimeoutMs, ipmi::kResolutionMs * 1000,
-     "ipmi_watchdog", "ipmi", true, "modprobe.blacklist=ipmi_watchdog", AgentDisarm::bmc_command, true, false},
-    {WatchdogChoice::i6300esb, "i6300esb", 2, true, i6300esb::kMinTimeoutMs, i6300esb::kMaxTimeoutMs,
-     i6300esb::kTickNs / 1000, "i6300esb", "i6300esb", true, "modprobe.blacklist=i6300esb", AgentDisarm::load_driver,
-     true, false},
-    {WatchdogChoice::itco, "itco", 3, true, itco::kMinTimeoutMs, itco::kMaxTimeoutMs, 2u * itco::kTickMs * 1000, "iTCO_wdt",
-     "itco", false, "modprobe.blacklist=iTCO_wdt", AgentDisarm::magic_close, true, true},
-    {WatchdogChoice::amd_fch, "amd-fch", 5, false, amd_fch::kMinTimeoutMs, amd_fch::kMaxTimeoutMs,
-     amd_fch::kTickMs * 1000, "sp5100_tco", "sp5100 tco", true, "modprobe.blacklist=sp5100_tco",
-     AgentDisarm::load_driver, true, false},
-    {WatchdogChoice::itco_pch, "itco-pch", 4, false, pch_tco::kMinTimeoutMs, pch_tco::kMaxTimeoutMs,
-     2u * pch_tco::kTickMs * 1000, "iTCO_wdt", "itco", false, "modprobe.blacklist=iTCO_wdt", AgentDisarm::magic_close,
-     true, true},
+    {.choice = WatchdogChoice::wdat,
+     .probe_order = 0,
+     .picked_by_auto = true,
+     .module_stops_timer = false,
+     .disarm = AgentDisarm::magic_close,
+     .tells_watchdog_reset = true,
+     .open_timeout_handoff = true,
+     .min_timeout_ms = kMinTimeoutSeconds * 1000u,
+     .max_timeout_ms = kMaxTimeoutSeconds * 1000u,
+     .resolution_us = 1000,
+     .name = "wdat",
+     .linux_module = "wdat_wdt",
+     .linux_identity = "wdat_wdt",
+     .kernel_args = "modprobe.blacklist=wdat_wdt"},
+    {.choice = WatchdogChoice::ipmi,
+     .probe_order = 1,
+     .picked_by_auto = true,
+     .module_stops_timer = true,
+     .disarm = AgentDisarm::bmc_command,
+     .tells_watchdog_reset = true,
+     .open_timeout_handoff = false,
+     .min_timeout_ms = ipmi::kMinTimeoutMs,
+     .max_timeout_ms = ipmi::kMaxTimeoutMs,
+     .resolution_us = ipmi::kResolutionMs * 1000,
+     .name = "ipmi",
+     .linux_module = "ipmi_watchdog",
+     .linux_identity = "ipmi",
+     .kernel_args = "modprobe.blacklist=ipmi_watchdog"},
+    {.choice = WatchdogChoice::i6300esb,
+     .probe_order = 2,
+     .picked_by_auto = true,
+     .module_stops_timer = true,
+     .disarm = AgentDisarm::load_driver,
+     .tells_watchdog_reset = true,
+     .open_timeout_handoff = false,
+     .min_timeout_ms = i6300esb::kMinTimeoutMs,
+     .max_timeout_ms = i6300esb::kMaxTimeoutMs,
+     .resolution_us = i6300esb::kTickNs / 1000,
+     .name = "i6300esb",
+     .linux_module = "i6300esb",
+     .linux_identity = "i6300esb",
+     .kernel_args = "modprobe.blacklist=i6300esb"},
+    {.choice = WatchdogChoice::itco,
+     .probe_order = 3,
+     .picked_by_auto = true,
+     .module_stops_timer = false,
+     .disarm = AgentDisarm::magic_close,
+     .tells_watchdog_reset = true,
+     .open_timeout_handoff = true,
+     .min_timeout_ms = itco::kMinTimeoutMs,
+     .max_timeout_ms = itco::kMaxTimeoutMs,
+     .resolution_us = 2u * itco::kTickMs * 1000,
+     .name = "itco",
+     .linux_module = "iTCO_wdt",
+     .linux_identity = "itco",
+     .kernel_args = "modprobe.blacklist=iTCO_wdt"},
+    {.choice = WatchdogChoice::amd_fch,
+     .probe_order = 5,
+     .picked_by_auto = false,
+     .module_stops_timer = true,
+     .disarm = AgentDisarm::load_driver,
+     .tells_watchdog_reset = true,
+     .open_timeout_handoff = false,
+     .min_timeout_ms = amd_fch::kMinTimeoutMs,
+     .max_timeout_ms = amd_fch::kMaxTimeoutMs,
+     .resolution_us = amd_fch::kTickMs * 1000,
+     .name = "amd-fch",
+     .linux_module = "sp5100_tco",
+     .linux_identity = "sp5100 tco",
+     .kernel_args = "modprobe.blacklist=sp5100_tco"},
+    {.choice = WatchdogChoice::itco_pch,
+     .probe_order = 4,
+     .picked_by_auto = false,
+     .module_stops_timer = false,
+     .disarm = AgentDisarm::magic_close,
+     .tells_watchdog_reset = true,
+     .open_timeout_handoff = true,
+     .min_timeout_ms = pch_tco::kMinTimeoutMs,
+     .max_timeout_ms = pch_tco::kMaxTimeoutMs,
+     .resolution_us = 2u * pch_tco::kTickMs * 1000,
+     .name = "itco-pch",
+     .linux_module = "iTCO_wdt",
+     .linux_identity = "itco",
+     .kernel_args = "modprobe.blacklist=iTCO_wdt"},
 };
 
 // Whether a `watchdog` choice may arm this driver: auto may arm every driver it may
