@@ -171,8 +171,14 @@ struct ConfigField {
     uint8_t offset = 0;
     uint8_t size = 0;
 };
-#define WDBOOT_CONFIG_FIELD(member) \
-    ConfigField { offsetof(Config, member), sizeof(Config::member) }
+// store_value() writes fields of 1, 2 or 4 bytes: any other size is a compile error.
+#define WDBOOT_CONFIG_FIELD(member)                                                                  \
+    ([] {                                                                                            \
+        static_assert(sizeof(Config::member) == 1 || sizeof(Config::member) == 2 ||                  \
+                          sizeof(Config::member) == 4,                                               \
+                      "store_value() cannot write Config::" #member);                                \
+        return ConfigField{offsetof(Config, member), sizeof(Config::member)};                        \
+    }())
 
 // The members are in an order that leaves padding only at the end (40 bytes a key).
 struct GlobalKeySpec {
@@ -189,6 +195,9 @@ struct GlobalKeySpec {
 };
 static_assert(kMaxTimeoutSeconds <= UINT16_MAX && kMaxPanicTimeoutSeconds <= UINT16_MAX,
               "a number key's range no longer fits GlobalKeySpec::min/max");
+
+// `off` is stored as 0, which is what early-timeout's kEarlyTimeoutOff means.
+static_assert(kEarlyTimeoutOff == 0, "read_number stores `off` as 0");
 
 bool read_number(const GlobalKeySpec& k, Span value, uint32_t& out, Message& why) {
     if (k.off_allowed && value.is("off")) {
