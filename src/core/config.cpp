@@ -102,11 +102,21 @@ struct Spellings {
     size_t count = 0;
 };
 
-template <typename E, size_t N>
-constexpr Spelling spell(E value, const char (&text)[N], bool accepted = true) {
-    static_assert(N <= sizeof(Spelling::text), "a spelling is longer than Spelling::text");
+// Copies a name into its table entry's array, NUL included. The tables are built at
+// compile time (consteval, as every builder below): a name longer than its array writes
+// past it, which does not compile.
+template <size_t M>
+consteval void copy_name(char (&dst)[M], const char* src) {
+    size_t i = 0;
+    do {
+        dst[i] = src[i];
+    } while (src[i++] != '\0');
+}
+
+template <typename E>
+consteval Spelling spell(E value, const char* text, bool accepted = true) {
     Spelling s{};
-    for (size_t i = 0; i < N; ++i) s.text[i] = text[i];
+    copy_name(s.text, text);
     s.value = static_cast<uint8_t>(value);
     s.accepted = accepted;
     return s;
@@ -291,11 +301,9 @@ void store_value(Config& cfg, const GlobalKeySpec& k, uint32_t v, Span value) {
     }
 }
 
-template <size_t N>
-constexpr GlobalKeySpec key_spec(GlobalKey id, const char (&key)[N], Reads reads, ConfigField field = {}) {
-    static_assert(N <= sizeof(GlobalKeySpec::key), "a key is longer than GlobalKeySpec::key");
+consteval GlobalKeySpec key_spec(GlobalKey id, const char* key, Reads reads, ConfigField field = {}) {
     GlobalKeySpec k{};
-    for (size_t i = 0; i < N; ++i) k.key[i] = key[i];
+    copy_name(k.key, key);
     k.id = id;
     k.reads = reads;
     k.field = field;
@@ -303,8 +311,7 @@ constexpr GlobalKeySpec key_spec(GlobalKey id, const char (&key)[N], Reads reads
 }
 constexpr bool kSeconds = true;
 constexpr bool kOffAllowed = true;
-template <size_t N>
-constexpr GlobalKeySpec number_key(GlobalKey id, const char (&key)[N], ConfigField field, uint16_t min,
+consteval GlobalKeySpec number_key(GlobalKey id, const char* key, ConfigField field, uint16_t min,
                                    uint16_t max, bool seconds = false, bool off_allowed = false) {
     GlobalKeySpec k = key_spec(id, key, Reads::number, field);
     k.min = min;
@@ -313,8 +320,8 @@ constexpr GlobalKeySpec number_key(GlobalKey id, const char (&key)[N], ConfigFie
     k.off_allowed = off_allowed;
     return k;
 }
-template <size_t N, size_t W>
-constexpr GlobalKeySpec keyword_key(GlobalKey id, const char (&key)[N], ConfigField field,
+template <size_t W>
+consteval GlobalKeySpec keyword_key(GlobalKey id, const char* key, ConfigField field,
                                     const Spelling (&words)[W]) {
     GlobalKeySpec k = key_spec(id, key, Reads::keyword, field);
     k.words = words;
@@ -509,21 +516,18 @@ void apply_slot_key(Stanza& st, Diagnostics& d, const SlotKeySpec& k, Span value
     }
 }
 
-template <size_t N>
-constexpr SlotKeySpec slot_key(const char (&key)[N], Takes takes, SlotKeyDoes does) {
-    static_assert(N <= sizeof(SlotKeySpec::key), "a key is longer than SlotKeySpec::key");
+consteval SlotKeySpec slot_key(const char* key, Takes takes, SlotKeyDoes does) {
     SlotKeySpec k{};
-    for (size_t i = 0; i < N; ++i) k.key[i] = key[i];
+    copy_name(k.key, key);
     k.takes = takes;
     k.does = does;
     k.image = ImageKind::none;
     return k;
 }
 // The image keys are spelt as kImageKindSpellings spells their kind.
-constexpr SlotKeySpec image_key(ImageKind kind) {
+consteval SlotKeySpec image_key(ImageKind kind) {
     SlotKeySpec k{};
-    const char* key = spelling_of(kImageKindSpellings, kind);
-    for (size_t i = 0; key[i] != '\0'; ++i) k.key[i] = key[i];  // past k.key: not a constant expression
+    copy_name(k.key, spelling_of(kImageKindSpellings, kind));
     k.takes = Takes::one_value;
     k.does = SlotKeyDoes::set_image;
     k.image = kind;
