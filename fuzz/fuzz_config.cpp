@@ -59,8 +59,17 @@ void check_config(const Config& cfg, Status finished) {
     const WatchdogLimits limits = watchdog_limits(cfg.watchdog);
     require(cfg.timeout_s >= limits.min_timeout_s && cfg.timeout_s <= limits.max_timeout_s);
     require(cfg.tries >= 1 && cfg.tries <= kMaxTries);
-    require(static_cast<uint8_t>(cfg.watchdog) <= static_cast<uint8_t>(WatchdogChoice::wdat));
-    require(cfg.watchdog != WatchdogChoice::wdat);  // refused until the loader implements it
+    // Only the watchdogs the loader probes are accepted: the core's amd_fch and itco_pch
+    // sequences are refused until it does (docs/config.md).
+    switch (cfg.watchdog) {
+        case WatchdogChoice::auto_detect:
+        case WatchdogChoice::none:
+        case WatchdogChoice::i6300esb:
+        case WatchdogChoice::itco:
+        case WatchdogChoice::wdat:
+        case WatchdogChoice::ipmi: break;
+        default: require(false);
+    }
     require(static_cast<uint8_t>(cfg.on_exhausted) <= static_cast<uint8_t>(OnExhausted::halt));
     bounded_length(cfg.default_slot, kSlotNameBytes);
     if (cfg.default_slot[0] != '\0') require(cfg.find(cfg.default_slot) != kNoSlot);

@@ -102,11 +102,13 @@ struct Spellings {
     size_t count = 0;
 };
 
-// Copies a name into its table entry's array, NUL included. The tables are built at
-// compile time (consteval, as every builder below): a name longer than its array writes
-// past it, which does not compile.
+// Copies a name into its table entry's array, NUL included. Every table built with it is
+// a constexpr variable, so it runs at compile time: a name longer than its array writes
+// past it, which is not a constant expression and does not compile. (The builders are not
+// consteval: clang 14, which builds the fuzz targets, rejects a consteval call inside a
+// consteval function template.)
 template <size_t M>
-consteval void copy_name(char (&dst)[M], const char* src) {
+constexpr void copy_name(char (&dst)[M], const char* src) {
     size_t i = 0;
     do {
         dst[i] = src[i];
@@ -114,7 +116,7 @@ consteval void copy_name(char (&dst)[M], const char* src) {
 }
 
 template <typename E>
-consteval Spelling spell(E value, const char* text, bool accepted = true) {
+constexpr Spelling spell(E value, const char* text, bool accepted = true) {
     Spelling s{};
     copy_name(s.text, text);
     s.value = static_cast<uint8_t>(value);
@@ -301,7 +303,7 @@ void store_value(Config& cfg, const GlobalKeySpec& k, uint32_t v, Span value) {
     }
 }
 
-consteval GlobalKeySpec key_spec(GlobalKey id, const char* key, Reads reads, ConfigField field = {}) {
+constexpr GlobalKeySpec key_spec(GlobalKey id, const char* key, Reads reads, ConfigField field = {}) {
     GlobalKeySpec k{};
     copy_name(k.key, key);
     k.id = id;
@@ -311,7 +313,7 @@ consteval GlobalKeySpec key_spec(GlobalKey id, const char* key, Reads reads, Con
 }
 constexpr bool kSeconds = true;
 constexpr bool kOffAllowed = true;
-consteval GlobalKeySpec number_key(GlobalKey id, const char* key, ConfigField field, uint16_t min,
+constexpr GlobalKeySpec number_key(GlobalKey id, const char* key, ConfigField field, uint16_t min,
                                    uint16_t max, bool seconds = false, bool off_allowed = false) {
     GlobalKeySpec k = key_spec(id, key, Reads::number, field);
     k.min = min;
@@ -321,7 +323,7 @@ consteval GlobalKeySpec number_key(GlobalKey id, const char* key, ConfigField fi
     return k;
 }
 template <size_t W>
-consteval GlobalKeySpec keyword_key(GlobalKey id, const char* key, ConfigField field,
+constexpr GlobalKeySpec keyword_key(GlobalKey id, const char* key, ConfigField field,
                                     const Spelling (&words)[W]) {
     GlobalKeySpec k = key_spec(id, key, Reads::keyword, field);
     k.words = words;
@@ -516,7 +518,7 @@ void apply_slot_key(Stanza& st, Diagnostics& d, const SlotKeySpec& k, Span value
     }
 }
 
-consteval SlotKeySpec slot_key(const char* key, Takes takes, SlotKeyDoes does) {
+constexpr SlotKeySpec slot_key(const char* key, Takes takes, SlotKeyDoes does) {
     SlotKeySpec k{};
     copy_name(k.key, key);
     k.takes = takes;
@@ -525,7 +527,7 @@ consteval SlotKeySpec slot_key(const char* key, Takes takes, SlotKeyDoes does) {
     return k;
 }
 // The image keys are spelt as kImageKindSpellings spells their kind.
-consteval SlotKeySpec image_key(ImageKind kind) {
+constexpr SlotKeySpec image_key(ImageKind kind) {
     SlotKeySpec k{};
     copy_name(k.key, spelling_of(kImageKindSpellings, kind));
     k.takes = Takes::one_value;
