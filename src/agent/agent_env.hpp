@@ -82,6 +82,10 @@ struct AgentEnv {
     // just before it is written (to race two agents deterministically).
     std::function<void()> before_save;
 
+    // CLOCK_BOOTTIME in milliseconds, for mark-good's margin to the watchdog's deadline
+    // (blessing_margin.hpp); empty or false: unknown. Tests inject it.
+    std::function<bool(uint64_t& ms)> boot_time_ms;
+
     uint64_t now() const { return clock ? clock() : 0; }
 };
 

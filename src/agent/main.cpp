@@ -1,6 +1,7 @@
 // wdbootctl: the command line. Parses arguments with CLI11, builds the AgentEnv for the
 // real machine and calls one command function; the exit code is the command's.
 #include <sys/utsname.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -149,6 +150,12 @@ int main(int argc, char** argv) {
     env.runner = &runner;
     env.is_root = geteuid() == 0;
     env.clock = [] { return static_cast<uint64_t>(std::time(nullptr)); };
+    env.boot_time_ms = [](uint64_t& ms) {
+        timespec ts{};
+        if (clock_gettime(CLOCK_BOOTTIME, &ts) != 0) return false;
+        ms = static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
+        return true;
+    };
     env.out = &std::cout;
     env.err = &std::cerr;
     env.json = json;

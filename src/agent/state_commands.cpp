@@ -1,12 +1,14 @@
 #include "state_commands.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <memory>
 #include <sstream>
 #include <nlohmann/json.hpp>
 
+#include "blessing_margin.hpp"
 #include "boot_entry_heal.hpp"
 #include "journal_export.hpp"
 #include "kernel_commands.hpp"
@@ -149,6 +151,12 @@ Exit cmd_mark_good(AgentEnv& env) {
     if (!have_current) note(env, "wdbootctl: " + current_error + "; the kernel command line says wdboot armed the " + driver + " watchdog");
     WatchdogReport r = apply_watchdog_mode(env, driver);
     if (!env.json) print_report(env, r);
+    // How much of the loader's deadline this boot used (blessing_margin.hpp): taken at
+    // the watchdog step, the moment it stopped mattering.
+    uint64_t elapsed_ms = 0;
+    const bool have_elapsed = env.boot_time_ms && env.boot_time_ms(elapsed_ms);
+    const BlessingMargin margin =
+        blessing_margin(r.ok && have_current && cur.watchdog != "none" ? cur.timeout : 0, have_elapsed, elapsed_ms);
 
     // 2. The record. Problems are collected, not returned early: the report must say
     // what happened to both.
@@ -210,12 +218,23 @@ Exit cmd_mark_good(AgentEnv& env) {
                             {"record_error", record_error.empty() ? nlohmann::json(nullptr) : nlohmann::json(record_error)},
                             {"watchdog_mode", to_string(env.config.watchdog_mode)},
                             {"watchdog", watchdog_report_json(r)},
+                            {"blessing_margin", margin.known ? nlohmann::json{{"elapsed_ms", margin.elapsed_ms},
+                                                                              {"timeout_s", margin.timeout_s},
+                                                                              {"thin", margin.thin}}
+                                                             : nlohmann::json(nullptr)},
                             {"pstore", pstore},
                             {"kernel", kernel_notes}};
         *env.out << j.dump(2) << "\n";
     } else if (blessed) {
         *env.out << (already ? "boot " : "blessed boot ") << cur.boot_id << " of slot \"" << cur.slot << "\""
-                 << (already ? " was already blessed" : "") << "\n";
+                 << (already ? " was already blessed" : "");
+        if (!already && margin.known) {
+            char used[96];
+            snprintf(used, sizeof(used), ", %.1f s into its %u s watchdog timeout",
+                     static_cast<double>(margin.elapsed_ms) / 1000.0, margin.timeout_s);
+            *env.out << used;
+        }
+        *env.out << "\n";
     } else if (!r.ok && record_exit == Exit::ok) {
         *env.out << "boot " << cur.boot_id << " of slot \"" << cur.slot
                  << "\" is NOT blessed: its watchdog could not be stopped; recorded, so the coming reset counts "
@@ -225,6 +244,8 @@ Exit cmd_mark_good(AgentEnv& env) {
         *env.err << "wdbootctl: the watchdog step failed: " << r.message
                  << " — the watchdog will reset this machine in at most its timeout\n";
     }
+    // Only for a boot this run blessed: a second mark-good's margin says nothing new.
+    if (blessed && !already && margin.thin) *env.err << "wdbootctl: " << blessing_margin_warning(margin) << "\n";
     if (!record_error.empty()) {
         *env.err << "wdbootctl: " << (r.ok ? "the watchdog is stopped and the machine stays up, but " : "")
                  << "the boot is not blessed: " << record_error << "\n";

@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "agent_fixture.hpp"
+#include "blessing_margin.hpp"
 #include "wdboot/crc32.hpp"
 #include "report_commands.hpp"
 #include "state_commands.hpp"
@@ -582,4 +583,101 @@ TEST_CASE("status --json names every slot flag, failed-hard too, and the runtime
         CHECK(s["runtime_crashes"] == 0);
     }
     CHECK(found);
+}
+
+TEST_CASE("blessing margin: thin past 3/4 of the timeout, unknown without a clock or a live deadline") {
+    // 30 s timeout: 22.5 s is exactly 3/4 (not thin), one millisecond more is.
+    CHECK_FALSE(blessing_margin(30, true, 22500).thin);
+    CHECK(blessing_margin(30, true, 22500).known);
+    CHECK(blessing_margin(30, true, 22501).thin);
+    CHECK(blessing_margin(30, true, 30000).thin);  // at the deadline itself
+    // Past the timeout the machine would have been reset: the deadline was not running.
+    CHECK_FALSE(blessing_margin(30, true, 30001).known);
+    CHECK_FALSE(blessing_margin(30, true, 30001).thin);
+    CHECK_FALSE(blessing_margin(0, true, 1000).known);     // no watchdog armed, or not said
+    CHECK_FALSE(blessing_margin(30, false, 25000).known);  // no clock
+    // The largest timeout (2000 s) in milliseconds does not overflow.
+    CHECK(blessing_margin(2000, true, 1999999).thin);
+    CHECK_FALSE(blessing_margin(2000, true, 1500000).thin);
+    CHECK(blessing_margin_warning(blessing_margin(30, true, 10000)).empty());
+    CHECK(blessing_margin_warning(blessing_margin(30, true, 25000)) ==
+          "warning: the watchdog was stopped 25.0 s into its 30 s timeout (past 75 %): a boot 5.0 s slower is "
+          "reset before its blessing, on every slot; raise `timeout` in wdboot.conf, or bless earlier");
+}
+
+TEST_CASE("mark-good warns when the boot used most of its watchdog timeout, and still blesses it") {
+    Agent a;
+    a.write_config(kTwoSlotConfig);  // timeout 30
+    i6300esb_driver_available(a);
+    uint64_t boot_ms = 25400;
+    bool clock_ok = true;
+    a.env.boot_time_ms = [&](uint64_t& ms) {
+        ms = boot_ms;
+        return clock_ok;
+    };
+    a.boot();
+    a.env.json = true;
+
+    SECTION("25.4 s of 30 s: warned, blessed, exit 0") {
+        REQUIRE(cmd_mark_good(a.env) == Exit::ok);
+        auto mg = nlohmann::json::parse(a.out.str());
+        CHECK(mg["blessed"] == true);
+        CHECK(mg["blessing_margin"]["elapsed_ms"] == 25400);
+        CHECK(mg["blessing_margin"]["timeout_s"] == 30);
+        CHECK(mg["blessing_margin"]["thin"] == true);
+        CHECK(a.err.str().find("wdbootctl: warning: the watchdog was stopped 25.4 s into its 30 s timeout") !=
+              std::string::npos);
+        CHECK(a.err.str().find("a boot 4.6 s slower") != std::string::npos);
+        CHECK(slot(a.state(), "primary").has(kSlotGood));
+
+        // A second mark-good: already blessed, nothing new to say.
+        a.clear_output();
+        boot_ms = 26000;
+        REQUIRE(cmd_mark_good(a.env) == Exit::ok);
+        CHECK(a.err.str().find("warning: the watchdog was stopped") == std::string::npos);
+    }
+    SECTION("12 s of 30 s: the margin in JSON, no warning") {
+        boot_ms = 12000;
+        REQUIRE(cmd_mark_good(a.env) == Exit::ok);
+        auto mg = nlohmann::json::parse(a.out.str());
+        CHECK(mg["blessing_margin"]["thin"] == false);
+        CHECK(a.err.str().find("warning: the watchdog was stopped") == std::string::npos);
+    }
+    SECTION("the text report says how much of the timeout the boot used") {
+        a.env.json = false;
+        boot_ms = 12345;
+        REQUIRE(cmd_mark_good(a.env) == Exit::ok);
+        CHECK(a.out.str().find("of slot \"primary\", 12.3 s into its 30 s watchdog timeout\n") != std::string::npos);
+        CHECK(a.err.str().find("warning: the watchdog was stopped") == std::string::npos);
+        a.clear_output();
+        REQUIRE(cmd_mark_good(a.env) == Exit::ok);  // already blessed: no figure
+        CHECK(a.out.str().find("was already blessed\n") != std::string::npos);
+        CHECK(a.out.str().find("watchdog timeout") == std::string::npos);
+    }
+    SECTION("an hour after the start, or no clock: no margin to speak of") {
+        boot_ms = 3600000;
+        SECTION("late") {}
+        SECTION("no clock") { clock_ok = false; }
+        REQUIRE(cmd_mark_good(a.env) == Exit::ok);
+        auto mg = nlohmann::json::parse(a.out.str());
+        CHECK(mg["blessing_margin"].is_null());
+        CHECK(a.err.str().find("warning: the watchdog was stopped") == std::string::npos);
+    }
+}
+
+TEST_CASE("mark-good whose watchdog step fails says that, not the margin") {
+    Agent a;
+    a.write_config(kTwoSlotConfig);
+    a.watchdog.fail_load = "modprobe: FATAL: Module i6300esb not found";
+    a.env.boot_time_ms = [](uint64_t& ms) {
+        ms = 29000;
+        return true;
+    };
+    a.boot();
+    a.env.json = true;
+    CHECK(cmd_mark_good(a.env) == Exit::watchdog);
+    auto mg = nlohmann::json::parse(a.out.str());
+    CHECK(mg["blessing_margin"].is_null());
+    CHECK(a.err.str().find("warning: the watchdog was stopped") == std::string::npos);
+    CHECK(a.err.str().find("Module i6300esb not found") != std::string::npos);
 }

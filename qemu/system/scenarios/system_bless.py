@@ -2,6 +2,8 @@
 root partition reaches boot-complete.target; wdboot-bless.service runs the health checks
 and `wdbootctl mark-good`, which blesses the boot and disarms the i6300esb; the guest then
 stays up well past the watchdog timeout without a reset."""
+import re
+
 from _system import (IMAGES, MEMORY_MIB, WATCHDOG_S, armed_at, hardware_enabled, report, slot,  # noqa: F401
                      system_config)
 
@@ -47,6 +49,23 @@ def run(ctx):
     log = [m.group(1) for m in b.all(r"^WDSYS-BLESS-LOG (.*)$")]
     ctx.expect(any("health check: ok" in l for l in log),
                f"wdboot-bless.service ran no health check: {log}", b)
+    # mark-good says how much of the watchdog timeout the boot used (the guest kernel's
+    # CLOCK_BOOTTIME), and warns past 3/4 of it (docs/agent.md, "Margin to the deadline").
+    used = [re.search(r'^blessed boot \d+ of slot "primary", ([\d.]+) s into its (\d+) s watchdog timeout$', l)
+            for l in log]
+    used = [m for m in used if m]
+    ctx.expect(len(used) == 1 and int(used[0].group(2)) == WATCHDOG_S,
+               f"mark-good did not say how much of the {WATCHDOG_S} s timeout the boot used: {log}", b)
+    elapsed = float(used[0].group(1))
+    # The guest's clock starts after the arming: never more than the host saw, give or take.
+    ctx.expect(0 < elapsed <= t_report - t_armed + 2,
+               f"mark-good's {elapsed} s is not within the {t_report - t_armed:.1f} s from the arming to the "
+               f"report", b)
+    warned = any("warning: the watchdog was stopped" in l for l in log)
+    ctx.expect(warned == (elapsed > WATCHDOG_S * 0.75) or abs(elapsed - WATCHDOG_S * 0.75) <= 0.1,
+               f"blessed {elapsed} s into a {WATCHDOG_S} s timeout, warning {'given' if warned else 'missing'}: "
+               f"{log}", b)
+    ctx.say(f"mark-good: {elapsed} s of the {WATCHDOG_S} s timeout used" + (" (warned)" if warned else ""))
 
     rc, st = ctx.one_json(b, "status")
     ctx.expect(rc == 0 and st["booted"]["slot"] == "primary" and st["booted"]["blessed"] is True,
