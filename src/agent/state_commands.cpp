@@ -244,8 +244,9 @@ Exit cmd_mark_good(AgentEnv& env) {
         *env.err << "wdbootctl: the watchdog step failed: " << r.message
                  << " — the watchdog will reset this machine in at most its timeout\n";
     }
-    // Only for a boot this run blessed: a second mark-good's margin says nothing new.
-    if (blessed && !already && margin.thin) *env.err << "wdbootctl: " << blessing_margin_warning(margin) << "\n";
+    // Also when the record failed (the timing is the boot's); never for a boot blessed
+    // before: a second mark-good's margin says nothing new.
+    if (!already && margin.thin) *env.err << "wdbootctl: " << blessing_margin_warning(margin) << "\n";
     if (!record_error.empty()) {
         *env.err << "wdbootctl: " << (r.ok ? "the watchdog is stopped and the machine stays up, but " : "")
                  << "the boot is not blessed: " << record_error << "\n";

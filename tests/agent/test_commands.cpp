@@ -636,6 +636,12 @@ TEST_CASE("mark-good warns when the boot used most of its watchdog timeout, and 
         REQUIRE(cmd_mark_good(a.env) == Exit::ok);
         CHECK(a.err.str().find("warning: the watchdog was stopped") == std::string::npos);
     }
+    SECTION("efivarfs read-only: not blessed, the watchdog stopped, and the margin still warned about") {
+        a.mounts.ro = true;
+        REQUIRE(cmd_mark_good(a.env) == Exit::efivarfs_read_only);
+        CHECK(nlohmann::json::parse(a.out.str())["blessing_margin"]["thin"] == true);
+        CHECK(a.err.str().find("warning: the watchdog was stopped 25.4 s into its 30 s timeout") != std::string::npos);
+    }
     SECTION("12 s of 30 s: the margin in JSON, no warning") {
         boot_ms = 12000;
         REQUIRE(cmd_mark_good(a.env) == Exit::ok);
