@@ -8,10 +8,11 @@
 // machine never stays up. mark-good says so while there is still time to raise it.
 //
 // Elapsed time is the kernel's CLOCK_BOOTTIME at the watchdog step: the time since the
-// kernel's clock started. It is a little less than the time since the arming (the EFI
-// stub's part, well under a second on hardware, 1-2 s under QEMU's TCG), and with
+// kernel's clock started. It is less than the time since the arming by the EFI stub's
+// part (decompressing the kernel: tenths of a second on hardware, 4.3 s under QEMU's TCG
+// in system.bless), which the quarter left by the 3/4 threshold below has to absorb; with
 // `early-timeout` the deadline counts from the driver's probe, later than the kernel's
-// start; the 3/4 threshold below absorbs the first, the second errs towards a warning.
+// start, which errs towards a warning.
 #pragma once
 #include <stdint.h>
 
