@@ -37,6 +37,9 @@ inline constexpr unsigned kThinMarginPercent = 75;
 // or a second mark-good long after the first).
 BlessingMargin blessing_margin(uint32_t timeout_s, bool have_elapsed, uint64_t elapsed_ms);
 
+// How much of the timeout the boot used, as mark-good's lines say it: "25.4 s into its 30 s".
+std::string blessing_margin_used(const BlessingMargin& m);
+
 // The warning for a thin margin, one line without "wdbootctl: " (empty when not thin).
 std::string blessing_margin_warning(const BlessingMargin& m);
 

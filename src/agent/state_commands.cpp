@@ -1,7 +1,6 @@
 #include "state_commands.hpp"
 
 #include <algorithm>
-#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -228,12 +227,7 @@ Exit cmd_mark_good(AgentEnv& env) {
     } else if (blessed) {
         *env.out << (already ? "boot " : "blessed boot ") << cur.boot_id << " of slot \"" << cur.slot << "\""
                  << (already ? " was already blessed" : "");
-        if (!already && margin.known) {
-            char used[96];
-            snprintf(used, sizeof(used), ", %.1f s into its %u s watchdog timeout",
-                     static_cast<double>(margin.elapsed_ms) / 1000.0, margin.timeout_s);
-            *env.out << used;
-        }
+        if (!already && margin.known) *env.out << ", " << blessing_margin_used(margin) << " watchdog timeout";
         *env.out << "\n";
     } else if (!r.ok && record_exit == Exit::ok) {
         *env.out << "boot " << cur.boot_id << " of slot \"" << cur.slot
